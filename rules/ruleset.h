@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file ruleset.h
+ * The rules door: compile dial plan + ARS + gateway sources into one
+ * immutable ruleset, match a parsed SIP message against it, explain a match.
+ *
+ * Build time and run time are split: sw_ruleset_compile() and
+ * sw_ruleset_free() run on the control thread only; sw_ruleset_match() is
+ * const and safe on any worker with that worker's own scratch. No DPDK here;
+ * the matcher reads the parser's index (dataplane/dataplane.h, SIP part).
+ */
+#ifndef SW_RULESET_H
+#define SW_RULESET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dataplane/dataplane.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct sw_ruleset;
+struct sw_rules_scratch;
+
+/* ------------------------------------------------------------------------ */
+/* Diagnostics                                                              */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Collected diagnostics, gcc style, one per line:
+ * "dialplan.txt:42:17: error: unknown variable \"$requets\"" followed by the
+ * echoed line ("    >>> $requets = ^INVITE").
+ */
+struct sw_diag {
+	char *text;        /**< NUL-terminated, malloc'd; NULL when empty */
+	size_t len, cap;
+	unsigned errors;
+	unsigned warnings;
+};
+
+/** Start empty. */
+void sw_diag_init(struct sw_diag *d);
+/** Free the text. */
+void sw_diag_free(struct sw_diag *d);
+/** Append one diagnostic; kind is "error", "warning" or "note"; line may be NULL. */
+void sw_diag_add(struct sw_diag *d, const char *file, unsigned line, unsigned col,
+		 const char *kind, const char *srcline, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+
+/* ------------------------------------------------------------------------ */
+/* Compile                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/** Where the sources are. Any path may be NULL. */
+struct sw_rules_src {
+	const char *dialplan; /**< dial-plan file (may include others) */
+	const char *ars;      /**< ARS routes file */
+	const char *gateways; /**< gateway JSON */
+	unsigned nb_workers;  /**< scratch spaces to allocate (>= 1) */
+};
+
+/**
+ * Compile dial plan + ARS + gateways into an immutable ruleset.
+ * Not multi-thread safe: control thread only. On failure returns NULL and
+ * appends every file:line:col error to *diag; warnings (a pattern Hyperscan
+ * refused and PCRE2 took, ...) are appended on success too.
+ */
+struct sw_ruleset *sw_ruleset_compile(const struct sw_rules_src *src, struct sw_diag *diag);
+
+/** Free a ruleset and its scratch spaces. NULL is fine. Control thread only. */
+void sw_ruleset_free(struct sw_ruleset *rs);
+
+/** Scratch of worker w (w < nb_workers), owned by the ruleset. */
+struct sw_rules_scratch *sw_ruleset_scratch(const struct sw_ruleset *rs, unsigned w);
+
+/** Counts for ruleset.info. */
+struct sw_ruleset_info {
+	unsigned rules;       /**< dial-plan rules (preliminary included) */
+	unsigned routes;      /**< ARS routes */
+	unsigned gateways;
+	uint64_t build_ns;    /**< compile wall time */
+	size_t mem_bytes;     /**< approximate memory held */
+	uint8_t sha256[32];   /**< of the concatenated source files */
+};
+void sw_ruleset_get_info(const struct sw_ruleset *rs, struct sw_ruleset_info *info);
+
+/* ------------------------------------------------------------------------ */
+/* Match                                                                    */
+/* ------------------------------------------------------------------------ */
+
+enum sw_transport { SW_TRANSPORT_UDP = 0, SW_TRANSPORT_TCP, SW_TRANSPORT_TLS, SW_TRANSPORT_WS,
+		    SW_TRANSPORT_WSS };
+
+/** The message and its context. */
+struct sw_match_in {
+	const struct sw_sip_msg *msg;
+	struct sw_addr src;     /**< source address ($addr) */
+	uint16_t src_port;      /**< source port ($port) */
+	uint16_t local_port;    /**< our port it arrived on */
+	uint8_t transport;      /**< enum sw_transport */
+	bool src_is_local;      /**< $localhost: came from one of our addresses */
+	int64_t now;            /**< unix time in seconds (taken once per burst) */
+};
+
+enum sw_route_action {
+	SW_ROUTE_NOMATCH = 0, /**< no rule matched: the dataplane's configured answer */
+	SW_ROUTE_FORWARD,     /**< send on, edited, to the target or the new R-URI */
+	SW_ROUTE_REPLY,       /**< answer status statelessly ($action/$response) */
+	SW_ROUTE_BLOCK,       /**< drop and block the source ($action = block) */
+	SW_ROUTE_SLOWPATH,    /**< hand to the slow path / companion ($auth) */
+};
+
+enum sw_edit_op {
+	SW_EDIT_HDR_SET = 0, /**< replace the first header of that name, add when absent */
+	SW_EDIT_HDR_DEL,     /**< remove every header of that name */
+	SW_EDIT_HDR_ADD,     /**< add one more header */
+	SW_EDIT_RURI,        /**< new Request-URI (value only) */
+};
+
+#define SW_ROUTE_MAX_EDITS 24
+#define SW_ROUTE_MAX_TARGETS 8
+#define SW_ROUTE_BUF 4096
+
+/** A piece of text in sw_route_result.buf. */
+struct sw_rspan {
+	uint16_t off, len;
+};
+
+struct sw_edit {
+	uint8_t op;          /**< enum sw_edit_op */
+	struct sw_rspan name; /**< header name (full form) */
+	struct sw_rspan value;
+};
+
+/**
+ * The decision. Edits are in the order the rules wrote them; a later edit of
+ * the same header wins. All text lives in buf, so the result stands alone.
+ */
+struct sw_route_result {
+	uint8_t action;       /**< enum sw_route_action */
+	uint8_t nedits;
+	uint8_t ntargets;
+	uint8_t record_route; /**< the rule asks for Record-Route */
+	uint16_t status;      /**< for SW_ROUTE_REPLY */
+	struct sw_rspan reason; /**< reason phrase for REPLY, may be empty */
+	int32_t rule;         /**< index of the winning (last applied) rule, -1 none */
+	struct sw_rspan targets[SW_ROUTE_MAX_TARGETS]; /**< host[:port][;transport=x], failover order */
+	struct sw_edit edits[SW_ROUTE_MAX_EDITS];
+	uint16_t used;
+	char buf[SW_ROUTE_BUF];
+};
+
+/**
+ * Match a request against the ruleset and fill the decision.
+ * Any worker thread, with its own scratch; no allocation, no locks.
+ * @return 0 (out filled; SW_ROUTE_NOMATCH when no rule held), or -ENOSPC when
+ *         the result did not fit (treat as an internal error: 500).
+ */
+int sw_ruleset_match(const struct sw_ruleset *rs, struct sw_rules_scratch *scratch,
+		     const struct sw_match_in *in, struct sw_route_result *out);
+
+/**
+ * Explain a match in readable text: winning rule with file:line, captures,
+ * the decision, and for each earlier rule why it did not match.
+ * Control thread (allocates). Returns a malloc'd string the caller frees.
+ */
+char *sw_ruleset_explain(const struct sw_ruleset *rs, const struct sw_match_in *in);
+
+/** Hits per rule since compile; idx < info.rules. */
+uint64_t sw_ruleset_rule_hits(const struct sw_ruleset *rs, unsigned idx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SW_RULESET_H */
