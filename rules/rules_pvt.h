@@ -313,6 +313,7 @@ struct sw_rules_scratch {
 	/* CPS buckets per ARS route */
 	uint64_t *cps_sec;
 	uint32_t *cps_cnt;
+	uint64_t *hits;   /* per rule: this worker's share of the hit counters */
 };
 
 /* diag helpers: file:line:col with the echoed source line */
