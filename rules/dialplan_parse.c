@@ -693,6 +693,7 @@ deploy_parse(struct parse_ctx *pc, bool ars, const char *file, uint32_t line, co
 	}
 	d.has_vars = has_vars(val, vlen);
 	d.value = xstrndup(val, vlen);
+	d.vlen = (uint32_t)vlen;
 	const char *err = NULL;
 	switch (d.kind) {
 	case DK_TARGET:

@@ -137,6 +137,7 @@ struct deploy {
 	bool has_vars; /* value has %n / &name: expanded at match time */
 	char *name;
 	char *value;
+	uint32_t vlen;
 	const char *file;
 	uint32_t line, col;
 };
@@ -356,6 +357,7 @@ struct mctx {
 	const struct sw_match_in *in;
 	struct sw_route_result *out;
 	bool ruri_edited;
+	bool nuri_parsed;
 	struct sw_span new_ruri;
 	struct sw_sip_uri nuri;
 	bool ars;

@@ -182,7 +182,7 @@ main(int argc, char **argv)
 			char *semi = strchr(line, ';');
 			if (semi)
 				*semi = 0;
-			snprintf(it[n].number, sizeof(it[n].number), "%s", line);
+			snprintf(it[n].number, sizeof(it[n].number), "%.63s", line);
 		} else {
 			char *a = strtok(line, "\t"), *b = strtok(NULL, "\t"), *c = strtok(NULL, "\t"),
 			     *d = strtok(NULL, "\t");
@@ -264,7 +264,7 @@ main(int argc, char **argv)
 		}
 	}
 	/* timing: several passes over the corpus */
-	int passes = 20;
+	int passes = getenv("WL_PASSES") ? atoi(getenv("WL_PASSES")) : 20;
 	uint64_t t0 = now_ns();
 	for (int p = 0; p < passes; p++)
 		for (size_t i = 0; i < n; i++) {
