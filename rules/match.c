@@ -678,6 +678,8 @@ to_uri(struct mctx *m, struct sw_rspan v, struct sw_rspan *u)
 	return 0;
 }
 
+static int splice_user(struct mctx *m, bool to, struct sw_rspan user);
+
 static int
 gw_apply(struct mctx *m, int32_t gi, bool primary)
 {
@@ -696,15 +698,28 @@ gw_apply(struct mctx *m, int32_t gi, bool primary)
 	if (!primary)
 		return 0;
 	o->gateway = (int16_t)gi;
-	/* sip:<destination-prefix><user>@<realm>: what FreeSWITCH sends upstream */
+	/*
+	 * sip:<destination-prefix><user>@<realm>, what FreeSWITCH sends upstream,
+	 * unless a rule already chose the Request-URI (To = / $ruri): then only
+	 * the prefix is added to its user.
+	 */
 	const char *base;
 	const struct sw_sip_uri *cu = cur_ruri(m, &base);
-	char ub[600];
-	n = snprintf(ub, sizeof(ub), "sip:%s%.*s@%s", gi_->destination_prefix, (int)cu->user.len,
-		     base + cu->user.off, gi_->realm);
-	if (n > 0 && (size_t)n < sizeof(ub)) {
+	if (!m->ruri_edited) {
+		char ub[600];
+		n = snprintf(ub, sizeof(ub), "sip:%s%.*s@%s", gi_->destination_prefix,
+			     (int)cu->user.len, base + cu->user.off, gi_->realm);
+		if (n > 0 && (size_t)n < sizeof(ub)) {
+			struct sw_rspan sp;
+			if ((rc = put(o, ub, (size_t)n, &sp)) < 0 || (rc = set_ruri(m, sp)) < 0)
+				return rc;
+		}
+	} else if (gi_->destination_prefix[0]) {
+		char ub[300];
+		n = snprintf(ub, sizeof(ub), "%s%.*s", gi_->destination_prefix, (int)cu->user.len,
+			     base + cu->user.off);
 		struct sw_rspan sp;
-		if ((rc = put(o, ub, (size_t)n, &sp)) < 0 || (rc = set_ruri(m, sp)) < 0)
+		if ((rc = put(o, ub, (size_t)n, &sp)) < 0 || (rc = splice_user(m, true, sp)) < 0)
 			return rc;
 	}
 	if (gi_->needs_auth) {
