@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
 
 #include "tests/unit/rules_test_util.h"
 
@@ -210,6 +211,75 @@ info_and_scratch(void **state)
 	sw_diag_free(&d);
 }
 
+static void
+time_and_logic(void **state)
+{
+	(void)state;
+	/* now = 1700000000 = 2023-11-14 22:13:20 UTC = 2023-11-15 07:13:20 JST */
+	struct sw_ruleset *rs = tu_compile(
+		"[Rule set-var]\n[Matching Patterns]\n$ruser = ^(t[0-9])$\n[Deploy Patterns]\n&case = %1\n$continue = true\n"
+		"[Rule t1]\n[Matching Patterns]\n&case = ^t1$\n$timerange(07:00,08:00,Asia/Tokyo) = true\n$timerange(23:00,01:00,UTC) = false\n[Deploy Patterns]\nX-R = t1\n"
+		"[Rule t2]\n[Matching Patterns]\n&case = ^t2$\n$date = ^(2023)/11/(14)$\n$time = ^22:13:\n[Deploy Patterns]\nX-R = t2-%1-%2\n"
+		"[Rule t3]\n[Matching Patterns]\n&case = ^t3$\n$and($port=^5060$, $transport=^UDP$) = true\n$or($port=^1$, $method=^BYE$) = false\n[Deploy Patterns]\nX-R = t3\n"
+		"[Rule t4]\n[Matching Patterns]\n&case = ^t4$\n$timerange(22:00,22:10) = true\n[Deploy Patterns]\nX-R = t4-wrong\n"
+		"[Rule t4b]\n[Matching Patterns]\n&case = ^t4$\n[Deploy Patterns]\nX-R = t4-&case\n",
+		NULL);
+	assert_non_null(rs);
+	struct sw_route_result r;
+	static const char *want[] = {"t1", "t2-2023-14", "t3", "t4-t4"};
+	static const char *ru[] = {"sip:t1@h", "sip:t2@h", "sip:t3@h", "sip:t4@h"};
+	for (int i = 0; i < 4; i++) {
+		char msg[1024];
+		snprintf(msg, sizeof(msg), TU_INVITE("%s", "<sip:x@h>", ""), ru[i]);
+		assert_int_equal(tu_match(rs, msg, "198.18.0.2", 5060, 0, false, &r), 0);
+		assert_non_null(tu_edit(&r, SW_EDIT_HDR_SET, "X-R"));
+		assert_string_equal(tu_edit(&r, SW_EDIT_HDR_SET, "X-R"), want[i]);
+	}
+	sw_ruleset_free(rs);
+}
+
+static void
+hyperscan_fallback_warning(void **state)
+{
+	(void)state;
+	struct sw_diag d;
+	sw_diag_init(&d);
+	struct sw_ruleset *rs = tu_compile("[Rule backref]\n[Matching Patterns]\n$ruser = ^([0-9])\\1\n"
+					   "[Rule plain]\n[Matching Patterns]\nSubject = ^hel+o\n",
+					   &d);
+	assert_non_null(rs);
+	assert_int_equal(d.warnings, 1);
+	assert_non_null(strstr(d.text, "dialplan.txt:3:10: warning: Hyperscan refused pattern"));
+	struct sw_ruleset_info info;
+	sw_ruleset_get_info(rs, &info);
+	assert_int_equal(info.pcre_only, 1);
+	assert_int_equal(info.hs_patterns, 1);
+	struct sw_route_result r;
+	tu_match(rs, TU_INVITE("sip:55@h", "<sip:x@h>", "Subject: hello\n"), "198.18.0.2", 5060, 0, false, &r);
+	assert_int_equal(r.rule, 0);
+	tu_match(rs, TU_INVITE("sip:56@h", "<sip:x@h>", "Subject: hello\n"), "198.18.0.2", 5060, 0, false, &r);
+	assert_int_equal(r.rule, 1);
+	sw_ruleset_free(rs);
+	sw_diag_free(&d);
+}
+
+static void
+result_overflow(void **state)
+{
+	(void)state;
+	/* more edits than the result holds: -ENOSPC, never a write past it */
+	char text[8192];
+	size_t k = (size_t)snprintf(text, sizeof(text), "[Rule many]\n[Deploy Patterns]\n");
+	for (int i = 0; i < 30; i++)
+		k += (size_t)snprintf(text + k, sizeof(text) - k, "X-H%d = v\n", i);
+	struct sw_ruleset *rs = tu_compile(text, NULL);
+	assert_non_null(rs);
+	struct sw_route_result r;
+	assert_int_equal(tu_match(rs, TU_INVITE("sip:1@h", "<sip:x@h>", ""), "198.18.0.2", 5060, 0, false, &r),
+			 -ENOSPC);
+	sw_ruleset_free(rs);
+}
+
 int
 main(void)
 {
@@ -220,6 +290,9 @@ main(void)
 		cmocka_unit_test(continue_overlay),
 		cmocka_unit_test(addresses_and_fields),
 		cmocka_unit_test(info_and_scratch),
+		cmocka_unit_test(time_and_logic),
+		cmocka_unit_test(hyperscan_fallback_warning),
+		cmocka_unit_test(result_overflow),
 	};
 	return cmocka_run_group_tests_name("rules_match", tests, NULL, NULL);
 }
