@@ -115,6 +115,13 @@ ipv6_ok(const char *b, uint32_t p, uint32_t end)
 			p++;
 			if (p == end)
 				break;
+			/*
+			 * RFC 3261's ABNF let "::" be followed by ":" IPv4address;
+			 * RFC 5118 §4.10 asks us to tolerate "2001:db8:::192.0.2.1".
+			 */
+			if (b[p] == ':' && p + 1 < end && cc_is(b[p + 1], CC_DIGIT) &&
+			    memchr(b + p, '.', end - p) != NULL)
+				p++;
 		} else if (p == end) {
 			return false;
 		}
