@@ -547,56 +547,36 @@ put(struct sw_route_result *o, const char *p, size_t n, struct sw_rspan *sp)
 	return 0;
 }
 
-/* Expand %n, %{n} and &name into out->buf. */
+/* Expand %n, %{n} and &name into out->buf (segments compiled at load time). */
 static int
 expand(struct mctx *m, const struct deploy *d, struct sw_rspan *sp)
 {
 	struct sw_route_result *o = m->out;
-	const char *v = d->value;
-	size_t n = d->vlen;
 	if (!d->has_vars)
-		return put(o, v, n, sp);
+		return put(o, d->value, d->vlen, sp);
 	uint16_t start = o->used;
-	for (size_t i = 0; i < n;) {
-		const char *src = v + i;
-		size_t len = 1;
-		if (v[i] == '%' && i + 1 < n && (isdigit((unsigned char)v[i + 1]) || v[i + 1] == '{')) {
-			unsigned k;
-			if (v[i + 1] == '{') {
-				char *e;
-				k = (unsigned)strtoul(v + i + 2, &e, 10);
-				if (*e != '}') {
-					len = 1;
-					goto lit;
-				}
-				i = (size_t)(e + 1 - v);
-			} else {
-				k = (unsigned)(v[i + 1] - '0');
-				i += 2;
-			}
+	for (uint16_t i = 0; i < d->nseg; i++) {
+		const struct seg *g = &d->segs[i];
+		const char *src = g->p;
+		size_t len = g->n;
+		if (g->kind == 1) {
+			unsigned k = g->n;
 			if (k >= 1 && k <= m->s->ncap && k <= SCR_MAX_CAPS) {
 				src = m->s->cap[k - 1];
 				len = m->s->capl[k - 1];
 			} else
 				len = 0;
-			goto copy;
-		}
-		if (v[i] == '&' && i + 1 < n && isalpha((unsigned char)v[i + 1])) {
-			size_t e = i + 1;
-			while (e < n && (isalnum((unsigned char)v[e]) || v[e] == '_' || v[e] == '.'))
-				e++;
+		} else if (g->kind == 2) {
 			uint16_t el;
-			const char *ev = env_get(m, v + i + 1, e - i - 1, &el);
+			const char *ev = env_get(m, g->p, g->n, &el);
 			if (ev != NULL) {
 				src = ev;
 				len = el;
-				i = e;
-				goto copy;
+			} else {
+				src = g->p - 1; /* undefined: the text as written */
+				len = (size_t)g->n + 1;
 			}
 		}
-	lit:
-		i += len;
-	copy:
 		if ((size_t)o->used + len > SW_ROUTE_BUF)
 			return -ENOSPC;
 		memcpy(o->buf + o->used, src, len);
