@@ -726,3 +726,9 @@ sw_ruleset_gateway(const struct sw_ruleset *rs, unsigned i)
 {
 	return rs && i < rs->gws.n ? &rs->gws.v[i].info : NULL;
 }
+
+const char *
+sw_ruleset_route_name(const struct sw_ruleset *rs, unsigned idx)
+{
+	return rs && idx < rs->routes.n ? rs->routes.v[idx].name : NULL;
+}

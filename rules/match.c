@@ -1078,6 +1078,7 @@ result_init(struct sw_route_result *out)
 	out->used = 0;
 	out->route = -1;
 	out->gateway = -1;
+	out->max_sessions = -1;
 }
 
 int
@@ -1186,6 +1187,7 @@ ars_run(struct mctx *m)
 			if ((rc = rule_apply(m, &rr, &cont, &ars)) < 0)
 				return rc;
 			o->route = (int16_t)p->route;
+			o->max_sessions = p->max_sessions;
 			o->ntargets = 0;
 			m->s->cps_cnt[i]++;
 		}

@@ -193,6 +193,8 @@ struct sw_route_result {
 	uint16_t used;
 	int16_t route;          /**< ARS route that was selected, -1 none */
 	int16_t gateway;        /**< gateway index (sw_ruleset_gateway), -1 none */
+	int32_t max_sessions;   /**< Max Sessions of the selected ARS OUT pattern, -1 unlimited:
+				     enforced by whoever counts calls (the matcher is stateless) */
 	char buf[SW_ROUTE_BUF];
 };
 
@@ -227,6 +229,9 @@ uint64_t sw_ruleset_rule_hits(const struct sw_ruleset *rs, unsigned idx);
 /** Name, file and line of rule idx (for stats); NULL when out of range. */
 const char *sw_ruleset_rule_name(const struct sw_ruleset *rs, unsigned idx, const char **file,
 				 unsigned *line);
+
+/** Name of ARS route idx (for stats and explain), NULL when out of range. */
+const char *sw_ruleset_route_name(const struct sw_ruleset *rs, unsigned idx);
 
 /** Check once at startup that Hyperscan runs on this CPU (hs_valid_platform). */
 int sw_rules_platform_ok(void);

@@ -554,6 +554,7 @@ struct tnode {
 		char in[8];    /* skip <= 8 */
 		uint32_t off;  /* else in pool[] */
 	} s;
+	uint8_t kids[12]; /* the children's characters when nchild <= 12: one cache line per level */
 };
 
 struct trie {
@@ -666,6 +667,8 @@ build(struct trie *t, uint32_t node, uint32_t lo, uint32_t hi, unsigned d)
 		while (en < hi && e[en]->prefix[d] == e[k]->prefix[d])
 			en++;
 		t->nchar[c0 + ci] = (uint8_t)e[k]->prefix[d];
+		if (nk <= sizeof(t->nodes[node].kids))
+			t->nodes[node].kids[ci] = (uint8_t)e[k]->prefix[d];
 		if (build(t, c0 + ci, k, en, d + 1) < 0)
 			return -1;
 		ci++;
@@ -820,7 +823,7 @@ trie_lookup(const struct trie *t, const struct trie_class *classes, const char *
 		if (d == len || nd->nchild == 0)
 			break;
 		/* a handful of children: a plain loop beats a memchr call */
-		const uint8_t *cs = &t->nchar[nd->child];
+		const uint8_t *cs = nd->nchild <= sizeof(nd->kids) ? nd->kids : &t->nchar[nd->child];
 		uint8_t ch = (uint8_t)s[d];
 		unsigned k = 0, nc = nd->nchild;
 		while (k < nc && cs[k] != ch)

@@ -125,6 +125,8 @@ ref001_ars(void **state)
 	assert_int_equal(r.ntargets, 2);
 	assert_string_equal(tu_str(&r, r.targets[0]), "198.18.5.1:35560");
 	assert_string_equal(tu_str(&r, r.targets[1]), "198.18.5.2"); /* failover: itsp-backup */
+	assert_int_equal(r.max_sessions, -1);
+	assert_string_equal(sw_ruleset_route_name(rs, 1), "itsp");
 	/* without the marker no IN pattern sets action.type: no OUT pattern */
 	tu_match(rs, MEDIA_INVITE(""), "127.0.0.1", 5056, 0, true, &r);
 	assert_int_equal(r.route, -1);
