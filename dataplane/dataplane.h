@@ -269,12 +269,16 @@ struct sw_dp_conf {
 	struct sw_dp_route routes[SW_DP_MAX_ROUTES];
 	uint16_t sip_port;        /**< UDP port we listen on (5060) */
 	uint16_t nomatch_code;    /**< final answer when no rule matches (404) */
+	bool record_route;        /**< Record-Route dialog-creating requests by default */
 	uint16_t nb_workers;      /**< each owns queue i on every port */
 	unsigned worker_lcores[SW_DP_MAX_WORKERS];
 	struct rte_mempool *pool; /**< for replies and slow-path packets */
 	/** The RCU slot holding the live ruleset; read with rcu_dereference. */
 	struct sw_ruleset **ruleset_slot;
 };
+
+/** Size of the mbuf private area the dataplane needs (give it to the pool). */
+#define SW_DP_MBUF_PRIV_SIZE 32
 
 /**
  * Create the dataplane: neighbour table, slow-path rings, per-worker state.

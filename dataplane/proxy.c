@@ -1,1 +1,602 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Stateless proxying (RFC 3261 §16): request checks (§16.3), Route
+ * processing (§16.4), the ruleset's decision, the forwarded request
+ * (§16.6: Max-Forwards, Record-Route, Via with a §16.11 branch) and
+ * responses back along the Via path (§16.7 step 3, §18.2.2, RFC 3581).
+ * All edits are splices applied in place in the received mbuf.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <urcu/urcu-qsbr.h>
+
+#include <rte_hash_crc.h>
+
+#include "dp_pvt.h"
+
+#define DEFAULT_SIP_PORT 5060
+
+/** Methods that create a dialog and so get a Record-Route of ours. */
+#define RR_METHODS (SW_METHOD_INVITE | SW_METHOD_SUBSCRIBE | SW_METHOD_REFER | SW_METHOD_NOTIFY)
+
+/* Parse an IP literal host ("198.18.0.1", "[2001:db8::1]"). */
+static bool
+host_addr(const char *buf, struct sw_span host, struct sw_addr *a)
+{
+	char tmp[64];
+	uint32_t off = host.off, len = host.len;
+
+	if (len >= 2 && buf[off] == '[' && buf[off + len - 1] == ']') {
+		off++;
+		len -= 2;
+	}
+	if (len == 0 || len >= sizeof(tmp))
+		return false;
+	memcpy(tmp, buf + off, len);
+	tmp[len] = '\0';
+	if (inet_pton(AF_INET, tmp, a->bytes) == 1) {
+		a->family = AF_INET;
+		return true;
+	}
+	if (inet_pton(AF_INET6, tmp, a->bytes) == 1) {
+		a->family = AF_INET6;
+		return true;
+	}
+	return false;
+}
+
+/* host[:port] or [v6][:port], optionally followed by ;params (a $target). */
+static bool
+hostport_addr(const char *buf, uint16_t off, uint16_t len, struct sw_addr *a, uint16_t *port)
+{
+	struct sw_span host = {off, 0};
+	uint16_t end = off, stop = off + len;
+	unsigned p = 0;
+
+	while (end < stop && buf[end] != ';')
+		end++;
+	if (off < end && buf[off] == '[') {
+		uint16_t rb = off;
+
+		while (rb < end && buf[rb] != ']')
+			rb++;
+		if (rb == end)
+			return false;
+		host.len = rb - off + 1;
+	} else {
+		uint16_t c = off;
+
+		while (c < end && buf[c] != ':')
+			c++;
+		host.len = c - off;
+	}
+	if (off + host.len < end) {
+		if (buf[off + host.len] != ':')
+			return false;
+		for (uint16_t i = off + host.len + 1; i < end; i++) {
+			if (buf[i] < '0' || buf[i] > '9' || (p = p * 10 + (buf[i] - '0')) > 65535)
+				return false;
+		}
+	}
+	*port = p ? (uint16_t)p : DEFAULT_SIP_PORT;
+	return host_addr(buf, host, a);
+}
+
+static int
+fmt_addr(char *out, size_t n, const struct sw_addr *a, bool brackets)
+{
+	char t[INET6_ADDRSTRLEN];
+
+	inet_ntop(a->family, a->bytes, t, sizeof(t));
+	if (a->family == AF_INET6 && brackets)
+		return snprintf(out, n, "[%s]", t);
+	return snprintf(out, n, "%s", t);
+}
+
+static bool
+uri_is_us(const struct sw_worker *w, const char *buf, const struct sw_sip_uri *u)
+{
+	struct sw_addr a;
+	uint16_t port = u->port_num ? u->port_num : DEFAULT_SIP_PORT;
+
+	return host_addr(buf, u->host, &a) && port == w->dp->conf.sip_port &&
+	       sw_dp_is_local(w->dp, &a, NULL);
+}
+
+/*
+ * §16.11: the branch is a hash of the received branch when it has the magic
+ * cookie, else of the top Via, the tags, Call-ID, CSeq number and R-URI. It
+ * carries the worker index so a response landing elsewhere names its owner.
+ */
+static void
+make_branch(const struct sw_worker *w, const struct sw_sip_msg *msg, char *out, size_t n)
+{
+	const struct sw_sip_via *v = &msg->via[0];
+	const char *b = msg->buf;
+	uint32_t h1, h2;
+
+	if (v->branch.len > 7 && memcmp(b + v->branch.off, "z9hG4bK", 7) == 0) {
+		h1 = rte_hash_crc(b + v->branch.off, v->branch.len, 0x5157);
+		h2 = rte_hash_crc(b + v->branch.off, v->branch.len, 0xa11ce);
+	} else {
+		h1 = rte_hash_crc(b + v->all.off, v->all.len, msg->cseq_num);
+		h1 = rte_hash_crc(b + msg->to.tag.off, msg->to.tag.len, h1);
+		h1 = rte_hash_crc(b + msg->from.tag.off, msg->from.tag.len, h1);
+		h1 = rte_hash_crc(b + msg->call_id.off, msg->call_id.len, h1);
+		h2 = rte_hash_crc(b + msg->ruri.all.off, msg->ruri.all.len, h1 ^ 0x9e3779b9);
+	}
+	snprintf(out, n, SW_BRANCH_PREFIX "%02x-%08x%08x", w->idx, h1, h2);
+}
+
+/* Header edits from the rules, collapsed per line: the last edit of a header wins. */
+static void
+rule_edits(struct sw_worker *w, const struct sw_route_result *res, struct sw_rw *rw,
+	   int8_t *line_done)
+{
+	const struct sw_sip_msg *msg = &w->msg;
+	int8_t line_edit[SW_SIP_MAX_HDRS];
+	int8_t adds[SW_ROUTE_MAX_EDITS];
+	unsigned nadds = 0;
+	int ruri = -1;
+
+	memset(line_edit, -1, sizeof(line_edit));
+	for (unsigned e = 0; e < res->nedits; e++) {
+		const struct sw_edit *ed = &res->edits[e];
+		const char *name = res->buf + ed->name.off;
+		const struct sw_sip_hdr *h;
+
+		switch (ed->op) {
+		case SW_EDIT_RURI:
+			ruri = e;
+			continue;
+		case SW_EDIT_HDR_ADD:
+			adds[nadds++] = e;
+			continue;
+		default:
+			break;
+		}
+		/* SET and DEL cancel earlier additions of that name. */
+		for (unsigned k = 0; k < nadds; k++)
+			if (res->edits[adds[k]].name.len == ed->name.len &&
+			    strncasecmp(res->buf + res->edits[adds[k]].name.off, name,
+					ed->name.len) == 0)
+				adds[k] = -1;
+		h = sw_sip_hdr_find(msg, name, ed->name.len);
+		if (ed->op == SW_EDIT_HDR_SET) {
+			if (h != NULL)
+				line_edit[h - msg->hdr] = e;
+			else
+				adds[nadds++] = e;
+			continue;
+		}
+		for (; h != NULL; h = sw_sip_hdr_next(msg, h))
+			line_edit[h - msg->hdr] = SW_ROUTE_MAX_EDITS; /* delete */
+	}
+	for (unsigned i = 0; i < msg->nhdr; i++) {
+		const struct sw_edit *ed;
+
+		if (line_edit[i] < 0 || line_done[i])
+			continue;
+		line_done[i] = 1;
+		if (line_edit[i] == SW_ROUTE_MAX_EDITS) {
+			sw_rw_splice(rw, msg->hdr[i].line.off, msg->hdr[i].line.len, "", 0);
+			continue;
+		}
+		ed = &res->edits[line_edit[i]];
+		sw_rw_begin(rw, msg->hdr[i].line.off, msg->hdr[i].line.len);
+		sw_rw_append(rw, res->buf + ed->name.off, ed->name.len);
+		sw_rw_append(rw, ": ", 2);
+		sw_rw_append(rw, res->buf + ed->value.off, ed->value.len);
+		sw_rw_append(rw, "\r\n", 2);
+	}
+	for (unsigned k = 0; k < nadds; k++) {
+		const struct sw_edit *ed;
+
+		if (adds[k] < 0)
+			continue;
+		ed = &res->edits[adds[k]];
+		sw_rw_begin(rw, msg->hdr_end.off, 0);
+		sw_rw_append(rw, res->buf + ed->name.off, ed->name.len);
+		sw_rw_append(rw, ": ", 2);
+		sw_rw_append(rw, res->buf + ed->value.off, ed->value.len);
+		sw_rw_append(rw, "\r\n", 2);
+	}
+	if (ruri >= 0)
+		sw_rw_splice(rw, msg->ruri.all.off, msg->ruri.all.len,
+			     res->buf + res->edits[ruri].value.off, res->edits[ruri].value.len);
+}
+
+/*
+ * §16.4: pop every Route entry at the top that names us. Sets *next to the
+ * first Route entry left, if any. Returns how many were popped.
+ */
+static unsigned
+pop_our_routes(struct sw_worker *w, struct sw_rw *rw, int8_t *line_done,
+	       struct sw_sip_nameaddr *next, bool *has_next)
+{
+	const struct sw_sip_msg *msg = &w->msg;
+	const struct sw_sip_hdr *h;
+	unsigned popped = 0;
+
+	*has_next = false;
+	if (msg->first[SW_HDR_ROUTE] == 0xff)
+		return 0;
+	for (h = &msg->hdr[msg->first[SW_HDR_ROUTE]]; h != NULL; h = sw_sip_hdr_next(msg, h)) {
+		uint16_t pos = h->value.off, end = h->value.off + h->value.len;
+		uint16_t cut_from = pos;
+
+		while (pos < end) {
+			uint16_t s = pos, e;
+			bool quoted = false, angle = false;
+
+			for (e = s; e < end; e++) {
+				char c = msg->buf[e];
+
+				if (c == '"' && (e == s || msg->buf[e - 1] != '\\'))
+					quoted = !quoted;
+				else if (!quoted && c == '<')
+					angle = true;
+				else if (!quoted && c == '>')
+					angle = false;
+				else if (!quoted && !angle && c == ',')
+					break;
+			}
+			if (sw_sip_nameaddr_parse(msg->buf, (struct sw_span){s, e - s}, next) != 0 ||
+			    !uri_is_us(w, msg->buf, &next->uri)) {
+				*has_next = true;
+				break;
+			}
+			popped++;
+			pos = e < end ? e + 1 : end;
+			while (pos < end && (msg->buf[pos] == ' ' || msg->buf[pos] == '\t' ||
+					     msg->buf[pos] == '\r' || msg->buf[pos] == '\n'))
+				pos++;
+		}
+		if (*has_next) {
+			/* Cut the popped entries of this line, keep the rest. */
+			if (pos > cut_from)
+				sw_rw_splice(rw, cut_from, pos - cut_from, "", 0);
+			line_done[h - msg->hdr] = 1;
+			return popped;
+		}
+		sw_rw_splice(rw, h->line.off, h->line.len, "", 0);
+		line_done[h - msg->hdr] = 1;
+	}
+	return popped;
+}
+
+/* Finish a request or response: apply the splices, wrap in UDP/IP, send. */
+static void
+send_on(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const struct sw_addr *dst,
+	uint16_t dport, enum sw_counter ok)
+{
+	struct sw_dp *dp = w->dp;
+	const struct sw_addr *src;
+	struct sw_addr nh;
+	uint16_t out;
+	long len;
+
+	if (sw_dp_route(dp, dst, &out, &nh) != 0 ||
+	    (src = sw_dp_local_addr(dp, out, dst->family)) == NULL) {
+		CNT(w, DROP_NO_ROUTE);
+		rte_pktmbuf_free(p->m);
+		return;
+	}
+	len = sw_rw_apply(rw, p->sip, w->msg.len, p->len + rte_pktmbuf_tailroom(p->m));
+	if (len < 0 || sw_dp_encap_udp(p->m, p->off, (uint32_t)len, src, dp->conf.sip_port, dst,
+				       dport) != 0) {
+		CNT(w, DROP_REWRITE);
+		rte_pktmbuf_free(p->m);
+		return;
+	}
+	w->cnt[ok]++;
+	sw_dp_send(w, p->m, out, &nh);
+}
+
+/* Our Via on top, received/rport on the one we got (§16.6 step 8, §18.2.1, RFC 3581). */
+static void
+via_edits(struct sw_worker *w, const struct sw_pkt *p, struct sw_rw *rw, const struct sw_addr *src)
+{
+	const struct sw_sip_msg *msg = &w->msg;
+	const struct sw_sip_via *v = &msg->via[0];
+	char branch[48], a[INET6_ADDRSTRLEN + 2];
+	struct sw_addr sent_by;
+
+	make_branch(w, msg, branch, sizeof(branch));
+	fmt_addr(a, sizeof(a), src, true);
+	sw_rw_begin(rw, msg->hdr[v->hdr].line.off, 0);
+	sw_rw_printf(rw, "Via: SIP/2.0/UDP %s:%u;branch=%s\r\n", a, w->dp->conf.sip_port, branch);
+
+	if (!host_addr(msg->buf, v->host, &sent_by) || sent_by.family != p->src.family ||
+	    memcmp(sent_by.bytes, p->src.bytes, sent_by.family == AF_INET ? 4 : 16) != 0 ||
+	    (v->has_rport && v->rport.len == 0)) {
+		fmt_addr(a, sizeof(a), &p->src, false);
+		sw_rw_begin(rw, v->all.off + v->all.len, 0);
+		if (v->received.len == 0)
+			sw_rw_printf(rw, ";received=%s", a);
+		/* A bare rport gets the source port; a parameter after it is fine too. */
+		if (v->has_rport && v->rport.len == 0)
+			sw_rw_printf(rw, ";rport=%u", p->sport);
+	}
+}
+
+static const struct sw_addr *
+out_addr(struct sw_worker *w, const struct sw_addr *dst)
+{
+	struct sw_addr nh;
+	uint16_t out;
+
+	if (sw_dp_route(w->dp, dst, &out, &nh) != 0)
+		return NULL;
+	return sw_dp_local_addr(w->dp, out, dst->family);
+}
+
+static void
+forward_request(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const struct sw_addr *dst,
+		uint16_t dport, int8_t *line_done, bool record_route)
+{
+	const struct sw_sip_msg *msg = &w->msg;
+	const struct sw_addr *src = out_addr(w, dst);
+	char a[INET6_ADDRSTRLEN + 2];
+
+	if (src == NULL) {
+		CNT(w, DROP_NO_ROUTE);
+		rte_pktmbuf_free(p->m);
+		return;
+	}
+	via_edits(w, p, rw, src);
+	/* §16.6 step 3: Max-Forwards one less, or 70 when absent. */
+	if (msg->first[SW_HDR_MAX_FORWARDS] == 0xff) {
+		sw_rw_splice(rw, msg->hdr_end.off, 0, "Max-Forwards: 70\r\n", 18);
+	} else if (!line_done[msg->first[SW_HDR_MAX_FORWARDS]]) {
+		const struct sw_sip_hdr *h = &msg->hdr[msg->first[SW_HDR_MAX_FORWARDS]];
+
+		sw_rw_begin(rw, h->value.off, h->value.len);
+		sw_rw_printf(rw, "%d", msg->max_forwards - 1);
+	}
+	/* §16.6 step 4; two entries when we change sides (RFC 5658 double Record-Route). */
+	if (record_route) {
+		const struct sw_addr *in = p->dst.family == src->family ? &p->dst : NULL;
+		uint16_t at = msg->first[SW_HDR_RECORD_ROUTE] != 0xff
+				      ? msg->hdr[msg->first[SW_HDR_RECORD_ROUTE]].line.off
+				      : msg->hdr_end.off;
+
+		fmt_addr(a, sizeof(a), src, true);
+		sw_rw_begin(rw, at, 0);
+		if (in != NULL && memcmp(in->bytes, src->bytes, 16) == 0) {
+			sw_rw_printf(rw, "Record-Route: <sip:%s:%u;lr>\r\n", a, w->dp->conf.sip_port);
+		} else {
+			sw_rw_printf(rw, "Record-Route: <sip:%s:%u;lr;r2=on>\r\n", a,
+				     w->dp->conf.sip_port);
+			fmt_addr(a, sizeof(a), &p->dst, true);
+			sw_rw_printf(rw, "Record-Route: <sip:%s:%u;lr;r2=on>\r\n", a,
+				     w->dp->conf.sip_port);
+		}
+	}
+	send_on(w, p, rw, dst, dport, SW_CNT_FWD_REQUESTS);
+}
+
+static void
+apply_rules(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, int8_t *line_done)
+{
+	struct sw_dp *dp = w->dp;
+	const struct sw_sip_msg *msg = &w->msg;
+	struct sw_route_result *res = &w->res;
+	const struct sw_ruleset *rs;
+	struct sw_match_in in = {
+		.msg = msg,
+		.src = p->src,
+		.src_port = p->sport,
+		.local_port = p->dport,
+		.transport = SW_TRANSPORT_UDP,
+		.now = w->now_sec,
+	};
+	struct sw_addr dst;
+	uint16_t dport;
+	bool rr;
+
+	in.src_is_local = sw_dp_is_local(dp, &p->src, NULL);
+	urcu_qsbr_read_lock();
+	rs = rcu_dereference(*dp->conf.ruleset_slot);
+	if (rs == NULL || sw_ruleset_match(rs, sw_ruleset_scratch(rs, w->idx), &in, res) != 0) {
+		urcu_qsbr_read_unlock();
+		CNT(w, DROP_NO_RULESET);
+		sw_dp_reply(w, p, 500, "No Ruleset", NULL);
+		return;
+	}
+	urcu_qsbr_read_unlock();
+	/* From here on only res (self-contained) is used, never the ruleset. */
+	switch (res->action) {
+	case SW_ROUTE_NOMATCH:
+		CNT(w, REPLY_NOMATCH);
+		sw_dp_reply(w, p, dp->conf.nomatch_code, NULL, NULL);
+		return;
+	case SW_ROUTE_REPLY: {
+		char reason[128];
+
+		CNT(w, REPLY_RULE);
+		if (res->reason.len > 0 && res->reason.len < sizeof(reason)) {
+			memcpy(reason, res->buf + res->reason.off, res->reason.len);
+			reason[res->reason.len] = '\0';
+			sw_dp_reply(w, p, res->status, reason, NULL);
+		} else {
+			sw_dp_reply(w, p, res->status, NULL, NULL);
+		}
+		return;
+	}
+	case SW_ROUTE_BLOCK:
+		CNT(w, DROP_BLOCKED);
+		rte_pktmbuf_free(p->m);
+		return;
+	case SW_ROUTE_SLOWPATH:
+		sw_dp_to_slowpath(w, p->m, SW_SP_RX);
+		return;
+	default:
+		break;
+	}
+	rule_edits(w, res, rw, line_done);
+	/* Where to: the first $target, else the (new) Request-URI. */
+	if (res->ntargets > 0) {
+		if (!hostport_addr(res->buf, res->targets[0].off, res->targets[0].len, &dst, &dport))
+			goto unroutable;
+	} else {
+		struct sw_sip_uri u;
+		const char *b = msg->buf;
+
+		u = msg->ruri;
+		for (unsigned e = 0; e < res->nedits; e++)
+			if (res->edits[e].op == SW_EDIT_RURI) {
+				if (sw_sip_uri_parse(res->buf,
+						     (struct sw_span){res->edits[e].value.off,
+								      res->edits[e].value.len},
+						     &u) != 0)
+					goto unroutable;
+				b = res->buf;
+			}
+		if (!host_addr(b, u.host, &dst))
+			goto unroutable;
+		dport = u.port_num ? u.port_num : DEFAULT_SIP_PORT;
+	}
+	rr = res->record_route == 1 ||
+	     (res->record_route == 0 && dp->conf.record_route && (msg->method & RR_METHODS));
+	forward_request(w, p, rw, &dst, dport, line_done, rr);
+	return;
+unroutable:
+	/* Host names need the gateway table (DNS is never asked on the fast path). */
+	CNT(w, REPLY_UNROUTABLE);
+	sw_dp_reply(w, p, 503, "Unresolvable Destination", NULL);
+}
+
+static void
+request(struct sw_worker *w, struct sw_pkt *p, enum sw_sip_verdict v)
+{
+	const struct sw_sip_msg *msg = &w->msg;
+	struct sw_rw *rw = &w->rw;
+	int8_t line_done[SW_SIP_MAX_HDRS];
+	struct sw_sip_nameaddr next;
+	bool has_next;
+	unsigned popped;
+	struct sw_addr dst;
+	uint16_t dport;
+
+	CNT(w, SIP_REQUESTS);
+	if (v == SW_SIP_DROP) {
+		CNT(w, DROP_SIP_MALFORMED);
+		rte_pktmbuf_free(p->m);
+		return;
+	}
+	if (v == SW_SIP_REPLY) {
+		CNT(w, REPLY_PARSE);
+		sw_dp_reply(w, p, msg->reply_code, msg->reason, NULL);
+		return;
+	}
+	/* The ACK to a stateless answer of ours ends here. */
+	if (msg->method == SW_METHOD_ACK && msg->to.tag.len > SW_TAG_PREFIX_LEN &&
+	    memcmp(msg->buf + msg->to.tag.off, SW_TAG_PREFIX, SW_TAG_PREFIX_LEN) == 0) {
+		CNT(w, ACK_ABSORBED);
+		rte_pktmbuf_free(p->m);
+		return;
+	}
+	if (msg->max_forwards == 0) {
+		/* §16.3 step 3; sw_dp_reply drops an ACK instead. */
+		CNT(w, REPLY_483);
+		sw_dp_reply(w, p, 483, NULL, NULL);
+		return;
+	}
+	sw_rw_reset(rw);
+	memset(line_done, 0, sizeof(line_done));
+	popped = pop_our_routes(w, rw, line_done, &next, &has_next);
+	if (msg->to.tag.len > 0 && (popped > 0 || has_next)) {
+		/* In a dialog with a route set: loose routing, no dial plan. */
+		if (has_next) {
+			if (!host_addr(msg->buf, next.uri.host, &dst))
+				goto unroutable;
+			dport = next.uri.port_num ? next.uri.port_num : DEFAULT_SIP_PORT;
+		} else {
+			if (!host_addr(msg->buf, msg->ruri.host, &dst))
+				goto unroutable;
+			dport = msg->ruri.port_num ? msg->ruri.port_num : DEFAULT_SIP_PORT;
+		}
+		forward_request(w, p, rw, &dst, dport, line_done, false);
+		return;
+	}
+	if (msg->method == SW_METHOD_OPTIONS && msg->ruri.user.len == 0 && !has_next &&
+	    uri_is_us(w, msg->buf, &msg->ruri)) {
+		CNT(w, REPLY_OPTIONS);
+		sw_dp_reply(w, p, 200, NULL,
+			    "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, PRACK, "
+			    "SUBSCRIBE, NOTIFY, REFER, INFO, MESSAGE, UPDATE\r\n");
+		return;
+	}
+	apply_rules(w, p, rw, line_done);
+	return;
+unroutable:
+	CNT(w, REPLY_UNROUTABLE);
+	sw_dp_reply(w, p, 503, "Unresolvable Destination", NULL);
+}
+
+/* §16.7 step 3: the top Via must be ours; pop it and send to the next one. */
+static void
+response(struct sw_worker *w, struct sw_pkt *p, enum sw_sip_verdict v)
+{
+	const struct sw_sip_msg *msg = &w->msg;
+	const struct sw_sip_via *top = &msg->via[0], *next = &msg->via[1];
+	struct sw_rw *rw = &w->rw;
+	struct sw_addr a;
+	uint16_t dport;
+
+	CNT(w, SIP_RESPONSES);
+	if (v != SW_SIP_OK) {
+		CNT(w, DROP_SIP_MALFORMED);
+		rte_pktmbuf_free(p->m);
+		return;
+	}
+	if (msg->nvia == 0 || top->branch.len < SW_BRANCH_PREFIX_LEN ||
+	    memcmp(msg->buf + top->branch.off, SW_BRANCH_PREFIX, SW_BRANCH_PREFIX_LEN) != 0 ||
+	    !host_addr(msg->buf, top->host, &a) || !sw_dp_is_local(w->dp, &a, NULL)) {
+		CNT(w, DROP_RESP_NOT_OURS);
+		rte_pktmbuf_free(p->m);
+		return;
+	}
+	if (msg->nvia < 2) {
+		CNT(w, DROP_RESP_NO_VIA);
+		rte_pktmbuf_free(p->m);
+		return;
+	}
+	sw_rw_reset(rw);
+	if (next->hdr == top->hdr)
+		sw_rw_splice(rw, top->all.off, next->all.off - top->all.off, "", 0);
+	else
+		sw_rw_splice(rw, msg->hdr[top->hdr].line.off, msg->hdr[top->hdr].line.len, "", 0);
+	/* §18.2.2 and RFC 3581: received and rport when present, else sent-by. */
+	if (!(next->received.len > 0 && host_addr(msg->buf, next->received, &a)) &&
+	    !host_addr(msg->buf, next->host, &a)) {
+		CNT(w, DROP_NO_ROUTE);
+		rte_pktmbuf_free(p->m);
+		return;
+	}
+	dport = next->port_num ? next->port_num : DEFAULT_SIP_PORT;
+	if (next->has_rport && next->rport.len > 0) {
+		unsigned r = 0;
+
+		for (uint16_t i = 0; i < next->rport.len; i++)
+			r = r * 10 + (unsigned)(msg->buf[next->rport.off + i] - '0');
+		if (r > 0 && r < 65536)
+			dport = (uint16_t)r;
+	}
+	send_on(w, p, rw, &a, dport, SW_CNT_FWD_RESPONSES);
+}
+
+void
+sw_dp_sip(struct sw_worker *w, struct sw_pkt *p)
+{
+	enum sw_sip_verdict v = sw_sip_parse(&w->msg, p->sip, p->len);
+
+	if (w->msg.is_request)
+		request(w, p, v);
+	else
+		response(w, p, v);
+}
