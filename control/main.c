@@ -25,14 +25,16 @@
 #include "nic/nic.h"
 #include "rules/ruleset.h"
 
-/** The RCU slot of the live ruleset; workers read it, the control thread swaps it. */
-static struct sw_ruleset *live_ruleset;
 static struct sw_dp *the_dp;
 static volatile sig_atomic_t got_signal;
 
 static void
 on_signal(int sig)
 {
+	if (sig == SIGHUP) {
+		sw_ctl_request_reload();
+		return;
+	}
 	got_signal = sig;
 	if (the_dp != NULL)
 		sw_dp_stop(the_dp);
@@ -53,6 +55,27 @@ die(const char *fmt, ...)
 	return EXIT_FAILURE;
 }
 
+static bool
+files_readable(const struct sw_config *cfg)
+{
+	const char *paths[] = {cfg->dialplan, cfg->ars, cfg->gateways};
+
+	for (unsigned i = 0; i < 3; i++)
+		if (paths[i] != NULL && access(paths[i], R_OK) != 0) {
+			die("cannot read %s: %s", paths[i], strerror(errno));
+			return false;
+		}
+	return true;
+}
+
+static void
+refused(const struct sw_config *cfg, struct sw_diag *diag)
+{
+	if (diag->text != NULL)
+		fputs(diag->text, stderr);
+	die("%s refused: %u error%s", cfg->dialplan, diag->errors, diag->errors == 1 ? "" : "s");
+}
+
 static struct sw_ruleset *
 load_rules(const struct sw_config *cfg, unsigned nb_workers)
 {
@@ -62,22 +85,17 @@ load_rules(const struct sw_config *cfg, unsigned nb_workers)
 		.gateways = cfg->gateways,
 		.nb_workers = nb_workers,
 	};
-	const char *paths[] = {cfg->dialplan, cfg->ars, cfg->gateways};
 	struct sw_ruleset *rs;
 	struct sw_diag diag;
 
-	for (unsigned i = 0; i < 3; i++)
-		if (paths[i] != NULL && access(paths[i], R_OK) != 0) {
-			die("cannot read %s: %s", paths[i], strerror(errno));
-			return NULL;
-		}
+	if (!files_readable(cfg))
+		return NULL;
 	sw_diag_init(&diag);
 	rs = sw_ruleset_compile(&src, &diag);
-	if (diag.text != NULL)
-		fputs(diag.text, stderr);
 	if (rs == NULL)
-		die("%s refused: %u error%s", cfg->dialplan, diag.errors,
-		    diag.errors == 1 ? "" : "s");
+		refused(cfg, &diag);
+	else if (diag.text != NULL)
+		fputs(diag.text, stderr);
 	sw_diag_free(&diag);
 	return rs;
 }
@@ -175,10 +193,10 @@ main(int argc, char **argv)
 	static struct sw_config cfg;
 	char err[256];
 	struct rte_mempool *pool = NULL;
-	struct sw_ruleset *rs = NULL;
+	struct sw_diag diag;
 	uint16_t nb_open = 0;
 	bool main_is_worker = false;
-	int rc = EXIT_FAILURE, n;
+	int rc = EXIT_FAILURE, n, r;
 
 	if (wants_explain(argc, argv)) {
 		char **a = argv;
@@ -225,10 +243,17 @@ main(int argc, char **argv)
 		if (cfg.dp.worker_lcores[i] == rte_get_main_lcore())
 			main_is_worker = true;
 
-	rs = load_rules(&cfg, cfg.dp.nb_workers);
-	if (rs == NULL)
+	if (!files_readable(&cfg))
 		goto out_eal;
-	rcu_assign_pointer(live_ruleset, rs);
+	sw_diag_init(&diag);
+	if (sw_ctl_rules_init(&cfg, cfg.dp.nb_workers, &diag) != 0) {
+		refused(&cfg, &diag);
+		sw_diag_free(&diag);
+		goto out_eal;
+	}
+	if (diag.text != NULL)
+		fputs(diag.text, stderr); /* warnings */
+	sw_diag_free(&diag);
 
 	pool = sw_nic_pool_create("sw_pool", cfg.mbufs, SW_DP_MBUF_PRIV_SIZE, (int)rte_socket_id());
 	if (pool == NULL) {
@@ -245,7 +270,7 @@ main(int argc, char **argv)
 	}
 	cfg.dp.nb_ports = cfg.nb_port_specs;
 	cfg.dp.pool = pool;
-	cfg.dp.ruleset_slot = &live_ruleset;
+	cfg.dp.ruleset_slot = sw_ctl_ruleset_slot();
 	{
 		const char *why = NULL;
 
@@ -259,8 +284,14 @@ main(int argc, char **argv)
 		die("cannot start the slow-path thread");
 		goto out_dp;
 	}
+	r = sw_ctl_start(cfg.ctl_socket, the_dp);
+	if (r != 0) {
+		die("cannot serve the control socket %s: %s", cfg.ctl_socket, strerror(-r));
+		goto out_sp;
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 
 	for (unsigned i = 0; i < cfg.dp.nb_workers; i++) {
 		unsigned l = cfg.dp.worker_lcores[i];
@@ -271,7 +302,7 @@ main(int argc, char **argv)
 	{
 		struct sw_ruleset_info info;
 
-		sw_ruleset_get_info(rs, &info);
+		sw_ruleset_get_info(*sw_ctl_ruleset_slot(), &info);
 		printf("sipwarp: ready (%u port%s, %u worker%s, %u rule%s)\n", cfg.dp.nb_ports,
 		       cfg.dp.nb_ports == 1 ? "" : "s", cfg.dp.nb_workers,
 		       cfg.dp.nb_workers == 1 ? "" : "s", info.rules, info.rules == 1 ? "" : "s");
@@ -292,11 +323,15 @@ main(int argc, char **argv)
 		}
 	}
 	rte_eal_mp_wait_lcore();
+	sw_ctl_stop();
 	sw_ctl_slowpath_stop();
 	printf("sipwarp: stopping on signal %d; counters:\n", (int)got_signal);
 	print_counters(stdout, the_dp);
 	fflush(stdout);
 	rc = EXIT_SUCCESS;
+	goto out_dp;
+out_sp:
+	sw_ctl_slowpath_stop();
 out_dp:
 	sw_dp_free(the_dp);
 	the_dp = NULL;
@@ -305,8 +340,7 @@ out_ports:
 		sw_nic_port_close(cfg.dp.port_ids[--nb_open]);
 	rte_mempool_free(pool);
 out_rules:
-	live_ruleset = NULL;
-	sw_ruleset_free(rs);
+	sw_ctl_rules_fini();
 out_eal:
 	rte_eal_cleanup();
 	return rc;
