@@ -144,6 +144,26 @@ struct sw_sip_nameaddr {
 	struct sw_sip_uri uri;
 };
 
+/**
+ * Why the parser says SW_SIP_DROP: enum name and a short text (the same text
+ * as sw_sip_msg.reason). The dataplane counts them all under
+ * SW_CNT_DROP_SIP_MALFORMED and may split them further by this code.
+ */
+#define SW_SIP_DROP_LIST(X)                                                                        \
+	X(NONE, "not dropped")                                                                     \
+	X(KEEPALIVE, "CRLF keep-alive, not a message")                                             \
+	X(NOT_SIP, "not a SIP start line")                                                         \
+	X(NO_VIA, "request without a Via: nowhere to answer")                                      \
+	X(BAD_VIA, "request whose top Via is malformed: nowhere to answer")                        \
+	X(BAD_RESPONSE, "malformed response")
+
+enum sw_sip_drop {
+#define SW_X_DROP(e, text) SW_SIP_DROP_##e,
+	SW_SIP_DROP_LIST(SW_X_DROP)
+#undef SW_X_DROP
+	SW_SIP_DROP__COUNT
+};
+
 /** What the parser says of a message. */
 enum sw_sip_verdict {
 	SW_SIP_OK = 0,   /**< well formed: route it */
@@ -183,6 +203,21 @@ struct sw_sip_msg {
 	/* verdict details */
 	uint16_t reply_code;     /**< for SW_SIP_REPLY */
 	const char *reason;      /**< static text naming the fault (reply or drop) */
+
+	uint8_t drop;            /**< enum sw_sip_drop: why SW_SIP_DROP (NONE otherwise) */
+	uint8_t nroute;          /**< Route entries (all headers, all commas) */
+	uint8_t nrecord_route;   /**< Record-Route entries */
+	uint8_t ncontact;        /**< Contact entries; 0 with contact_star for "*" */
+	uint8_t contact_star;    /**< Contact: * (REGISTER removal, RFC 3261 §10.2.2) */
+	struct sw_sip_nameaddr route;   /**< topmost Route entry (uri.all.len 0 when none) */
+	struct sw_sip_nameaddr contact; /**< first Contact entry (not for "*") */
+	int64_t expires;         /**< Expires header, -1 when absent */
+	/**
+	 * 420: the option tags of the first Proxy-Require header (RFC 3261
+	 * §16.3 step 4, sipwarp supports none), to copy into Unsupported;
+	 * further Proxy-Require lines via sw_sip_hdr_next().
+	 */
+	struct sw_span unsupported;
 };
 
 /**
@@ -221,6 +256,18 @@ int sw_sip_nameaddr_parse(const char *buf, struct sw_span s, struct sw_sip_namea
  */
 int sw_sip_param_find(const char *buf, struct sw_span params, const char *name, size_t name_len,
 		      struct sw_span *val);
+
+/**
+ * Next entry of a comma-separated name-addr list (Route, Record-Route,
+ * Contact) held in the value span list. Start with *pos = list.off.
+ * @return 1 with na filled and *pos moved past it, 0 at the end of the list,
+ *         -EINVAL when the entry is malformed.
+ */
+int sw_sip_nameaddr_next(const char *buf, struct sw_span list, uint32_t *pos,
+			 struct sw_sip_nameaddr *na);
+
+/** Text of a drop reason (enum sw_sip_drop). */
+const char *sw_sip_drop_name(unsigned drop);
 
 /** Compare a span with a C string ignoring ASCII case. */
 bool sw_span_ieq(const char *buf, struct sw_span s, const char *str, size_t len);

@@ -1,1 +1,747 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The SIP message walk: start line, one pass over the header lines, the
+ * headers a proxy routes on, and a verdict (RFC 3261 §8.2, §16.3, §18.3).
+ *
+ * Work is bounded per byte: each line is found with memchr, each header is
+ * parsed once when its line is met, and no scanner moves backwards by more
+ * than the trailing white space of a value. Nothing is allocated; the index
+ * holds 16-bit spans into the caller's buffer.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "dataplane/sip_pvt.h"
+
+#define NO_HDR 0xff
+
+/* A later fault replaces an earlier one only when it ranks higher (§16.3 order). */
+enum rank { RANK_NONE, RANK_420, RANK_416, RANK_400, RANK_505, RANK_513 };
+
+struct pstate {
+	struct sw_sip_msg *m;
+	const char *b;
+	uint32_t n;
+	uint8_t rank;
+	uint8_t top_via_bad;
+	uint16_t code;
+	const char *reason;
+	uint32_t seen; /* header types met, indexed or not */
+};
+
+static const char *const drop_names[] = {
+#define SW_X_DROP(e, text) text,
+	SW_SIP_DROP_LIST(SW_X_DROP)
+#undef SW_X_DROP
+};
+
+const char *
+sw_sip_drop_name(unsigned drop)
+{
+	return drop < SW_SIP_DROP__COUNT ? drop_names[drop] : "?";
+}
+
+static void
+fault(struct pstate *ps, enum rank rank, uint16_t code, const char *reason)
+{
+	if (rank > ps->rank) {
+		ps->rank = (uint8_t)rank;
+		ps->code = code;
+		ps->reason = reason;
+	}
+}
+
+static void
+bad(struct pstate *ps, const char *reason)
+{
+	fault(ps, RANK_400, 400, reason);
+}
+
+/* Methods are case-sensitive (§7.1), so an exact compare per length is enough. */
+static uint16_t
+method_bits(const char *s, uint32_t len)
+{
+#define M(str, bit)                                                                                \
+	if (memcmp(s, str, len) == 0)                                                              \
+		return bit;
+	switch (len) {
+	case 3:
+		M("ACK", SW_METHOD_ACK);
+		M("BYE", SW_METHOD_BYE);
+		break;
+	case 4:
+		M("INFO", SW_METHOD_INFO);
+		break;
+	case 5:
+		M("PRACK", SW_METHOD_PRACK);
+		M("REFER", SW_METHOD_REFER);
+		break;
+	case 6:
+		M("INVITE", SW_METHOD_INVITE);
+		M("CANCEL", SW_METHOD_CANCEL);
+		M("NOTIFY", SW_METHOD_NOTIFY);
+		M("UPDATE", SW_METHOD_UPDATE);
+		break;
+	case 7:
+		M("OPTIONS", SW_METHOD_OPTIONS);
+		M("PUBLISH", SW_METHOD_PUBLISH);
+		M("MESSAGE", SW_METHOD_MESSAGE);
+		break;
+	case 8:
+		M("REGISTER", SW_METHOD_REGISTER);
+		break;
+	case 9:
+		M("SUBSCRIBE", SW_METHOD_SUBSCRIBE);
+		break;
+	}
+#undef M
+	return SW_METHOD_OTHER;
+}
+
+/* SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT, case-insensitive (§7.1). 1 ok, 0 other, -1 bad. */
+static int
+version_check(const char *b, uint32_t p, uint32_t end)
+{
+	uint32_t q;
+
+	if (end - p < 7 || lc(b[p]) != 's' || lc(b[p + 1]) != 'i' || lc(b[p + 2]) != 'p' ||
+	    b[p + 3] != '/')
+		return -1;
+	if (end - p == 7 && b[p + 4] == '2' && b[p + 5] == '.' && b[p + 6] == '0')
+		return 1;
+	q = skip_cls(b, p + 4, end, CC_DIGIT);
+	if (q == p + 4 || q >= end || b[q] != '.')
+		return -1;
+	p = q + 1;
+	q = skip_cls(b, p, end, CC_DIGIT);
+	return (q > p && q == end) ? 0 : -1;
+}
+
+/* Request-Line = Method SP Request-URI SP SIP-Version CRLF (§7.1); single SPs only. */
+static void
+request_line(struct pstate *ps, uint32_t p, uint32_t me, uint32_t end)
+{
+	struct sw_sip_msg *m = ps->m;
+	const char *b = ps->b;
+	const char *sp;
+	uint32_t us = me + 1, ue;
+	int v;
+
+	m->is_request = 1;
+	m->method_name = span(p, me);
+	m->method = method_bits(b + p, me - p);
+	sp = memchr(b + us, ' ', end - us);
+	ue = sp ? (uint32_t)(sp - b) : end;
+	if (sp == NULL || ue == us) {
+		bad(ps, "Bad Request - malformed Request-Line");
+		return;
+	}
+	m->version = span(ue + 1, end);
+	v = version_check(b, ue + 1, end);
+	if (v == 0)
+		fault(ps, RANK_505, 505, "Version Not Supported");
+	else if (v < 0)
+		bad(ps, "Bad Request - malformed SIP-Version");
+	if (sw_sip_uri_parse(b, span(us, ue), &m->ruri) != 0) {
+		if (m->ruri.scheme_type == SW_SCHEME_OTHER)
+			fault(ps, RANK_416, 416, "Unsupported URI Scheme");
+		else
+			bad(ps, "Bad Request - malformed Request-URI");
+	} else if (m->ruri.scheme_type == SW_SCHEME_OTHER) {
+		/* §16.3 step 2: we route sip, sips and tel only */
+		fault(ps, RANK_416, 416, "Unsupported URI Scheme");
+	} else if (m->ruri.headers.len != 0) {
+		/* §19.1.5: headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11) */
+		bad(ps, "Bad Request - headers in Request-URI");
+	}
+}
+
+/* Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF (§7.2). */
+static void
+status_line(struct pstate *ps, uint32_t p, uint32_t end)
+{
+	struct sw_sip_msg *m = ps->m;
+	const char *b = ps->b;
+	const char *sp = memchr(b + p, ' ', end - p);
+	uint32_t ve = sp ? (uint32_t)(sp - b) : end, c = ve + 1;
+
+	m->is_request = 0;
+	m->version = span(p, ve);
+	if (version_check(b, p, ve) != 1) {
+		bad(ps, "malformed or unsupported SIP-Version in a response");
+		return;
+	}
+	if (sp == NULL || end - c < 3 || !cc_is(b[c], CC_DIGIT) || !cc_is(b[c + 1], CC_DIGIT) ||
+	    !cc_is(b[c + 2], CC_DIGIT) || (c + 3 < end && b[c + 3] != ' ')) {
+		bad(ps, "malformed Status-Code");
+		return;
+	}
+	m->status = (uint16_t)((b[c] - '0') * 100 + (b[c + 1] - '0') * 10 + (b[c + 2] - '0'));
+	if (m->status < 100 || m->status > 699)
+		bad(ps, "Status-Code out of range");
+	m->reason_phrase = c + 3 < end ? span(c + 4, end) : span(end, end);
+}
+
+static int
+via_param_cb(void *ctx, const char *b, struct sw_span name, struct sw_span val, bool has_val)
+{
+	struct sw_sip_via *v = ctx;
+	uint32_t p = val.off, end = span_end(val);
+	uint64_t num;
+	uint8_t ht;
+
+	switch (name.len) {
+	case 3:
+		/* ttl = 1*3DIGIT, 0-255 (§25.1 via-ttl) */
+		if (sw_span_ieq(b, name, "ttl", 3)) {
+			if (!has_val || sw_sip_uint(b, p, end, 255, &num) != 0)
+				return -1;
+			v->ttl = val;
+		}
+		break;
+	case 5:
+		if (sw_span_ieq(b, name, "maddr", 5)) {
+			if (!has_val || sw_sip_host_scan(b, p, end, &ht, false) != end)
+				return -1;
+			v->maddr = val;
+		} else if (sw_span_ieq(b, name, "rport", 5)) {
+			/* RFC 3581: a bare ";rport" asks for the source port */
+			if (has_val && sw_sip_uint(b, p, end, 65535, &num) != 0)
+				return -1;
+			v->rport = val;
+			v->has_rport = 1;
+		}
+		break;
+	case 6:
+		if (sw_span_ieq(b, name, "branch", 6)) {
+			if (!has_val || b[p] == '"')
+				return -1;
+			v->branch = val;
+		}
+		break;
+	case 8:
+		/* received: an address, IPv6 with or without brackets (RFC 5118 §4.5) */
+		if (sw_span_ieq(b, name, "received", 8)) {
+			if (!has_val || sw_sip_host_scan(b, p, end, &ht, true) != end)
+				return -1;
+			v->received = val;
+		}
+		break;
+	}
+	return 0;
+}
+
+/* via-parm = sent-protocol LWS sent-by *( SEMI via-params ); SLASH = SWS "/" SWS (§25.1). */
+static uint32_t
+via_parm(const char *b, uint32_t p, uint32_t end, struct sw_sip_via *v)
+{
+	uint32_t start = p, q, last;
+	uint64_t port;
+
+	memset(v, 0, sizeof(*v));
+	for (int i = 0; i < 3; i++) {
+		if (i > 0) {
+			p = skip_lws(b, p, end);
+			if (p >= end || b[p] != '/')
+				return SCAN_ERR;
+			p = skip_lws(b, p + 1, end);
+		}
+		q = skip_cls(b, p, end, CC_TOKEN);
+		if (q == p)
+			return SCAN_ERR;
+		if (i == 2)
+			v->transport = span(p, q);
+		p = q;
+	}
+	p = skip_lws(b, q, end);
+	if (p == q)
+		return SCAN_ERR;
+	q = sw_sip_host_scan(b, p, end, &v->host_type, false);
+	if (q == SCAN_ERR)
+		return SCAN_ERR;
+	v->host = span(p, q);
+	last = q;
+	p = skip_lws(b, q, end);
+	if (p < end && b[p] == ':') {
+		p = skip_lws(b, p + 1, end);
+		q = skip_cls(b, p, end, CC_DIGIT);
+		if (sw_sip_uint(b, p, q, 65535, &port) != 0)
+			return SCAN_ERR;
+		v->port = span(p, q);
+		v->port_num = (uint16_t)port;
+		last = q;
+	}
+	q = sw_sip_params_scan(b, last, end, &v->params, via_param_cb, v);
+	if (q == SCAN_ERR)
+		return SCAN_ERR;
+	v->all = span(start, q);
+	p = skip_lws(b, q, end);
+	return (p == end || b[p] == ',') ? p : SCAN_ERR;
+}
+
+static void
+parse_via(struct pstate *ps, uint8_t hi, uint32_t p, uint32_t end)
+{
+	struct sw_sip_msg *m = ps->m;
+	struct sw_sip_via scratch;
+
+	if (ps->top_via_bad)
+		return;
+	for (;;) {
+		struct sw_sip_via *v = m->nvia < 2 ? &m->via[m->nvia] : &scratch;
+		uint32_t q = via_parm(ps->b, p, end, v);
+
+		if (q == SCAN_ERR) {
+			/* §18.2.2 answers go to the top Via: without it nobody can be answered */
+			if (m->nvia == 0)
+				ps->top_via_bad = 1;
+			bad(ps, "Bad Request - malformed Via");
+			return;
+		}
+		v->hdr = hi;
+		if (m->nvia < UINT8_MAX)
+			m->nvia++;
+		if (q == end)
+			return;
+		p = skip_lws(ps->b, q + 1, end);
+	}
+}
+
+/* A header that RFC 3261 §7.3.1 allows once (From, To, Call-ID, CSeq ...). 1 if a repeat. */
+static int
+repeated(struct pstate *ps, uint8_t type, const char *reason)
+{
+	if (ps->seen & (1u << type)) {
+		bad(ps, reason);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+parse_nameaddr(struct pstate *ps, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na,
+	       const char *reason)
+{
+	if (sw_sip_nameaddr_at(ps->b, p, end, na, false) == SCAN_ERR)
+		bad(ps, reason);
+}
+
+/* CSeq = 1*DIGIT LWS Method; the number is below 2**31 (§8.1.1.5, §20.16). */
+static void
+parse_cseq(struct pstate *ps, uint32_t p, uint32_t end)
+{
+	struct sw_sip_msg *m = ps->m;
+	uint32_t q = skip_cls(ps->b, p, end, CC_DIGIT), ms, me;
+	uint64_t num;
+
+	if (sw_sip_uint(ps->b, p, q, 0x7fffffff, &num) != 0) {
+		bad(ps, "Bad Request - malformed CSeq number");
+		return;
+	}
+	ms = skip_lws(ps->b, q, end);
+	me = skip_cls(ps->b, ms, end, CC_TOKEN);
+	if (ms == q || me == ms || me != end) {
+		bad(ps, "Bad Request - malformed CSeq");
+		return;
+	}
+	m->cseq_num = (uint32_t)num;
+	m->cseq_method = span(ms, me);
+}
+
+/* Integer header (Max-Forwards, Content-Length, Expires): 1*DIGIT up to max. */
+static int
+parse_num(struct pstate *ps, uint32_t p, uint32_t end, uint64_t max, uint64_t *v,
+	  const char *reason)
+{
+	if (sw_sip_uint(ps->b, p, end, max, v) != 0) {
+		bad(ps, reason);
+		return -1;
+	}
+	return 0;
+}
+
+/* option-tag *( COMMA option-tag ): Require, Proxy-Require, Supported (§20.32, §20.29, §20.37). */
+static int
+tag_list_ok(const char *b, uint32_t p, uint32_t end, bool may_be_empty)
+{
+	if (p == end)
+		return may_be_empty;
+	for (;;) {
+		uint32_t q = skip_cls(b, p, end, CC_TOKEN);
+
+		if (q == p)
+			return 0;
+		p = skip_lws(b, q, end);
+		if (p == end)
+			return 1;
+		if (b[p] != ',')
+			return 0;
+		p = skip_lws(b, p + 1, end);
+	}
+}
+
+/* media-type = m-type SLASH m-subtype *(SEMI m-parameter) (§20.15). */
+static int
+media_type_ok(const char *b, uint32_t p, uint32_t end)
+{
+	struct sw_span params;
+	uint32_t q = skip_cls(b, p, end, CC_TOKEN);
+
+	if (q == p)
+		return 0;
+	p = skip_lws(b, q, end);
+	if (p >= end || b[p] != '/')
+		return 0;
+	p = skip_lws(b, p + 1, end);
+	q = skip_cls(b, p, end, CC_TOKEN);
+	if (q == p)
+		return 0;
+	q = sw_sip_params_scan(b, q, end, &params, NULL, NULL);
+	return q != SCAN_ERR && skip_lws(b, q, end) == end;
+}
+
+/* A comma list of name-addrs (Route, Record-Route, Contact); counts entries, keeps the first. */
+static int
+nameaddr_list(struct pstate *ps, uint32_t p, uint32_t end, uint8_t *count,
+	      struct sw_sip_nameaddr *first)
+{
+	struct sw_sip_nameaddr scratch;
+
+	for (;;) {
+		struct sw_sip_nameaddr *na = (*count == 0 && first) ? first : &scratch;
+		uint32_t q = sw_sip_nameaddr_at(ps->b, p, end, na, true);
+
+		if (q == SCAN_ERR)
+			return -1;
+		if (*count < UINT8_MAX)
+			(*count)++;
+		if (q == end)
+			return 0;
+		p = q + 1;
+	}
+}
+
+static void
+parse_contact(struct pstate *ps, uint32_t p, uint32_t end)
+{
+	struct sw_sip_msg *m = ps->m;
+
+	/* Contact: * stands alone (§20.10, §10.2.2) */
+	if (end - p == 1 && ps->b[p] == '*') {
+		if (m->contact_star || m->ncontact)
+			bad(ps, "Bad Request - Contact * with other contacts");
+		m->contact_star = 1;
+		return;
+	}
+	if (m->contact_star)
+		bad(ps, "Bad Request - Contact * with other contacts");
+	if (nameaddr_list(ps, p, end, &m->ncontact, m->ncontact ? NULL : &m->contact) != 0)
+		bad(ps, "Bad Request - malformed Contact");
+}
+
+static void
+parse_header(struct pstate *ps, uint8_t type, uint8_t hi, uint32_t p, uint32_t end)
+{
+	struct sw_sip_msg *m = ps->m;
+	uint64_t v;
+
+	switch (type) {
+	case SW_HDR_VIA:
+		parse_via(ps, hi, p, end);
+		break;
+	case SW_HDR_FROM:
+		if (!repeated(ps, type, "Bad Request - more than one From"))
+			parse_nameaddr(ps, p, end, &m->from, "Bad Request - malformed From");
+		break;
+	case SW_HDR_TO:
+		if (!repeated(ps, type, "Bad Request - more than one To"))
+			parse_nameaddr(ps, p, end, &m->to, "Bad Request - malformed To");
+		break;
+	case SW_HDR_CALL_ID:
+		if (repeated(ps, type, "Bad Request - more than one Call-ID"))
+			break;
+		/* callid = word [ "@" word ]: one run without white space (§25.1) */
+		m->call_id = span(p, end);
+		if (p == end || skip_cls(ps->b, p, end, (uint16_t)~CC_WS) != end)
+			bad(ps, "Bad Request - malformed Call-ID");
+		break;
+	case SW_HDR_CSEQ:
+		if (!repeated(ps, type, "Bad Request - more than one CSeq"))
+			parse_cseq(ps, p, end);
+		break;
+	case SW_HDR_MAX_FORWARDS:
+		/* 0-255 (§8.1.1.6); zero is the proxy's 483, not a syntax fault */
+		if (!repeated(ps, type, "Bad Request - more than one Max-Forwards") &&
+		    parse_num(ps, p, end, 255, &v, "Bad Request - malformed Max-Forwards") == 0)
+			m->max_forwards = (int32_t)v;
+		break;
+	case SW_HDR_CONTENT_LENGTH:
+		if (!repeated(ps, type, "Bad Request - more than one Content-Length") &&
+		    parse_num(ps, p, end, 0x7fffffff, &v,
+			      "Bad Request - malformed Content-Length") == 0)
+			m->content_length = (int32_t)v;
+		break;
+	case SW_HDR_EXPIRES:
+		/* delta-seconds up to 2**32-1 (§20.19) */
+		if (!repeated(ps, type, "Bad Request - more than one Expires") &&
+		    parse_num(ps, p, end, 0xffffffffu, &v, "Bad Request - malformed Expires") == 0)
+			m->expires = (int64_t)v;
+		break;
+	case SW_HDR_CONTENT_TYPE:
+		if (!repeated(ps, type, "Bad Request - more than one Content-Type") &&
+		    !media_type_ok(ps->b, p, end))
+			bad(ps, "Bad Request - malformed Content-Type");
+		break;
+	case SW_HDR_ROUTE:
+		if (nameaddr_list(ps, p, end, &m->nroute, m->nroute ? NULL : &m->route) != 0)
+			bad(ps, "Bad Request - malformed Route");
+		break;
+	case SW_HDR_RECORD_ROUTE:
+		if (nameaddr_list(ps, p, end, &m->nrecord_route, NULL) != 0)
+			bad(ps, "Bad Request - malformed Record-Route");
+		break;
+	case SW_HDR_CONTACT:
+		parse_contact(ps, p, end);
+		break;
+	case SW_HDR_REQUIRE:
+		if (!tag_list_ok(ps->b, p, end, false))
+			bad(ps, "Bad Request - malformed Require");
+		break;
+	case SW_HDR_SUPPORTED:
+		if (!tag_list_ok(ps->b, p, end, true))
+			bad(ps, "Bad Request - malformed Supported");
+		break;
+	case SW_HDR_PROXY_REQUIRE:
+		if (!tag_list_ok(ps->b, p, end, false)) {
+			bad(ps, "Bad Request - malformed Proxy-Require");
+		} else if (m->unsupported.len == 0) {
+			/* §16.3 step 4: sipwarp supports no extension a proxy must know */
+			m->unsupported = span(p, end);
+			fault(ps, RANK_420, 420, "Bad Extension");
+		}
+		break;
+	}
+	ps->seen |= 1u << type;
+}
+
+static void
+msg_init(struct sw_sip_msg *m, const char *buf, uint32_t n)
+{
+	/* hdr[] beyond nhdr is never read, so it is left as it was */
+	memset(m, 0, offsetof(struct sw_sip_msg, hdr));
+	memset(&m->hdr_end, 0, sizeof(*m) - offsetof(struct sw_sip_msg, hdr_end));
+	memset(m->first, NO_HDR, sizeof(m->first));
+	m->buf = buf;
+	m->len = n;
+	m->max_forwards = -1;
+	m->content_length = -1;
+	m->expires = -1;
+}
+
+/* End of the line starting at p, folded continuation lines included: the LF, or n. */
+static uint32_t
+line_end(const char *b, uint32_t p, uint32_t n)
+{
+	for (;;) {
+		const char *lf = memchr(b + p, '\n', n - p);
+
+		if (lf == NULL)
+			return n;
+		p = (uint32_t)(lf - b);
+		if (p + 1 >= n || (b[p + 1] != ' ' && b[p + 1] != '\t'))
+			return p;
+		p++;
+	}
+}
+
+/* The header lines up to the empty line; returns where the body starts, or n when truncated. */
+static uint32_t
+headers(struct pstate *ps, uint32_t p)
+{
+	struct sw_sip_msg *m = ps->m;
+	const char *b = ps->b;
+	uint32_t n = ps->n;
+
+	for (;;) {
+		struct sw_sip_hdr scratch, *h;
+		uint32_t ne, c, le, vs, ve;
+		uint8_t hi;
+
+		if (p >= n) {
+			bad(ps, "Bad Request - headers not terminated by an empty line");
+			m->hdr_end = span(n, n);
+			return n;
+		}
+		if (b[p] == '\n' || (b[p] == '\r' && p + 1 < n && b[p + 1] == '\n')) {
+			m->hdr_end = span(p, b[p] == '\n' ? p + 1 : p + 2);
+			return span_end(m->hdr_end);
+		}
+		ne = skip_cls(b, p, n, CC_TOKEN);
+		for (c = ne; c < n && (b[c] == ' ' || b[c] == '\t'); c++)
+			;
+		le = line_end(b, c, n);
+		if (ne == p || c >= n || b[c] != ':') {
+			bad(ps, "Bad Request - malformed header line");
+			p = le + 1;
+			continue;
+		}
+		vs = skip_lws(b, c + 1, le);
+		for (ve = le; ve > vs && cc_is(b[ve - 1], CC_WS); ve--)
+			;
+		if (m->nhdr < SW_SIP_MAX_HDRS) {
+			hi = (uint8_t)m->nhdr++;
+			h = &m->hdr[hi];
+		} else {
+			fault(ps, RANK_513, 513, "Message Too Large - too many header lines");
+			hi = NO_HDR;
+			h = &scratch;
+		}
+		h->name = span(p, ne);
+		h->value = span(vs, ve);
+		h->line = span(p, le < n ? le + 1 : n);
+		h->type = sw_sip_hname_type(b + p, ne - p);
+		if (hi != NO_HDR && m->first[h->type] == NO_HDR)
+			m->first[h->type] = hi;
+		if (h->type != SW_HDR_OTHER)
+			parse_header(ps, h->type, hi, vs, ve);
+		p = le + 1;
+	}
+}
+
+static void
+mandatory(struct pstate *ps)
+{
+	static const struct {
+		uint8_t type;
+		const char *reason;
+	} need[] = {
+		{SW_HDR_FROM, "Bad Request - missing From"},
+		{SW_HDR_TO, "Bad Request - missing To"},
+		{SW_HDR_CALL_ID, "Bad Request - missing Call-ID"},
+		{SW_HDR_CSEQ, "Bad Request - missing CSeq"},
+	};
+
+	/* §8.1.1: every request carries these; Max-Forwards a proxy adds (§16.6 step 3) */
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+		if (!(ps->seen & (1u << need[i].type))) {
+			bad(ps, need[i].reason);
+			return;
+		}
+	}
+}
+
+static enum sw_sip_verdict
+verdict(struct pstate *ps)
+{
+	struct sw_sip_msg *m = ps->m;
+
+	if (!m->is_request) {
+		if (ps->rank == RANK_NONE && m->nvia > 0)
+			return SW_SIP_OK;
+		m->drop = SW_SIP_DROP_BAD_RESPONSE;
+		m->reason = ps->rank != RANK_NONE ? ps->reason : "response without a Via";
+		return SW_SIP_DROP;
+	}
+	if (ps->top_via_bad || m->nvia == 0) {
+		m->drop = ps->top_via_bad ? SW_SIP_DROP_BAD_VIA : SW_SIP_DROP_NO_VIA;
+		m->reason = sw_sip_drop_name(m->drop);
+		return SW_SIP_DROP;
+	}
+	if (ps->rank == RANK_NONE)
+		return SW_SIP_OK;
+	m->reply_code = ps->code;
+	m->reason = ps->reason;
+	return SW_SIP_REPLY;
+}
+
+static enum sw_sip_verdict
+drop(struct sw_sip_msg *m, enum sw_sip_drop why)
+{
+	m->drop = (uint8_t)why;
+	m->reason = sw_sip_drop_name(why);
+	return SW_SIP_DROP;
+}
+
+enum sw_sip_verdict
+sw_sip_parse(struct sw_sip_msg *m, const char *buf, size_t len)
+{
+	struct pstate ps = {.m = m, .b = buf};
+	uint32_t n = len > SW_SIP_MAX_MSG ? SW_SIP_MAX_MSG : (uint32_t)len;
+	uint32_t p = 0, le, ce, me, body;
+	const char *lf;
+
+	ps.n = n;
+	msg_init(m, buf, n);
+	/* §7.5: CRLFs before the start line are ignored; alone they are a keep-alive */
+	while (p < n && (buf[p] == '\r' || buf[p] == '\n'))
+		p++;
+	if (p == n)
+		return drop(m, n ? SW_SIP_DROP_KEEPALIVE : SW_SIP_DROP_NOT_SIP);
+	lf = memchr(buf + p, '\n', n - p);
+	le = lf ? (uint32_t)(lf - buf) : n;
+	ce = buf[le - 1] == '\r' ? le - 1 : le;
+	m->start_line = span(p, ce);
+	me = skip_cls(buf, p, ce, CC_TOKEN);
+	if (me > p && me < ce && buf[me] == ' ')
+		request_line(&ps, p, me, ce);
+	else if (me - p == 3 && me < ce && buf[me] == '/' && lc(buf[p]) == 's' &&
+		 lc(buf[p + 1]) == 'i' && lc(buf[p + 2]) == 'p')
+		status_line(&ps, p, ce);
+	else
+		return drop(m, SW_SIP_DROP_NOT_SIP);
+	body = headers(&ps, le < n ? le + 1 : n);
+	mandatory(&ps);
+	/* §8.1.1.5: the CSeq method matches the request's (RFC 4475 §3.1.2.17-18) */
+	if (m->is_request && m->cseq_method.len &&
+	    (m->cseq_method.len != m->method_name.len ||
+	     memcmp(buf + m->cseq_method.off, buf + m->method_name.off, m->cseq_method.len) != 0))
+		bad(&ps, "Bad Request - CSeq method does not match the Request-Line");
+	if (!m->is_request && m->cseq_method.len)
+		m->method = method_bits(buf + m->cseq_method.off, m->cseq_method.len);
+	/* §18.3: over UDP the body ends at Content-Length; a shorter datagram is a 400 */
+	if (m->content_length >= 0) {
+		if ((uint32_t)m->content_length > n - body) {
+			bad(&ps, "Bad Request - Content-Length larger than the message");
+			m->body = span(body, n);
+		} else {
+			m->body = span(body, body + (uint32_t)m->content_length);
+			m->len = body + (uint32_t)m->content_length;
+		}
+	} else {
+		m->body = span(body, n);
+	}
+	if (len > SW_SIP_MAX_MSG)
+		fault(&ps, RANK_513, 513, "Message Too Large");
+	return verdict(&ps);
+}
+
+const struct sw_sip_hdr *
+sw_sip_hdr_find(const struct sw_sip_msg *m, const char *name, size_t name_len)
+{
+	uint8_t t = sw_sip_hname_type(name, name_len);
+
+	if (t != SW_HDR_OTHER)
+		return m->first[t] == NO_HDR ? NULL : &m->hdr[m->first[t]];
+	for (unsigned i = 0; i < m->nhdr; i++)
+		if (m->hdr[i].type == SW_HDR_OTHER &&
+		    sw_span_ieq(m->buf, m->hdr[i].name, name, name_len))
+			return &m->hdr[i];
+	return NULL;
+}
+
+const struct sw_sip_hdr *
+sw_sip_hdr_next(const struct sw_sip_msg *m, const struct sw_sip_hdr *prev)
+{
+	unsigned i = (unsigned)(prev - m->hdr) + 1;
+
+	for (; i < m->nhdr; i++) {
+		const struct sw_sip_hdr *h = &m->hdr[i];
+
+		if (h->type != prev->type)
+			continue;
+		if (h->type != SW_HDR_OTHER ||
+		    sw_span_ieq(m->buf, h->name, m->buf + prev->name.off, prev->name.len))
+			return h;
+	}
+	return NULL;
+}

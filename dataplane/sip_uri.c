@@ -1,1 +1,540 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * URIs, hosts, parameters and name-addrs (RFC 3261 §19.1, §25.1; IPv6
+ * references per RFC 5118). Everything works on spans of the message and
+ * reads each byte a bounded number of times.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "dataplane/sip_pvt.h"
+
+uint32_t
+sw_sip_quoted_end(const char *b, uint32_t p, uint32_t end)
+{
+	/* quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F): a backslash never escapes CR or LF */
+	for (p++; p < end; p++) {
+		if (b[p] == '"')
+			return p + 1;
+		if (b[p] == '\\') {
+			if (p + 1 >= end || b[p + 1] == '\r' || b[p + 1] == '\n')
+				return SCAN_ERR;
+			p++;
+		}
+	}
+	return SCAN_ERR;
+}
+
+int
+sw_sip_uint(const char *b, uint32_t p, uint32_t end, uint64_t max, uint64_t *v)
+{
+	uint64_t n = 0;
+
+	if (p >= end)
+		return -1;
+	for (; p < end; p++) {
+		if (!cc_is(b[p], CC_DIGIT))
+			return -1;
+		n = n * 10 + (uint64_t)(b[p] - '0');
+		if (n > max)
+			return -1;
+	}
+	*v = n;
+	return 0;
+}
+
+/* IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each 0-255. */
+static bool
+ipv4_ok(const char *b, uint32_t p, uint32_t end)
+{
+	unsigned parts = 0;
+
+	while (parts < 4) {
+		unsigned v = 0, nd = 0;
+
+		while (p < end && cc_is(b[p], CC_DIGIT) && nd < 4) {
+			v = v * 10 + (unsigned)(b[p++] - '0');
+			nd++;
+		}
+		if (nd == 0 || nd > 3 || v > 255)
+			return false;
+		parts++;
+		if (parts < 4) {
+			if (p >= end || b[p] != '.')
+				return false;
+			p++;
+		}
+	}
+	return p == end;
+}
+
+/*
+ * IPv6address of RFC 3261 §25.1 (RFC 4291 text form): at most eight 16-bit
+ * groups, one "::" at most, an IPv4 tail counting as two groups (RFC 5118 §4.7).
+ */
+static bool
+ipv6_ok(const char *b, uint32_t p, uint32_t end)
+{
+	unsigned groups = 0;
+	bool dcolon = false;
+
+	if (p + 1 < end && b[p] == ':' && b[p + 1] == ':') {
+		dcolon = true;
+		p += 2;
+		if (p == end)
+			return true;
+	} else if (p < end && b[p] == ':') {
+		return false;
+	}
+	while (p < end) {
+		uint32_t q = p;
+
+		while (q < end && q - p < 5 && cc_is(b[q], CC_HEX))
+			q++;
+		if (q < end && b[q] == '.') {
+			/* the IPv4 tail ends the address */
+			if (groups > 6 || !ipv4_ok(b, p, end))
+				return false;
+			groups += 2;
+			p = end;
+			break;
+		}
+		if (q == p || q - p > 4)
+			return false;
+		groups++;
+		p = q;
+		if (p == end)
+			break;
+		if (b[p] != ':')
+			return false;
+		p++;
+		if (p < end && b[p] == ':') {
+			if (dcolon)
+				return false;
+			dcolon = true;
+			p++;
+			if (p == end)
+				break;
+		} else if (p == end) {
+			return false;
+		}
+	}
+	return dcolon ? groups <= 7 : groups == 8;
+}
+
+/* hostname = *( domainlabel "." ) toplabel [ "." ]; labels of alphanum and '-'. */
+static bool
+hostname_ok(const char *b, uint32_t p, uint32_t end)
+{
+	char prev = '.';
+
+	for (; p < end; p++) {
+		char c = b[p];
+
+		if (c == '.' && (prev == '.' || prev == '-'))
+			return false;
+		if (c == '-' && prev == '.')
+			return false;
+		prev = c;
+	}
+	return prev != '-';
+}
+
+uint32_t
+sw_sip_host_scan(const char *b, uint32_t p, uint32_t end, uint8_t *type, bool bare_v6)
+{
+	uint32_t q;
+
+	if (p >= end)
+		return SCAN_ERR;
+	if (b[p] == '[') {
+		const char *rb = memchr(b + p, ']', end - p);
+
+		if (rb == NULL)
+			return SCAN_ERR;
+		q = (uint32_t)(rb - b);
+		if (!ipv6_ok(b, p + 1, q))
+			return SCAN_ERR;
+		*type = SW_HOST_IPV6;
+		return q + 1;
+	}
+	if (bare_v6) {
+		q = skip_cls(b, p, end, CC_HEX | CC_HOST | CC_GVAL);
+		if (memchr(b + p, ':', q - p) != NULL) {
+			if (!ipv6_ok(b, p, q))
+				return SCAN_ERR;
+			*type = SW_HOST_IPV6;
+			return q;
+		}
+	}
+	q = skip_cls(b, p, end, CC_HOST);
+	if (q == p)
+		return SCAN_ERR;
+	/* all digits and dots: it must be an IPv4 address (a toplabel starts with ALPHA) */
+	if (skip_cls(b, p, q, CC_DIGIT | CC_DOT) == q) {
+		if (!ipv4_ok(b, p, q))
+			return SCAN_ERR;
+		*type = SW_HOST_IPV4;
+		return q;
+	}
+	if (!hostname_ok(b, p, q))
+		return SCAN_ERR;
+	*type = SW_HOST_NAME;
+	return q;
+}
+
+/* Every '%' must start an escape: escaped = "%" HEXDIG HEXDIG (§25.1). */
+static bool
+escapes_ok(const char *b, uint32_t p, uint32_t end)
+{
+	const char *s = b + p, *e = b + end;
+
+	while ((s = memchr(s, '%', (size_t)(e - s))) != NULL) {
+		if (e - s < 3 || !cc_is(s[1], CC_HEX) || !cc_is(s[2], CC_HEX))
+			return false;
+		s += 3;
+	}
+	return true;
+}
+
+static bool
+all_cls(const char *b, uint32_t p, uint32_t end, uint16_t cls)
+{
+	return skip_cls(b, p, end, cls) == end;
+}
+
+/* uri-parameters: *( ";" pname [ "=" pvalue ] ), each pname non-empty. */
+static bool
+uri_params_ok(const char *b, uint32_t p, uint32_t end)
+{
+	while (p <= end) {
+		uint32_t q = skip_cls(b, p, end, CC_PARAM);
+
+		if (q == p)
+			return false;
+		if (q < end && b[q] == '=') {
+			uint32_t v = q + 1;
+
+			q = skip_cls(b, v, end, CC_PARAM);
+			if (q == v)
+				return false;
+		}
+		if (q == end)
+			return true;
+		if (b[q] != ';')
+			return false;
+		p = q + 1;
+	}
+	return false;
+}
+
+static uint8_t
+scheme_type(const char *b, uint32_t p, uint32_t len)
+{
+	if (len == 3 && lc(b[p]) == 's' && lc(b[p + 1]) == 'i' && lc(b[p + 2]) == 'p')
+		return SW_SCHEME_SIP;
+	if (len == 4 && lc(b[p]) == 's' && lc(b[p + 1]) == 'i' && lc(b[p + 2]) == 'p' &&
+	    lc(b[p + 3]) == 's')
+		return SW_SCHEME_SIPS;
+	if (len == 3 && lc(b[p]) == 't' && lc(b[p + 1]) == 'e' && lc(b[p + 2]) == 'l')
+		return SW_SCHEME_TEL;
+	return SW_SCHEME_OTHER;
+}
+
+/* SIP-URI / SIPS-URI after "sip:" (§19.1.1): [userinfo "@"] hostport params headers. */
+static int
+sip_uri_rest(const char *b, uint32_t p, uint32_t end, struct sw_sip_uri *u)
+{
+	const char *at = memchr(b + p, '@', end - p);
+	uint32_t q;
+	uint64_t port;
+
+	if (at != NULL) {
+		uint32_t a = (uint32_t)(at - b);
+		const char *colon = memchr(b + p, ':', a - p);
+		uint32_t ue = colon ? (uint32_t)(colon - b) : a;
+
+		if (ue == p || !all_cls(b, p, ue, CC_USER) || !escapes_ok(b, p, ue))
+			return -EINVAL;
+		u->user = span(p, ue);
+		if (colon != NULL) {
+			if (!all_cls(b, ue + 1, a, CC_PASS) || !escapes_ok(b, ue + 1, a))
+				return -EINVAL;
+			u->password = span(ue + 1, a);
+		}
+		p = a + 1;
+	}
+	q = sw_sip_host_scan(b, p, end, &u->host_type, false);
+	if (q == SCAN_ERR)
+		return -EINVAL;
+	u->host = span(p, q);
+	p = q;
+	if (p < end && b[p] == ':') {
+		q = skip_cls(b, p + 1, end, CC_DIGIT);
+		if (sw_sip_uint(b, p + 1, q, 65535, &port) != 0)
+			return -EINVAL;
+		u->port = span(p + 1, q);
+		u->port_num = (uint16_t)port;
+		p = q;
+	}
+	if (p < end && b[p] == ';') {
+		const char *qm = memchr(b + p, '?', end - p);
+
+		q = qm ? (uint32_t)(qm - b) : end;
+		if (!uri_params_ok(b, p + 1, q) || !escapes_ok(b, p + 1, q))
+			return -EINVAL;
+		u->params = span(p + 1, q);
+		p = q;
+	}
+	if (p < end && b[p] == '?') {
+		/* headers = hname "=" hvalue *( "&" hname "=" hvalue ) */
+		if (!all_cls(b, p + 1, end, CC_HNV | CC_URIC) || !escapes_ok(b, p + 1, end))
+			return -EINVAL;
+		u->headers = span(p + 1, end);
+		p = end;
+	}
+	return p == end ? 0 : -EINVAL;
+}
+
+/* TEL URI (RFC 3966): telephone-subscriber up to the first ';', then parameters. */
+static int
+tel_uri_rest(const char *b, uint32_t p, uint32_t end, struct sw_sip_uri *u)
+{
+	uint32_t q = skip_cls(b, p, end, CC_TEL);
+
+	if (q == p)
+		return -EINVAL;
+	u->user = span(p, q);
+	if (q < end) {
+		if (b[q] != ';' || !uri_params_ok(b, q + 1, end))
+			return -EINVAL;
+		u->params = span(q + 1, end);
+	}
+	return 0;
+}
+
+int
+sw_sip_uri_parse(const char *buf, struct sw_span s, struct sw_sip_uri *u)
+{
+	uint32_t p = s.off, end = span_end(s), q;
+
+	memset(u, 0, sizeof(*u));
+	u->all = s;
+	if (p >= end || !cc_is(buf[p], CC_ALPHA))
+		return -EINVAL;
+	q = skip_cls(buf, p, end, CC_SCHEME);
+	if (q >= end || buf[q] != ':')
+		return -EINVAL;
+	u->scheme = span(p, q);
+	u->scheme_type = scheme_type(buf, p, q - p);
+	switch (u->scheme_type) {
+	case SW_SCHEME_SIP:
+	case SW_SCHEME_SIPS:
+		return sip_uri_rest(buf, q + 1, end, u);
+	case SW_SCHEME_TEL:
+		return tel_uri_rest(buf, q + 1, end, u);
+	default:
+		/* absoluteURI: opaque to us, but it must be one run of uric */
+		return (q + 1 < end && all_cls(buf, q + 1, end, CC_URIC)) ? 0 : -EINVAL;
+	}
+}
+
+uint32_t
+sw_sip_params_scan(const char *b, uint32_t p, uint32_t end, struct sw_span *params,
+		   sw_sip_param_cb_t cb, void *ctx)
+{
+	uint32_t first = SCAN_ERR, last = p;
+
+	params->off = (uint16_t)p;
+	params->len = 0;
+	for (;;) {
+		uint32_t n, ne, v, ve;
+		bool has_val = false;
+
+		p = skip_lws(b, last, end);
+		if (p >= end || b[p] != ';')
+			break;
+		n = skip_lws(b, p + 1, end);
+		ne = skip_cls(b, n, end, CC_TOKEN);
+		if (ne == n)
+			return SCAN_ERR;
+		if (first == SCAN_ERR)
+			first = n;
+		last = ne;
+		v = ve = skip_lws(b, ne, end);
+		if (v < end && b[v] == '=') {
+			v = skip_lws(b, v + 1, end);
+			if (v < end && b[v] == '"')
+				ve = sw_sip_quoted_end(b, v, end);
+			else
+				ve = skip_cls(b, v, end, CC_GVAL);
+			if (ve == SCAN_ERR || ve == v)
+				return SCAN_ERR;
+			last = ve;
+			has_val = true;
+		} else {
+			v = ve = ne;
+		}
+		if (cb != NULL && cb(ctx, b, span(n, ne), span(v, ve), has_val) != 0)
+			return SCAN_ERR;
+	}
+	if (first != SCAN_ERR)
+		*params = span(first, last);
+	return last;
+}
+
+static int
+tag_cb(void *ctx, const char *b, struct sw_span name, struct sw_span val, bool has_val)
+{
+	if (name.len == 3 && lc(b[name.off]) == 't' && lc(b[name.off + 1]) == 'a' &&
+	    lc(b[name.off + 2]) == 'g') {
+		/* tag = "tag" EQUAL token (§25.1) */
+		if (!has_val || b[val.off] == '"')
+			return -1;
+		*(struct sw_span *)ctx = val;
+	}
+	return 0;
+}
+
+/* Display name before '<': *(token LWS) or a quoted-string; returns the '<' position. */
+static uint32_t
+display_scan(const char *b, uint32_t p, uint32_t end, struct sw_span *display)
+{
+	uint32_t q, e;
+
+	if (b[p] == '"') {
+		q = sw_sip_quoted_end(b, p, end);
+		if (q == SCAN_ERR)
+			return SCAN_ERR;
+		*display = span(p, q);
+		q = skip_lws(b, q, end);
+		return (q < end && b[q] == '<') ? q : SCAN_ERR;
+	}
+	q = skip_cls(b, p, end, CC_TOKEN | CC_WS);
+	if (q >= end || b[q] != '<')
+		return SCAN_ERR;
+	for (e = q; e > p && cc_is(b[e - 1], CC_WS); e--)
+		;
+	*display = span(p, e);
+	return q;
+}
+
+uint32_t
+sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na, bool list)
+{
+	uint32_t start, q, ue;
+
+	memset(na, 0, sizeof(*na));
+	p = skip_lws(b, p, end);
+	if (p >= end)
+		return SCAN_ERR;
+	start = p;
+	q = (b[p] == '<') ? p : display_scan(b, p, end, &na->display);
+	if (q != SCAN_ERR) {
+		const char *gt = memchr(b + q, '>', end - q);
+
+		if (gt == NULL)
+			return SCAN_ERR;
+		ue = (uint32_t)(gt - b);
+		if (sw_sip_uri_parse(b, span(q + 1, ue), &na->uri) != 0)
+			return SCAN_ERR;
+		p = ue + 1;
+	} else {
+		/*
+		 * addr-spec: a URI holding ',', ';' or '?' must be in angle
+		 * brackets (§20), so the first of them (or LWS) ends it.
+		 */
+		memset(&na->display, 0, sizeof(na->display));
+		for (ue = p; ue < end; ue++) {
+			char c = b[ue];
+
+			if (c == ';' || c == ',' || c == '?' || cc_is(c, CC_WS))
+				break;
+		}
+		if (sw_sip_uri_parse(b, span(p, ue), &na->uri) != 0)
+			return SCAN_ERR;
+		p = ue;
+	}
+	q = sw_sip_params_scan(b, p, end, &na->params, tag_cb, &na->tag);
+	if (q == SCAN_ERR)
+		return SCAN_ERR;
+	na->all = span(start, q);
+	p = skip_lws(b, q, end);
+	if (p == end || (list && b[p] == ','))
+		return p;
+	return SCAN_ERR;
+}
+
+int
+sw_sip_nameaddr_parse(const char *buf, struct sw_span s, struct sw_sip_nameaddr *na)
+{
+	return sw_sip_nameaddr_at(buf, s.off, span_end(s), na, false) == SCAN_ERR ? -EINVAL : 0;
+}
+
+int
+sw_sip_param_find(const char *buf, struct sw_span params, const char *name, size_t name_len,
+		  struct sw_span *val)
+{
+	uint32_t p = params.off, end = span_end(params);
+
+	while (p < end) {
+		uint32_t n = skip_lws(buf, p, end), ne, v, ve;
+
+		ne = n;
+		while (ne < end && buf[ne] != '=' && buf[ne] != ';' && !cc_is(buf[ne], CC_WS))
+			ne++;
+		v = skip_lws(buf, ne, end);
+		ve = v;
+		if (v < end && buf[v] == '=') {
+			v = skip_lws(buf, v + 1, end);
+			ve = v;
+			if (v < end && buf[v] == '"') {
+				ve = sw_sip_quoted_end(buf, v, end);
+				if (ve == SCAN_ERR)
+					ve = end;
+			}
+			while (ve < end && buf[ve] != ';' && !cc_is(buf[ve], CC_WS))
+				ve++;
+		}
+		if (sw_span_ieq(buf, span(n, ne), name, name_len)) {
+			*val = span(v, ve);
+			return 1;
+		}
+		p = ve;
+		while (p < end && buf[p] != ';')
+			p++;
+		p++;
+	}
+	return 0;
+}
+
+bool
+sw_span_ieq(const char *buf, struct sw_span s, const char *str, size_t len)
+{
+	if (s.len != len)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (lc(buf[s.off + i]) != lc(str[i]))
+			return false;
+	return true;
+}
+
+int
+sw_sip_nameaddr_next(const char *buf, struct sw_span list, uint32_t *pos,
+		     struct sw_sip_nameaddr *na)
+{
+	uint32_t p = *pos, end = span_end(list);
+
+	if (p < list.off)
+		p = list.off;
+	p = skip_lws(buf, p, end);
+	if (p >= end)
+		return 0;
+	if (buf[p] == ',' && p != list.off)
+		p++;
+	p = sw_sip_nameaddr_at(buf, p, end, na, true);
+	if (p == SCAN_ERR)
+		return -EINVAL;
+	*pos = p;
+	return 1;
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Private to dataplane/; do not include from another folder.
+ *
+ * Shared pieces of the SIP parser (sip_parse.c, sip_uri.c, sip_hname.c):
+ * the character-class table and the scanners that the header parsers and the
+ * URI parser both use. Every scanner takes [p, end) and never reads past end.
+ */
+#ifndef SW_SIP_PVT_H
+#define SW_SIP_PVT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dataplane/dataplane.h"
+
+/* Character classes of RFC 3261 §25.1, one bit each in sw_sip_cc[]. */
+#define CC_TOKEN 0x0001u /* token: alphanum - . ! % * _ + ` ' ~ */
+#define CC_WS 0x0002u	 /* SP HT CR LF: LWS once a value is known to be one header */
+#define CC_DIGIT 0x0004u
+#define CC_ALPHA 0x0008u
+#define CC_HOST 0x0010u	  /* alphanum - . (and _ seen in the wild) */
+#define CC_USER 0x0020u	  /* unreserved / escaped / user-unreserved */
+#define CC_PASS 0x0040u	  /* unreserved / escaped / & = + $ , */
+#define CC_PARAM 0x0080u  /* paramchar: param-unreserved / unreserved / escaped */
+#define CC_HNV 0x0100u	  /* hname/hvalue: hnv-unreserved / unreserved / escaped */
+#define CC_SCHEME 0x0200u /* ALPHA / DIGIT / + - . */
+#define CC_GVAL 0x0400u	  /* gen-value without quotes: token / host (: [ ] for IPv6) */
+#define CC_HEX 0x0800u
+#define CC_URIC 0x1000u /* uric of absoluteURI (RFC 2396), for schemes we do not split */
+#define CC_TEL 0x2000u	/* telephone-subscriber characters before the first ';' */
+#define CC_DOT 0x4000u
+
+extern const uint16_t sw_sip_cc[256];
+
+/* What a scanner returns when the input is malformed (never a valid position). */
+#define SCAN_ERR UINT32_MAX
+
+static inline bool
+cc_is(char c, uint16_t cls)
+{
+	return (sw_sip_cc[(uint8_t)c] & cls) != 0;
+}
+
+static inline char
+lc(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c | 0x20) : c;
+}
+
+static inline struct sw_span
+span(uint32_t from, uint32_t to)
+{
+	struct sw_span s = {(uint16_t)from, (uint16_t)(to - from)};
+	return s;
+}
+
+static inline uint32_t
+span_end(struct sw_span s)
+{
+	return (uint32_t)s.off + s.len;
+}
+
+/* Skip SP/HT/CR/LF: inside one header value every CRLF is a fold (RFC 3261 §7.3.1). */
+static inline uint32_t
+skip_lws(const char *b, uint32_t p, uint32_t end)
+{
+	while (p < end && cc_is(b[p], CC_WS))
+		p++;
+	return p;
+}
+
+static inline uint32_t
+skip_cls(const char *b, uint32_t p, uint32_t end, uint16_t cls)
+{
+	while (p < end && cc_is(b[p], cls))
+		p++;
+	return p;
+}
+
+/** Header type of a name (full or compact, any case); SW_HDR_OTHER when unknown. */
+uint8_t sw_sip_hname_type(const char *name, size_t len);
+
+/** Position after the quoted-string opening at b[p] == '"', SCAN_ERR when unterminated. */
+uint32_t sw_sip_quoted_end(const char *b, uint32_t p, uint32_t end);
+
+/**
+ * Scan host (hostname, IPv4address or IPv6reference) starting at p.
+ * Returns the position after it and sets *type, or SCAN_ERR when there is none
+ * or it is malformed. bare_v6 accepts an IPv6address without brackets (Via
+ * received, RFC 5118 §4.5).
+ */
+uint32_t sw_sip_host_scan(const char *b, uint32_t p, uint32_t end, uint8_t *type, bool bare_v6);
+
+/** Parse 1*DIGIT in [p, end) into *v, refusing values above max. 0 ok, -1 bad. */
+int sw_sip_uint(const char *b, uint32_t p, uint32_t end, uint64_t max, uint64_t *v);
+
+/** Called by sw_sip_params_scan for each parameter; non-zero refuses the value. */
+typedef int (*sw_sip_param_cb_t)(void *ctx, const char *b, struct sw_span name, struct sw_span val,
+				 bool has_val);
+
+/**
+ * Scan *( SEMI generic-param ) from p (RFC 3261 §25.1 generic-param).
+ * Sets *params to the list without the first ';' (len 0 when none) and returns
+ * the position after the last parameter (trailing LWS not consumed), or
+ * SCAN_ERR when a parameter is malformed or cb refuses it. cb may be NULL.
+ */
+uint32_t sw_sip_params_scan(const char *b, uint32_t p, uint32_t end, struct sw_span *params,
+			    sw_sip_param_cb_t cb, void *ctx);
+
+/**
+ * Parse one name-addr / addr-spec with its header parameters starting at p.
+ * On success returns the position after it, LWS skipped: end, or a ',' when
+ * list is true. Returns SCAN_ERR on error.
+ */
+uint32_t sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na,
+			    bool list);
+
+#endif /* SW_SIP_PVT_H */
