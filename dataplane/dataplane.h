@@ -336,6 +336,17 @@ struct sw_dp *sw_dp_create(const struct sw_dp_conf *conf, const char **err);
 /** The worker entry point for rte_eal_remote_launch (arg: struct sw_dp *). */
 int sw_dp_worker_main(void *arg);
 
+/**
+ * One iteration of worker idx's loop: RX on every port, SIP, buffered TX,
+ * the drain deadline. For tests and benchmarks that drive a worker from
+ * their own thread; the caller reports RCU quiescent states itself.
+ * @return packets received.
+ */
+unsigned sw_dp_worker_poll(struct sw_dp *dp, unsigned idx);
+
+/** Send whatever worker idx has buffered. Same thread as sw_dp_worker_poll. */
+void sw_dp_worker_flush(struct sw_dp *dp, unsigned idx);
+
 /** Ask every worker and the slow path to stop at their next loop. Signal safe. */
 void sw_dp_stop(struct sw_dp *dp);
 

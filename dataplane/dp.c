@@ -94,6 +94,7 @@ sw_dp_free(struct sw_dp *dp)
 
 	if (dp == NULL)
 		return;
+	sw_dp_slowpath_free(dp);
 	if (dp->sp_ring != NULL)
 		while (rte_ring_dequeue(dp->sp_ring, (void **)&m) == 0)
 			rte_pktmbuf_free(m);

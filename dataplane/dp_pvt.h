@@ -62,6 +62,8 @@ struct sw_worker {
 	unsigned lcore;
 	uint64_t now_tsc;
 	int64_t now_sec;
+	uint64_t hz, drain_tsc, last_drain, tsc0;
+	int64_t unix0;
 	struct sw_txbuf tx[SW_DP_MAX_PORTS];
 	uint64_t cnt[SW_CNT__COUNT];
 	/* per-packet scratch, reused */
@@ -121,6 +123,9 @@ void sw_dp_send(struct sw_worker *w, struct rte_mbuf *m, uint16_t port, const st
 void sw_dp_tx(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi);
 /** Hand m to the slow path (counted; freed and counted when the ring is full). */
 void sw_dp_to_slowpath(struct sw_worker *w, struct rte_mbuf *m, enum sw_sp_kind kind);
+
+/** Free the packets held for resolution (sw_dp_free). */
+void sw_dp_slowpath_free(struct sw_dp *dp);
 
 /* SIP handling (proxy.c, reply.c) */
 

@@ -445,3 +445,14 @@ sw_dp_slowpath_poll(struct sw_dp *dp)
 		pending_scan(dp);
 	return n;
 }
+
+void
+sw_dp_slowpath_free(struct sw_dp *dp)
+{
+	if (dp->pending == NULL)
+		return;
+	for (unsigned i = 0; i < dp->pending->n; i++)
+		rte_pktmbuf_free(dp->pending->m[i]);
+	rte_free(dp->pending);
+	dp->pending = NULL;
+}

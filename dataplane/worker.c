@@ -313,60 +313,80 @@ drain_slowpath_tx(struct sw_worker *w)
 		sw_dp_tx(w, ms[i], ms[i]->port);
 }
 
+unsigned
+sw_dp_worker_poll(struct sw_dp *dp, unsigned idx)
+{
+	struct sw_worker *w = &dp->workers[idx];
+	struct rte_mbuf *pkts[SW_BURST];
+	uint64_t now = rte_rdtsc();
+	unsigned total = 0;
+
+	if (unlikely(w->hz == 0)) {
+		w->hz = rte_get_tsc_hz();
+		w->drain_tsc = w->hz * SW_TX_DRAIN_US / 1000000;
+		w->tsc0 = now;
+		w->unix0 = (int64_t)time(NULL);
+	}
+	w->now_tsc = now;
+	w->now_sec = w->unix0 + (int64_t)((now - w->tsc0) / w->hz);
+	for (uint16_t pi = 0; pi < dp->conf.nb_ports; pi++) {
+		uint16_t n = rte_eth_rx_burst(dp->conf.port_ids[pi], w->idx, pkts, SW_BURST);
+		uint64_t t0;
+
+		if (n == 0)
+			continue;
+		t0 = rte_rdtsc();
+		w->cnt[SW_CNT_RX_PKTS] += n;
+		for (uint16_t i = 0; i < n && i < 3; i++)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+		for (uint16_t i = 0; i < n; i++) {
+			if (i + 3 < n)
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 3], void *));
+			pkt_in(w, pkts[i], pi);
+		}
+		w->cnt[SW_CNT_BUSY_CYCLES] += rte_rdtsc() - t0;
+		w->cnt[SW_CNT_BUSY_PKTS] += n;
+		total += n;
+	}
+	if (w->idx == 0)
+		drain_slowpath_tx(w);
+	if (now - w->last_drain > w->drain_tsc) {
+		for (uint16_t pi = 0; pi < dp->conf.nb_ports; pi++)
+			tx_flush(w, pi);
+		w->last_drain = now;
+	}
+	return total;
+}
+
+void
+sw_dp_worker_flush(struct sw_dp *dp, unsigned idx)
+{
+	for (uint16_t pi = 0; pi < dp->conf.nb_ports; pi++)
+		tx_flush(&dp->workers[idx], pi);
+}
+
 int
 sw_dp_worker_main(void *arg)
 {
 	struct sw_dp *dp = arg;
-	struct sw_worker *w = NULL;
-	unsigned lcore = rte_lcore_id();
-	struct rte_mbuf *pkts[SW_BURST];
-	uint64_t hz = rte_get_tsc_hz(), drain_tsc = hz * SW_TX_DRAIN_US / 1000000;
-	uint64_t last_drain = 0, tsc0 = rte_rdtsc();
-	int64_t unix0 = (int64_t)time(NULL);
+	unsigned lcore = rte_lcore_id(), idx = UINT32_MAX;
 
 	for (unsigned i = 0; i < dp->conf.nb_workers; i++)
 		if (dp->workers[i].lcore == lcore)
-			w = &dp->workers[i];
-	if (w == NULL) {
+			idx = i;
+	if (idx == UINT32_MAX) {
 		DP_LOG(ERR, "lcore %u is not a worker\n", lcore);
 		return -1;
 	}
-	DP_LOG(INFO, "worker %u on lcore %u: %u ports, queue %u\n", w->idx, lcore,
-	       dp->conf.nb_ports, w->idx);
+	DP_LOG(INFO, "worker %u on lcore %u: %u ports, queue %u\n", idx, lcore, dp->conf.nb_ports,
+	       idx);
 	urcu_qsbr_register_thread();
 	while (!dp->stop) {
-		uint64_t now = rte_rdtsc();
-
-		w->now_tsc = now;
-		w->now_sec = unix0 + (int64_t)((now - tsc0) / hz);
-		for (uint16_t pi = 0; pi < dp->conf.nb_ports; pi++) {
-			uint16_t n = rte_eth_rx_burst(dp->conf.port_ids[pi], w->idx, pkts, SW_BURST);
-
-			if (n == 0)
-				continue;
-			w->cnt[SW_CNT_RX_PKTS] += n;
-			for (uint16_t i = 0; i < n && i < 3; i++)
-				rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-			for (uint16_t i = 0; i < n; i++) {
-				if (i + 3 < n)
-					rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 3], void *));
-				pkt_in(w, pkts[i], pi);
-			}
-			w->cnt[SW_CNT_BUSY_CYCLES] += rte_rdtsc() - now;
-			w->cnt[SW_CNT_BUSY_PKTS] += n;
-		}
-		if (w->idx == 0)
-			drain_slowpath_tx(w);
-		if (now - last_drain > drain_tsc) {
-			for (uint16_t pi = 0; pi < dp->conf.nb_ports; pi++)
-				tx_flush(w, pi);
-			last_drain = now;
-		}
+		sw_dp_worker_poll(dp, idx);
 		urcu_qsbr_quiescent_state();
 	}
-	for (uint16_t pi = 0; pi < dp->conf.nb_ports; pi++)
-		tx_flush(w, pi);
+	sw_dp_worker_flush(dp, idx);
 	urcu_qsbr_unregister_thread();
-	DP_LOG(INFO, "worker %u on lcore %u stopped\n", w->idx, lcore);
+	DP_LOG(INFO, "worker %u on lcore %u stopped\n", idx, lcore);
 	return 0;
 }
