@@ -503,11 +503,8 @@ ipv6_forwarding(void **state)
 		struct rte_ether_hdr *eth;
 		struct rte_ipv6_hdr *h;
 		uint32_t il = 32;
+		static uint8_t raw[14 + 40 + 32];
 
-		char *raw = rte_pktmbuf_append(ns, 14 + 40 + il);
-
-		assert_non_null(raw);
-		memset(raw, 0, 14 + 40 + il);
 		eth = (struct rte_ether_hdr *)raw;
 		eth->src_addr = peer_mac[1];
 		eth->dst_addr = port_mac[1];
@@ -525,6 +522,8 @@ ipv6_forwarding(void **state)
 		icmp[24] = 1;
 		icmp[25] = 1;
 		memcpy(icmp + 26, &peer_mac[1], 6);
+		assert_non_null(ns);
+		memcpy(rte_pktmbuf_append(ns, sizeof(raw)), raw, sizeof(raw));
 		inject(1, ns);
 	}
 	m = sent(1);
