@@ -105,6 +105,12 @@ void sw_ctl_request_reload(void);
  */
 char *sw_ctl_handle(struct sw_dp *dp, const char *req, size_t len);
 
+/**
+ * Register /sipwarp/stats and /sipwarp/ruleset telemetry commands and
+ * initialise pdump (for dpdk-dumpcap). After rte_eal_init. 0 or -errno.
+ */
+int sw_ctl_telemetry_init(struct sw_dp *dp);
+
 /** Start the slow-path thread (a pthread, not an lcore) on dp. 0 or -errno. */
 int sw_ctl_slowpath_start(struct sw_dp *dp);
 /** Stop and join it. */

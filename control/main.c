@@ -280,6 +280,9 @@ main(int argc, char **argv)
 			goto out_ports;
 		}
 	}
+	if (sw_ctl_telemetry_init(the_dp) != 0)
+		fprintf(stderr, "sipwarp: warning: pdump not available (%s)\n",
+			rte_strerror(rte_errno));
 	if (sw_ctl_slowpath_start(the_dp) != 0) {
 		die("cannot start the slow-path thread");
 		goto out_dp;
