@@ -21,7 +21,8 @@ meson_run() {
 	local name=$1 dir=$2 rc ok fail
 	shift 2
 	echo "=== $name: meson test -C $dir $*"
-	meson test -C "$dir" --print-errorlogs "$@" 2>&1 | tee "$logdir/$name.log"
+	# bounded: the whole of run.sh stays well under 30 minutes
+	timeout -k 30 900 meson test -C "$dir" --print-errorlogs "$@" 2>&1 | tee "$logdir/$name.log"
 	rc=${PIPESTATUS[0]}
 	ok=$(awk '/^(Ok|Expected Fail):/ { n += $NF } END { print n + 0 }' "$logdir/$name.log")
 	fail=$(awk '/^(Fail|Timeout|Unexpected Pass):/ { n += $NF } END { print n + 0 }' "$logdir/$name.log")
