@@ -149,7 +149,12 @@ m_stats(json_t *params, json_t **error)
 	json_t *workers = json_array(), *rules = json_array(), *r;
 
 	(void)params;
-	(void)error;
+	if (ctl_dp == NULL) {
+		json_decref(workers);
+		json_decref(rules);
+		*error = err_obj(E_SERVER, "the dataplane is not running", NULL);
+		return NULL;
+	}
 	for (unsigned w = 0; sw_dp_worker_counters(ctl_dp, w, c) == 0; w++) {
 		double cpm = c[SW_CNT_BUSY_PKTS] ? (double)c[SW_CNT_BUSY_CYCLES] /
 							   (double)c[SW_CNT_BUSY_PKTS]
@@ -293,7 +298,10 @@ static json_t *
 m_shutdown(json_t *params, json_t **error)
 {
 	(void)params;
-	(void)error;
+	if (ctl_dp == NULL) {
+		*error = err_obj(E_SERVER, "the dataplane is not running", NULL);
+		return NULL;
+	}
 	sw_dp_stop(ctl_dp);
 	return json_string("shutting down");
 }
