@@ -60,7 +60,12 @@ struct sw_rules_src {
 	const char *ars;      /**< ARS routes file */
 	const char *gateways; /**< gateway JSON */
 	unsigned nb_workers;  /**< scratch spaces to allocate (>= 1) */
+	unsigned flags;       /**< SW_RULES_* below; 0 for the defaults */
 };
+
+/** Compile flags (benchmarks and differential tests compare the engines). */
+#define SW_RULES_NO_TRIE 0x1u /**< no prefix trie: Hyperscan takes every pattern */
+#define SW_RULES_NO_HS 0x2u   /**< no Hyperscan/trie: every rule evaluated with PCRE2 in order */
 
 /**
  * Compile dial plan + ARS + gateways into an immutable ruleset.
@@ -84,8 +89,42 @@ struct sw_ruleset_info {
 	uint64_t build_ns;    /**< compile wall time */
 	size_t mem_bytes;     /**< approximate memory held */
 	uint8_t sha256[32];   /**< of the concatenated source files */
+	unsigned hs_patterns;   /**< patterns decided by Hyperscan */
+	unsigned trie_patterns; /**< patterns decided by the prefix trie */
+	unsigned pcre_only;     /**< patterns Hyperscan refused (PCRE2 on every message) */
+	unsigned ars_patterns;  /**< ARS IN + OUT patterns */
 };
 void sw_ruleset_get_info(const struct sw_ruleset *rs, struct sw_ruleset_info *info);
+
+/* ------------------------------------------------------------------------ */
+/* Gateways (reference/003 JSON), for the control room and the companion    */
+/* ------------------------------------------------------------------------ */
+
+/** One gateway as loaded. Strings are never NULL ("" when absent). */
+struct sw_gateway_info {
+	const char *name;
+	bool reg;                 /**< param.register */
+	const char *realm;        /**< host[:port] as written */
+	const char *host;         /**< realm host (IPv6 without brackets) */
+	uint16_t port;            /**< realm port, 5060 when absent */
+	const char *transport;    /**< register-transport: "udp" or "tcp" */
+	const char *username, *password, *auth_username;
+	const char *from_user, *from_domain;
+	const char *destination_prefix;
+	bool caller_id_in_from;
+	const char *extension;
+	bool extension_in_contact;
+	int expire_seconds;       /**< default 3600 */
+	int retry_seconds;        /**< default 30 */
+	int ping;                 /**< OPTIONS interval, 0 = off */
+	const char *context;
+	const char *variables_json; /**< the "variables" object, compact JSON */
+	bool needs_auth;          /**< has credentials: calls go down the slow path */
+};
+
+/** Number of gateways; gateway i (NULL when out of range). Any thread. */
+unsigned sw_ruleset_gateway_count(const struct sw_ruleset *rs);
+const struct sw_gateway_info *sw_ruleset_gateway(const struct sw_ruleset *rs, unsigned i);
 
 /* ------------------------------------------------------------------------ */
 /* Match                                                                    */
@@ -103,6 +142,8 @@ struct sw_match_in {
 	uint8_t transport;      /**< enum sw_transport */
 	bool src_is_local;      /**< $localhost: came from one of our addresses */
 	int64_t now;            /**< unix time in seconds (taken once per burst) */
+	const struct sw_addr *locals; /**< our addresses, for $localhost(Header); may be NULL */
+	unsigned nb_locals;
 };
 
 enum sw_route_action {
@@ -143,13 +184,15 @@ struct sw_route_result {
 	uint8_t action;       /**< enum sw_route_action */
 	uint8_t nedits;
 	uint8_t ntargets;
-	uint8_t record_route; /**< the rule asks for Record-Route */
+	uint8_t record_route; /**< 0 default (dataplane decides), 1 yes, 2 no ($recordroute) */
 	uint16_t status;      /**< for SW_ROUTE_REPLY */
 	struct sw_rspan reason; /**< reason phrase for REPLY, may be empty */
 	int32_t rule;         /**< index of the winning (last applied) rule, -1 none */
 	struct sw_rspan targets[SW_ROUTE_MAX_TARGETS]; /**< host[:port][;transport=x], failover order */
 	struct sw_edit edits[SW_ROUTE_MAX_EDITS];
 	uint16_t used;
+	int16_t route;          /**< ARS route that was selected, -1 none */
+	int16_t gateway;        /**< gateway index (sw_ruleset_gateway), -1 none */
 	char buf[SW_ROUTE_BUF];
 };
 
@@ -169,8 +212,24 @@ int sw_ruleset_match(const struct sw_ruleset *rs, struct sw_rules_scratch *scrat
  */
 char *sw_ruleset_explain(const struct sw_ruleset *rs, const struct sw_match_in *in);
 
+/**
+ * Same as sw_ruleset_explain but appends to a caller's buffer-less API:
+ * returns the explanation of message text (parsed here) from src/port/transport.
+ * Control thread. NULL with *err set when the message does not parse.
+ */
+char *sw_ruleset_explain_text(const struct sw_ruleset *rs, const char *msg, size_t len,
+			      const struct sw_addr *src, uint16_t src_port, uint8_t transport,
+			      bool src_is_local, int64_t now, const char **err);
+
 /** Hits per rule since compile; idx < info.rules. */
 uint64_t sw_ruleset_rule_hits(const struct sw_ruleset *rs, unsigned idx);
+
+/** Name, file and line of rule idx (for stats); NULL when out of range. */
+const char *sw_ruleset_rule_name(const struct sw_ruleset *rs, unsigned idx, const char **file,
+				 unsigned *line);
+
+/** Check once at startup that Hyperscan runs on this CPU (hs_valid_platform). */
+int sw_rules_platform_ok(void);
 
 #ifdef __cplusplus
 }

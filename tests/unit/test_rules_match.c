@@ -1,21 +1,225 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/* Matching: first match wins, negation, captures, deploy edits, $continue overlay. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/unit/rules_test_util.h"
+
+/* reference/000 and 001, case 1 and case 2 step 1, plus the anti-spoofing rule */
+static const char *ref000 =
+	"[Rule itsp-always-connected]\n"
+	"[Matching Patterns]\n"
+	"$request = ^INVITE\n"
+	"$localhost = ^true\n"
+	"$port = ^5056$\n"
+	"$geturi(To) = sip:(.+)@\n"
+	"[Deploy Patterns]\n"
+	"To=sip:%1@itsp.example\n"
+	"From=sip:account@itsp.example\n"
+	"X-PBX-Param: <empty>\n"
+	"\n"
+	"[Matching Patterns] $request = ^INVITE $localhost = ^false X-PBX-Param = ^pin$ [Deploy Patterns] $action = 603\n";
+
 static void
-placeholder(void **state)
+ref000_case1(void **state)
 {
 	(void)state;
+	struct sw_diag d;
+	sw_diag_init(&d);
+	struct sw_ruleset *rs = tu_compile(ref000, &d);
+	assert_non_null(rs);
+	assert_int_equal(d.errors, 0);
+	struct sw_route_result r;
+	assert_int_equal(tu_match(rs, TU_INVITE("sip:agent7@127.0.0.1", "<sip:09012345678@127.0.0.1>",
+						 "X-PBX-Param: pin\n"),
+				  "127.0.0.1", 5056, SW_TRANSPORT_UDP, true, &r),
+			 0);
+	assert_int_equal(r.action, SW_ROUTE_FORWARD);
+	assert_int_equal(r.rule, 0);
+	assert_string_equal(tu_edit(&r, SW_EDIT_HDR_SET, "To"), "sip:09012345678@itsp.example");
+	assert_string_equal(tu_edit(&r, SW_EDIT_RURI, NULL), "sip:09012345678@itsp.example");
+	assert_string_equal(tu_edit(&r, SW_EDIT_HDR_SET, "From"), "sip:account@itsp.example");
+	assert_non_null(tu_edit(&r, SW_EDIT_HDR_DEL, "X-PBX-Param"));
+	assert_int_equal(r.ntargets, 0);
+
+	/* the same INVITE from another port: no rule */
+	assert_int_equal(tu_match(rs, TU_INVITE("sip:agent7@127.0.0.1", "<sip:0901@127.0.0.1>", ""),
+				  "127.0.0.1", 5060, SW_TRANSPORT_UDP, true, &r),
+			 0);
+	assert_int_equal(r.action, SW_ROUTE_NOMATCH);
+	assert_int_equal(r.rule, -1);
+
+	/* spoofed X-PBX-Param from outside: 603 (the flattened one-line rule) */
+	assert_int_equal(tu_match(rs, TU_INVITE("sip:0901@198.18.0.1", "<sip:0901@198.18.0.1>",
+						 "X-PBX-Param: pin\n"),
+				  "198.18.0.2", 5060, SW_TRANSPORT_UDP, false, &r),
+			 0);
+	assert_int_equal(r.action, SW_ROUTE_REPLY);
+	assert_int_equal(r.status, 603);
+	assert_int_equal(r.rule, 1);
+	sw_ruleset_free(rs);
+	sw_diag_free(&d);
+}
+
+static void
+ref000_case2(void **state)
+{
+	(void)state;
+	struct sw_ruleset *rs = tu_compile("[Matching Patterns]\n$request = ^INVITE\n$localhost = ^true\n"
+					   "$port = ^5056$\n[Deploy Patterns]\n$target=127.0.0.1:5052\n",
+					   NULL);
+	assert_non_null(rs);
+	struct sw_route_result r;
+	assert_int_equal(tu_match(rs, TU_INVITE("sip:0901@127.0.0.1", "<sip:0901@127.0.0.1>", ""),
+				  "127.0.0.1", 5056, SW_TRANSPORT_UDP, true, &r),
+			 0);
+	assert_int_equal(r.action, SW_ROUTE_FORWARD);
+	assert_int_equal(r.ntargets, 1);
+	assert_string_equal(tu_str(&r, r.targets[0]), "127.0.0.1:5052");
+	assert_int_equal(r.nedits, 0);
+	sw_ruleset_free(rs);
+}
+
+static void
+first_match_and_negation(void **state)
+{
+	(void)state;
+	struct sw_ruleset *rs = tu_compile(
+		"[Rule a]\n[Matching Patterns]\n$ruser = ^1\nUser-Agent = !^friendly\n"
+		"[Deploy Patterns]\n$response = 486 Busy Here\n"
+		"[Rule b]\n[Matching Patterns]\n$ruser = ^1\n[Deploy Patterns]\n$target = 198.18.0.9:5070;transport=tcp, 198.18.0.10\n"
+		"[Rule c]\n[Matching Patterns]\n$method = ^OPTIONS$\n[Deploy Patterns]\n$action = block\n"
+		"[Rule d]\n[Matching Patterns]\n$rhost = ^example\\.com:5070$\n$transport = ^TCP$\n[Deploy Patterns]\n$recordroute = true\n",
+		NULL);
+	assert_non_null(rs);
+	struct sw_route_result r;
+	/* no User-Agent: "!" holds */
+	tu_match(rs, TU_INVITE("sip:123@h", "<sip:123@h>", ""), "198.18.0.2", 5060, 0, false, &r);
+	assert_int_equal(r.rule, 0);
+	assert_int_equal(r.action, SW_ROUTE_REPLY);
+	assert_int_equal(r.status, 486);
+	assert_string_equal(tu_str(&r, r.reason), "Busy Here");
+	tu_match(rs, TU_INVITE("sip:123@h", "<sip:123@h>", "User-Agent: friendly-phone\n"),
+		 "198.18.0.2", 5060, 0, false, &r);
+	assert_int_equal(r.rule, 1);
+	assert_int_equal(r.ntargets, 2);
+	assert_string_equal(tu_str(&r, r.targets[0]), "198.18.0.9:5070;transport=tcp");
+	assert_string_equal(tu_str(&r, r.targets[1]), "198.18.0.10");
+	tu_match(rs,
+		 "OPTIONS sip:h SIP/2.0\nVia: SIP/2.0/UDP 198.18.0.2;branch=z9hG4bKx\nTo: <sip:h>\n"
+		 "From: <sip:a@h>;tag=1\nCall-ID: 1\nCSeq: 1 OPTIONS\nMax-Forwards: 70\nContent-Length: 0\n\n",
+		 "198.18.0.2", 5060, 0, false, &r);
+	assert_int_equal(r.rule, 2);
+	assert_int_equal(r.action, SW_ROUTE_BLOCK);
+	tu_match(rs, TU_INVITE("sip:999@example.com:5070", "<sip:9@h>", ""), "198.18.0.2", 5060,
+		 SW_TRANSPORT_TCP, false, &r);
+	assert_int_equal(r.rule, 3);
+	assert_int_equal(r.record_route, 1);
+	tu_match(rs, TU_INVITE("sip:999@example.com:5070", "<sip:9@h>", ""), "198.18.0.2", 5060,
+		 SW_TRANSPORT_UDP, false, &r);
+	assert_int_equal(r.rule, -1);
+	/* responses never match */
+	tu_match(rs,
+		 "SIP/2.0 200 OK\nVia: SIP/2.0/UDP 198.18.0.2;branch=z9hG4bKx\nTo: <sip:h>;tag=2\n"
+		 "From: <sip:a@h>;tag=1\nCall-ID: 1\nCSeq: 1 OPTIONS\nContent-Length: 0\n\n",
+		 "198.18.0.2", 5060, 0, false, &r);
+	assert_int_equal(r.action, SW_ROUTE_NOMATCH);
+	sw_ruleset_free(rs);
+}
+
+static void
+continue_overlay(void **state)
+{
+	(void)state;
+	struct sw_ruleset *rs = tu_compile(
+		"[Rule strip-prefix]\n[Matching Patterns]\n$ruser = ^2#([0-9]+)$\n"
+		"[Deploy Patterns]\n$ruri = sip:%1@trunk.example\nX-Stage = one\n$continue = true\n"
+		"[Rule later-sees-new-ruri]\n[Matching Patterns]\n$ruri = ^sip:([0-9]+)@trunk\\.example$\nX-Stage = ^one$\n"
+		"[Deploy Patterns]\nX-Stage =\nX-Num = n%1\n",
+		NULL);
+	assert_non_null(rs);
+	struct sw_route_result r;
+	tu_match(rs, TU_INVITE("sip:2%2305012345678@router", "<sip:x@router>", ""), "198.18.0.2",
+		 5060, 0, false, &r);
+	assert_int_equal(r.rule, 1);
+	assert_string_equal(tu_edit(&r, SW_EDIT_RURI, NULL), "sip:05012345678@trunk.example");
+	assert_string_equal(tu_edit(&r, SW_EDIT_HDR_SET, "X-Num"), "n05012345678");
+	assert_non_null(tu_edit(&r, SW_EDIT_HDR_DEL, "X-Stage"));
+	assert_int_equal(sw_ruleset_rule_hits(rs, 0), 1);
+	assert_int_equal(sw_ruleset_rule_hits(rs, 1), 1);
+	sw_ruleset_free(rs);
+}
+
+static void
+addresses_and_fields(void **state)
+{
+	(void)state;
+	struct sw_ruleset *rs = tu_compile(
+		"[Rule v6]\n[Matching Patterns]\n$addr = ^2001:db8::\n$addrType = 6\n[Deploy Patterns]\nX-R = v6\n"
+		"[Rule cidr]\n[Matching Patterns]\n$addrPrefix(198.18.0.0/15) = true\n$addrRange(198.19.0.1,198.19.0.9) = false\n[Deploy Patterns]\nX-R = cidr\n"
+		"[Rule range]\n[Matching Patterns]\n$addrRange(203.0.113.1, 203.0.113.9) = ^true$\n[Deploy Patterns]\nX-R = range\n"
+		"[Rule hdrs]\n[Matching Patterns]\n$param(Via,\"branch\") = ^z9hG4bK(.*)$\n$geturi(f) = ^sip:alice@\n"
+		"$uriParam(Contact,\"transport\") = tcp\n[Deploy Patterns]\nX-R = hdrs-%1\n",
+		NULL);
+	assert_non_null(rs);
+	struct sw_route_result r;
+	tu_match(rs, TU_INVITE("sip:1@h", "<sip:1@h>", ""), "2001:db8::5", 5060, 0, false, &r);
+	assert_int_equal(r.rule, 0);
+	tu_match(rs, TU_INVITE("sip:1@h", "<sip:1@h>", ""), "198.19.0.200", 5060, 0, false, &r);
+	assert_int_equal(r.rule, 1);
+	tu_match(rs, TU_INVITE("sip:1@h", "<sip:1@h>", ""), "198.19.0.5", 5060, 0, false, &r);
+	assert_int_equal(r.rule, -1);
+	tu_match(rs, TU_INVITE("sip:1@h", "<sip:1@h>", ""), "203.0.113.5", 5060, 0, false, &r);
+	assert_int_equal(r.rule, 2);
+	tu_match(rs,
+		 "INVITE sip:1@h SIP/2.0\nVia: SIP/2.0/UDP 10.1.1.1;branch=z9hG4bKabc\nTo: <sip:1@h>\n"
+		 "f: \"A\" <sip:alice@h>;tag=1\nCall-ID: 1\nCSeq: 1 INVITE\nMax-Forwards: 70\n"
+		 "Contact: <sip:alice@10.1.1.1;transport=tcp>\nContent-Length: 0\n\n",
+		 "10.1.1.1", 5060, 0, false, &r);
+	assert_int_equal(r.rule, 3);
+	assert_string_equal(tu_edit(&r, SW_EDIT_HDR_SET, "X-R"), "hdrs-abc");
+	sw_ruleset_free(rs);
+}
+
+static void
+info_and_scratch(void **state)
+{
+	(void)state;
+	struct sw_rules_src src = {0};
+	src.dialplan = tu_write("i.txt", "[Rule a]\n[Matching Patterns]\n$ruser = ^\\+?81(90|80)[0-9]{8}$\n"
+					  "[Rule b]\n[Matching Patterns]\nSubject = ^x(?=y)\n");
+	src.nb_workers = 3;
+	struct sw_diag d;
+	sw_diag_init(&d);
+	struct sw_ruleset *rs = sw_ruleset_compile(&src, &d);
+	assert_non_null(rs);
+	struct sw_ruleset_info info;
+	sw_ruleset_get_info(rs, &info);
+	assert_int_equal(info.rules, 2);
+	assert_true(info.build_ns > 0);
+	assert_true(info.mem_bytes > 0);
+	assert_int_equal(info.trie_patterns, 1);
+	assert_non_null(sw_ruleset_scratch(rs, 2));
+	assert_null(sw_ruleset_scratch(rs, 3));
+	assert_true(sw_ruleset_scratch(rs, 0) != sw_ruleset_scratch(rs, 1));
+	sw_ruleset_free(rs);
+	sw_ruleset_free(NULL);
+	sw_diag_free(&d);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(placeholder),
+		cmocka_unit_test(ref000_case1),
+		cmocka_unit_test(ref000_case2),
+		cmocka_unit_test(first_match_and_negation),
+		cmocka_unit_test(continue_overlay),
+		cmocka_unit_test(addresses_and_fields),
+		cmocka_unit_test(info_and_scratch),
 	};
 	return cmocka_run_group_tests_name("rules_match", tests, NULL, NULL);
 }

@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Private to rules/; do not include from another folder.
+ *
+ * The AST the parsers build (rules, conditions, deploy patterns, ARS routes,
+ * gateways) and the compiled tables the matcher reads. One struct sw_ruleset
+ * owns all of it; after sw_ruleset_compile() returns nothing in it changes
+ * except the per-rule hit counters and the per-worker scratch.
+ */
+#ifndef SW_RULES_PVT_H
+#define SW_RULES_PVT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <hs/hs.h>
+#include <pcre2.h>
+
+#include "rules/ruleset.h"
+
+/* ------------------------------------------------------------------------ */
+/* Growable arrays and a string arena for the builders                      */
+/* ------------------------------------------------------------------------ */
+
+#define VEC(T)                                                                                     \
+	struct {                                                                                   \
+		T *v;                                                                              \
+		uint32_t n, cap;                                                                   \
+	}
+/* Append one zeroed slot and return a pointer to it; NULL on ENOMEM. */
+#define VEC_PUSH(vec) ((vec)->n < (vec)->cap || vec_grow((void **)&(vec)->v, &(vec)->cap, sizeof(*(vec)->v)) == 0 ? memset(&(vec)->v[(vec)->n++], 0, sizeof(*(vec)->v)) : NULL)
+int vec_grow(void **v, uint32_t *cap, size_t elt);
+
+char *xstrndup(const char *s, size_t n);
+
+/* ------------------------------------------------------------------------ */
+/* Fields: what a condition's left side reads                              */
+/* ------------------------------------------------------------------------ */
+
+enum fkind {
+	FK_HDR = 0,    /* any header by name */
+	FK_REQUEST,    /* the request line */
+	FK_METHOD,
+	FK_RURI,
+	FK_RUSER,
+	FK_RHOST,
+	FK_GETURI,     /* $geturi(Header) */
+	FK_PARAM,      /* $param(Header,"name") / $headerParam */
+	FK_URIPARAM,   /* $uriParam(Header,"name") */
+	FK_ADDR,
+	FK_ADDRPREFIX, /* bool */
+	FK_ADDRRANGE,  /* bool */
+	FK_ADDRTYPE,
+	FK_PORT,
+	FK_TRANSPORT,
+	FK_LOCALHOST,
+	FK_LOCALHOST_URI, /* $localhost(Header) */
+	FK_DATE,
+	FK_TIME,
+	FK_TIMERANGE,  /* bool */
+	FK_AND,        /* bool */
+	FK_OR,         /* bool */
+	FK_ENV,        /* &name */
+	FK_PROP,       /* ARS call property (prop plugin) */
+	FK__COUNT
+};
+
+struct tz_info; /* timerange.c */
+
+struct field {
+	uint8_t kind;
+	uint8_t htype;      /* enum sw_hdr_type of hname (SW_HDR_OTHER by name) */
+	bool scannable;     /* a text field worth a Hyperscan database / trie */
+	char *key;          /* canonical text: dedupe, explain */
+	char *hname;        /* header name (FK_HDR, FK_GETURI, FK_PARAM ...) */
+	char *pname;        /* parameter / env / property name */
+	struct sw_addr a1, a2;
+	uint8_t plen;
+	int16_t tr_begin, tr_end; /* minutes of the day */
+	struct tz_info *tz;
+	uint32_t sub0, nsub; /* FK_AND/FK_OR: sub-conditions in rs->subconds */
+
+	/* per-field matchers built by the compiler */
+	hs_database_t *db;
+	struct trie *trie;
+	uint32_t *db_ids;   /* Hyperscan expression id -> rule index */
+	uint32_t ndb;
+};
+
+enum cond_how {
+	HOW_PCRE = 0, /* PCRE2 evaluates it */
+	HOW_HS,       /* primary, decided by the field's Hyperscan database */
+	HOW_TRIE,     /* primary, decided by the field's prefix trie */
+	HOW_FALLBACK, /* primary candidate Hyperscan refused: PCRE2 on every message */
+};
+
+struct cond {
+	uint32_t field;
+	uint32_t rule;
+	bool neg;
+	bool primary;
+	uint8_t how;    /* enum cond_how */
+	uint8_t ncap;   /* capture groups in re */
+	uint8_t cap_base; /* %n of its first group minus one */
+	char arsvar;    /* ARS: captures also go to &t1.. ('t'), &f1.. ('f'), &p1.. ('p') */
+	uint8_t arsbase; /* ARS plugin captures: number of the first &pN minus one */
+	char *re;       /* the pattern without its leading '!' */
+	pcre2_code *code; /* NULL for trie primaries (captures come from the trie) */
+	struct trie_var *vars; /* HOW_TRIE: the expansions, for linear checks */
+	uint32_t nvars;
+	const char *file;
+	uint32_t line, col;
+};
+
+enum dkind {
+	DK_HDR = 0,  /* set, or remove when the value is empty */
+	DK_HDR_ADD,
+	DK_TO,
+	DK_RURI,
+	DK_TARGET,
+	DK_ACTION,
+	DK_RESPONSE,
+	DK_CONTINUE,
+	DK_RECORDROUTE,
+	DK_AUTH,
+	DK_ARS,
+	DK_ENV,      /* &name = value */
+	DK_CUSTOM,   /* ARS: Custom: &prop=value */
+	DK_ARS_FROM, /* ARS: From: user part of the From URI */
+	DK_ARS_TO,   /* ARS: To: user part of the Request-URI (and To URI) */
+};
+
+struct deploy {
+	uint8_t kind;
+	uint8_t htype;
+	bool has_vars; /* value has %n / &name: expanded at match time */
+	char *name;
+	char *value;
+	const char *file;
+	uint32_t line, col;
+};
+
+struct rule {
+	char *name;
+	char *desc;
+	const char *file;
+	uint32_t line;
+	bool prelim;
+	bool disabled;
+	uint32_t cond0, ncond;
+	uint32_t dep0, ndep;
+	uint8_t ncap;     /* captures across its conditions */
+	int32_t primary;  /* cond index, -1: always a candidate */
+};
+
+/* ------------------------------------------------------------------------ */
+/* Prefix trie (trie.c)                                                     */
+/* ------------------------------------------------------------------------ */
+
+#define TRIE_MAX_CAPS 4
+#define TRIE_INF 0xffff
+
+/* One expansion of a prefix-and-length pattern: ^prefix tail{min,max}$. */
+struct trie_var {
+	char *prefix;
+	uint16_t plen;
+	uint8_t tclass;          /* index in trie class table */
+	uint16_t tmin, tmax;     /* TRIE_INF: unbounded */
+	uint8_t ncap;
+	int16_t cap[TRIE_MAX_CAPS][2]; /* start, end offsets; end -1 = end of value */
+	uint32_t rule;
+};
+
+/* A class: 256-bit set. */
+struct trie_class {
+	uint64_t bits[4];
+};
+
+/*
+ * Try to read pattern re as a union of prefix-and-length expansions.
+ * Returns the number of variants (> 0) into *out (malloc'd), 0 when the
+ * pattern is not of that shape. classes is the ruleset's class table.
+ */
+int trie_expand(const char *re, uint32_t rule, struct trie_var **out, struct trie_class **classes,
+		uint32_t *nclasses);
+void trie_vars_free(struct trie_var *v, uint32_t n);
+/* Does value match variant v? Captures into cap[][2] when it does. */
+bool trie_var_match(const struct trie_var *v, const struct trie_class *classes, const char *s,
+		    size_t len);
+
+struct trie_hit {
+	uint32_t rule;
+	const struct trie_var *var;
+};
+struct trie *trie_build(struct trie_var **vars, uint32_t nvars);
+void trie_free(struct trie *t);
+size_t trie_mem(const struct trie *t);
+/* All rules >= min_rule whose variant matches s; returns count written (<= max) or -1 on overflow. */
+int trie_lookup(const struct trie *t, const struct trie_class *classes, const char *s, size_t len,
+		uint32_t min_rule, struct trie_hit *hits, int max);
+
+/* ------------------------------------------------------------------------ */
+/* ARS and gateways                                                         */
+/* ------------------------------------------------------------------------ */
+
+struct ars_pat {
+	uint32_t route;
+	bool out;      /* Pattern OUT (else IN) */
+	bool disabled;
+	int priority;
+	int max_sessions;
+	int cps;
+	uint32_t cond0, ncond;  /* conditions in rs->conds (fields From/To URIs, header, prop) */
+	uint32_t dep0, ndep;
+	const char *file;
+	uint32_t line;
+	uint32_t order;
+};
+
+struct ars_route {
+	char *name;
+	char *desc;
+	bool disabled;
+	char *gateway;   /* name, resolved to gw index */
+	int32_t gw;
+	char *target;    /* host[:port] when no gateway */
+	char *reg_uri, *proxy, *user, *password;
+	int reg_expire, update_pct;
+	const char *file;
+	uint32_t line;
+};
+
+struct gateway {
+	struct sw_gateway_info info;
+	char *strs[16];
+};
+
+/* ------------------------------------------------------------------------ */
+/* The ruleset                                                              */
+/* ------------------------------------------------------------------------ */
+
+struct sw_rules_scratch;
+
+struct sw_ruleset {
+	VEC(struct rule) rules;
+	VEC(struct cond) conds;
+	VEC(struct cond) subconds;   /* $and/$or members */
+	VEC(struct deploy) deps;
+	VEC(struct field) fields;
+	VEC(struct ars_route) routes;
+	VEC(struct ars_pat) pats;    /* sorted by (out, priority, order) after compile */
+	VEC(struct gateway) gws;
+	VEC(char *) files;           /* file names, owned */
+
+	struct trie_class *classes;
+	uint32_t nclasses;
+
+	uint32_t *always;            /* enabled rules with no primary, sorted */
+	uint32_t nalways;
+	uint32_t *scan_fields;       /* fields with a db or trie */
+	uint32_t nscan;
+	uint32_t nin, nout;          /* ARS IN patterns first in pats, then OUT */
+	bool ars_default;            /* no dial plan: every request goes through ARS */
+	uint32_t maxcap;             /* most captures of a rule */
+	unsigned flags;
+
+	unsigned nb_workers;
+	struct sw_rules_scratch **scratch;
+	hs_scratch_t *hs_proto;
+
+	uint64_t *hits;
+	struct sw_ruleset_info info;
+};
+
+/* Scratch: one per worker, owned by the ruleset. */
+#define SCR_MAX_CAND 512
+#define SCR_TEXT 2048
+#define SCR_MAX_CAPS 32
+#define SCR_MAX_ENV 16
+
+struct cand {
+	uint32_t rule;
+	const struct trie_var *var;
+};
+
+struct sw_rules_scratch {
+	hs_scratch_t *hs;
+	pcre2_match_data *md;
+	const struct sw_ruleset *rs;
+	/* per match */
+	struct cand cand[SCR_MAX_CAND];
+	int ncand;
+	bool overflow;
+	uint32_t min_rule;
+	uint32_t cur_field;
+	struct trie_hit th[SCR_MAX_CAND];
+	const char **vp;  /* value per field */
+	uint16_t *vl;
+	uint8_t *vs;      /* 0 unknown, 1 present, 2 absent */
+	char text[SCR_TEXT];
+	uint32_t textn;
+	const char *cap[SCR_MAX_CAPS];
+	uint16_t capl[SCR_MAX_CAPS];
+	uint8_t ncap;
+	struct {
+		const char *name;
+		uint16_t off, len; /* in env_buf */
+	} env[SCR_MAX_ENV];
+	uint8_t nenv;
+	char env_buf[512];
+	uint16_t env_used;
+	/* CPS buckets per ARS route */
+	uint64_t *cps_sec;
+	uint32_t *cps_cnt;
+	uint64_t *hits;   /* per rule: this worker's share of the hit counters */
+};
+
+/* diag helpers: file:line:col with the echoed source line */
+void diag_at(struct sw_diag *d, const char *file, uint32_t line, uint32_t col, const char *kind,
+	     const char *srcline, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+/* Parsers fill rs (rules, conds, deploys, fields ...) and report into d. */
+struct parse_ctx {
+	struct sw_ruleset *rs;
+	struct sw_diag *d;
+	unsigned depth; /* include depth */
+	const char *incstack[16];
+};
+int dialplan_parse_file(struct parse_ctx *pc, const char *path, const char *from_file,
+			uint32_t from_line);
+int dialplan_parse_text(struct parse_ctx *pc, const char *file, const char *text, size_t len);
+int ars_parse_file(struct parse_ctx *pc, const char *path);
+int gateways_parse_file(struct parse_ctx *pc, const char *path);
+
+/* Shared by the parsers: parse "left" into a field (interned); -1 on error (reason in err). */
+int field_intern(struct sw_ruleset *rs, const char *left, size_t len, char *err, size_t errlen);
+/* Parse "left = pattern" into a condition appended to vec (rs->conds or subconds). */
+int cond_parse(struct parse_ctx *pc, bool sub, const char *file, uint32_t line, const char *srcline,
+	       const char *left, size_t llen, uint32_t lcol, const char *val, size_t vlen,
+	       uint32_t vcol);
+int regex_ncaps(const char *re, char *err, size_t errlen, size_t *erroff);
+int32_t gateway_find(const struct sw_ruleset *rs, const char *name, size_t len);
+bool target_valid(const char *s, size_t len);
+int hdr_type_of(const char *name, size_t len);
+
+/* Time (timerange.c) */
+struct tz_info *tz_load(const char *name);
+void tz_free(struct tz_info *tz);
+int32_t tz_offset(const struct tz_info *tz, int64_t t); /* seconds east of UTC */
+
+/* Matching internals shared by match.c and explain.c */
+struct mctx {
+	const struct sw_ruleset *rs;
+	struct sw_rules_scratch *s;
+	const struct sw_match_in *in;
+	struct sw_route_result *out;
+	bool ruri_edited;
+	struct sw_span new_ruri;
+	struct sw_sip_uri nuri;
+	bool ars;
+};
+int get_value(struct mctx *m, uint32_t fi, const char **p, uint16_t *l);
+/* 1 holds, 0 fails; captures appended to the scratch when caps is true. */
+int cond_eval(struct mctx *m, const struct cond *c, bool caps, const struct trie_var *known);
+int rule_apply(struct mctx *m, const struct rule *r, bool *cont, bool *ars);
+int ars_run(struct mctx *m);
+void mctx_init(struct mctx *m, const struct sw_ruleset *rs, struct sw_rules_scratch *s,
+	       const struct sw_match_in *in, struct sw_route_result *out);
+void mctx_invalidate(struct mctx *m);
+
+void sha256(const uint8_t *data, size_t len, uint8_t out[32]);
+struct sha256_ctx {
+	uint32_t h[8];
+	uint64_t len;
+	uint8_t buf[64];
+	uint32_t n;
+};
+void sha256_init(struct sha256_ctx *c);
+void sha256_update(struct sha256_ctx *c, const void *data, size_t len);
+void sha256_final(struct sha256_ctx *c, uint8_t out[32]);
+
+#endif /* SW_RULES_PVT_H */
