@@ -131,6 +131,15 @@ make_branch(const struct sw_worker *w, const struct sw_sip_msg *msg, char *out, 
 	snprintf(out, n, SW_BRANCH_PREFIX "%02x-%08x%08x", w->idx, h1, h2);
 }
 
+/* Where added headers go: before Content-Length (customarily last), else at the end. */
+static uint16_t
+add_point(const struct sw_sip_msg *msg)
+{
+	uint8_t cl = msg->first[SW_HDR_CONTENT_LENGTH];
+
+	return cl != 0xff ? msg->hdr[cl].line.off : msg->hdr_end.off;
+}
+
 /* Header edits from the rules, collapsed per line: the last edit of a header wins. */
 static void
 rule_edits(struct sw_worker *w, const struct sw_route_result *res, struct sw_rw *rw,
@@ -198,7 +207,7 @@ rule_edits(struct sw_worker *w, const struct sw_route_result *res, struct sw_rw 
 		if (adds[k] < 0)
 			continue;
 		ed = &res->edits[adds[k]];
-		sw_rw_begin(rw, msg->hdr_end.off, 0);
+		sw_rw_begin(rw, add_point(msg), 0);
 		sw_rw_append(rw, res->buf + ed->name.off, ed->name.len);
 		sw_rw_append(rw, ": ", 2);
 		sw_rw_append(rw, res->buf + ed->value.off, ed->value.len);
@@ -296,6 +305,32 @@ send_on(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const struct sw
 	sw_dp_send(w, p->m, out, &nh);
 }
 
+/* Offset just after a valueless "rport" in a Via's parameters, or -1. */
+static int
+bare_rport_end(const char *buf, struct sw_span params)
+{
+	uint32_t i = params.off, end = params.off + params.len;
+
+	while (i < end) {
+		uint32_t s = i;
+
+		while (i < end && buf[i] != ';')
+			i++;
+		while (s < i && (buf[s] == ' ' || buf[s] == '\t'))
+			s++;
+		if (i - s >= 5 && strncasecmp(buf + s, "rport", 5) == 0) {
+			uint32_t e = s + 5;
+
+			while (e < i && (buf[e] == ' ' || buf[e] == '\t'))
+				e++;
+			if (e == i)
+				return (int)(s + 5);
+		}
+		i++;
+	}
+	return -1;
+}
+
 /* Our Via on top, received/rport on the one we got (§16.6 step 8, §18.2.1, RFC 3581). */
 static void
 via_edits(struct sw_worker *w, const struct sw_pkt *p, struct sw_rw *rw, const struct sw_addr *src)
@@ -314,12 +349,19 @@ via_edits(struct sw_worker *w, const struct sw_pkt *p, struct sw_rw *rw, const s
 	    memcmp(sent_by.bytes, p->src.bytes, sent_by.family == AF_INET ? 4 : 16) != 0 ||
 	    (v->has_rport && v->rport.len == 0)) {
 		fmt_addr(a, sizeof(a), &p->src, false);
-		sw_rw_begin(rw, v->all.off + v->all.len, 0);
-		if (v->received.len == 0)
+		/* A bare rport gets the source port where it stands (RFC 3581 §4). */
+		if (v->has_rport && v->rport.len == 0) {
+			int at = bare_rport_end(msg->buf, v->params);
+
+			if (at >= 0) {
+				sw_rw_begin(rw, (uint32_t)at, 0);
+				sw_rw_printf(rw, "=%u", p->sport);
+			}
+		}
+		if (v->received.len == 0) {
+			sw_rw_begin(rw, v->all.off + v->all.len, 0);
 			sw_rw_printf(rw, ";received=%s", a);
-		/* A bare rport gets the source port; a parameter after it is fine too. */
-		if (v->has_rport && v->rport.len == 0)
-			sw_rw_printf(rw, ";rport=%u", p->sport);
+		}
 	}
 }
 
@@ -350,7 +392,7 @@ forward_request(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const s
 	via_edits(w, p, rw, src);
 	/* §16.6 step 3: Max-Forwards one less, or 70 when absent. */
 	if (msg->first[SW_HDR_MAX_FORWARDS] == 0xff) {
-		sw_rw_splice(rw, msg->hdr_end.off, 0, "Max-Forwards: 70\r\n", 18);
+		sw_rw_splice(rw, add_point(msg), 0, "Max-Forwards: 70\r\n", 18);
 	} else if (!line_done[msg->first[SW_HDR_MAX_FORWARDS]]) {
 		const struct sw_sip_hdr *h = &msg->hdr[msg->first[SW_HDR_MAX_FORWARDS]];
 
@@ -362,7 +404,7 @@ forward_request(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const s
 		const struct sw_addr *in = p->dst.family == src->family ? &p->dst : NULL;
 		uint16_t at = msg->first[SW_HDR_RECORD_ROUTE] != 0xff
 				      ? msg->hdr[msg->first[SW_HDR_RECORD_ROUTE]].line.off
-				      : msg->hdr_end.off;
+				      : add_point(msg);
 
 		fmt_addr(a, sizeof(a), src, true);
 		sw_rw_begin(rw, at, 0);

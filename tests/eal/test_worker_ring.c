@@ -212,9 +212,13 @@ open_udp(struct rte_mbuf *m, struct udp_out *o)
 	memcpy(o->sip, u + 1, plen);
 	assert_int_equal((char *)(u + 1) + plen - rte_pktmbuf_mtod(m, char *),
 			 rte_pktmbuf_pkt_len(m));
-	/* What we send must parse cleanly again. */
+	if (getenv("SW_TEST_DUMP") != NULL)
+		fprintf(stderr, "---- sent ----\n%.*s----\n", (int)plen, o->sip);
+	/* What we send must parse cleanly again (but the answer to a request
+	 * that lacked a mandatory header lacks it too). */
 	static struct sw_sip_msg msg;
-	assert_int_equal(sw_sip_parse(&msg, o->sip, plen), SW_SIP_OK);
+	if (strncmp(o->sip, "SIP/2.0 400 ", 12) != 0)
+		assert_int_equal(sw_sip_parse(&msg, o->sip, plen), SW_SIP_OK);
 }
 
 static bool
