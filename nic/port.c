@@ -41,8 +41,13 @@ sw_nic_port_open(const char *spec, uint16_t nb_queues, struct rte_mempool *pool,
 	name[n] = '\0';
 	if (rte_eth_dev_get_port_by_name(name, &pid) != 0) {
 		r = rte_dev_probe(spec);
-		if (r < 0)
-			return fail(err, err_len, r, "cannot open port \"%s\"", spec, r);
+		if (r < 0) {
+			snprintf(err, err_len,
+				 "cannot open port \"%s\": no such device, no driver for it, or "
+				 "bad devargs (probe: %s)",
+				 spec, rte_strerror(-r));
+			return r;
+		}
 		if (rte_eth_dev_get_port_by_name(name, &pid) != 0)
 			return fail(err, err_len, -ENODEV, "port \"%s\" probed but not found", spec,
 				    ENODEV);
