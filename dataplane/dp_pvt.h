@@ -70,6 +70,9 @@ struct sw_worker {
 	struct sw_sip_msg msg;
 	struct sw_route_result res;
 	struct sw_rw rw;
+	/* a CANCEL or non-2xx ACK seen as its INVITE, for matching */
+	struct sw_sip_msg shadow_msg;
+	char shadow[2048];
 } __rte_cache_aligned;
 
 /** The neighbour table key: address family + address. */

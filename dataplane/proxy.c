@@ -96,6 +96,37 @@ fmt_addr(char *out, size_t n, const struct sw_addr *a, bool brackets)
 	return snprintf(out, n, "%s", t);
 }
 
+/* End of the comma-separated value that starts at s (commas in quotes or <> don't count). */
+static uint16_t
+value_end(const char *buf, uint16_t s, uint16_t end)
+{
+	bool quoted = false, angle = false;
+	uint16_t e;
+
+	for (e = s; e < end; e++) {
+		char c = buf[e];
+
+		if (c == '"' && (e == s || buf[e - 1] != '\\'))
+			quoted = !quoted;
+		else if (!quoted && c == '<')
+			angle = true;
+		else if (!quoted && c == '>')
+			angle = false;
+		else if (!quoted && !angle && c == ',')
+			break;
+	}
+	return e;
+}
+
+static uint16_t
+skip_lws(const char *buf, uint16_t pos, uint16_t end)
+{
+	while (pos < end && (buf[pos] == ' ' || buf[pos] == '\t' || buf[pos] == '\r' ||
+			     buf[pos] == '\n'))
+		pos++;
+	return pos;
+}
+
 static bool
 uri_is_us(const struct sw_worker *w, const char *buf, const struct sw_sip_uri *u)
 {
@@ -111,6 +142,26 @@ uri_is_us(const struct sw_worker *w, const char *buf, const struct sw_sip_uri *u
  * cookie, else of the top Via, the tags, Call-ID, CSeq number and R-URI. It
  * carries the worker index so a response landing elsewhere names its owner.
  */
+/*
+ * §16.3 step 4 / §16.6 step 8: a hash of what decides where a request goes
+ * (Request-URI, Route, Proxy-Require). A request that comes back to us with
+ * a Via of ours carrying the same hash is looping; one whose R-URI changed
+ * is only spiralling.
+ */
+static uint32_t
+loop_hash(const struct sw_sip_msg *msg)
+{
+	uint32_t h = rte_hash_crc(msg->buf + msg->ruri.all.off, msg->ruri.all.len, 0x100b);
+
+	for (unsigned i = 0; i < msg->nhdr; i++) {
+		const struct sw_sip_hdr *hd = &msg->hdr[i];
+
+		if (hd->type == SW_HDR_ROUTE || hd->type == SW_HDR_PROXY_REQUIRE)
+			h = rte_hash_crc(msg->buf + hd->value.off, hd->value.len, h);
+	}
+	return h;
+}
+
 static void
 make_branch(const struct sw_worker *w, const struct sw_sip_msg *msg, char *out, size_t n)
 {
@@ -128,7 +179,60 @@ make_branch(const struct sw_worker *w, const struct sw_sip_msg *msg, char *out, 
 		h1 = rte_hash_crc(b + msg->call_id.off, msg->call_id.len, h1);
 		h2 = rte_hash_crc(b + msg->ruri.all.off, msg->ruri.all.len, h1 ^ 0x9e3779b9);
 	}
-	snprintf(out, n, SW_BRANCH_PREFIX "%02x-%08x%08x", w->idx, h1, h2);
+	snprintf(out, n, SW_BRANCH_PREFIX "%02x-%08x%08x-%08x", w->idx, h1, h2, loop_hash(msg));
+}
+
+/* Does a Via of ours, sent by us, carry this request's loop hash? */
+static bool
+looping(const struct sw_worker *w, const struct sw_sip_msg *msg)
+{
+	static const char mark[] = ";branch=" SW_BRANCH_PREFIX;
+	char want[9];
+	uint32_t lh = 0;
+	bool have = false;
+
+	for (unsigned i = 0; i < msg->nhdr; i++) {
+		const struct sw_sip_hdr *hd = &msg->hdr[i];
+		uint16_t pos = hd->value.off, end = hd->value.off + hd->value.len;
+
+		if (hd->type != SW_HDR_VIA)
+			continue;
+		while (pos < end) {
+			uint16_t ve = value_end(msg->buf, pos, end);
+			const char *b = memmem(msg->buf + pos, ve - pos, mark, sizeof(mark) - 1);
+
+			if (b != NULL) {
+				/* sent-by: after "SIP/2.0/UDP", up to ';' */
+				const char *t = memchr(msg->buf + pos, ' ', ve - pos);
+				uint16_t hs, he;
+				struct sw_addr a;
+				uint16_t bo = (uint16_t)(b - msg->buf) + 8, be = bo;
+
+				while (be < ve && msg->buf[be] != ';' && msg->buf[be] != ' ')
+					be++;
+				if (!have) {
+					lh = loop_hash(msg);
+					snprintf(want, sizeof(want), "%08x", lh);
+					have = true;
+				}
+				if (t != NULL && be - bo > 8 &&
+				    memcmp(msg->buf + be - 8, want, 8) == 0) {
+					hs = (uint16_t)(t - msg->buf) + 1;
+					hs = skip_lws(msg->buf, hs, ve);
+					he = hs;
+					while (he < ve && msg->buf[he] != ';' && msg->buf[he] != ' ' &&
+					       (msg->buf[he] != ':' || msg->buf[hs] == '['))
+						if (msg->buf[he++] == ']')
+							break;
+					if (host_addr(msg->buf, (struct sw_span){hs, he - hs}, &a) &&
+					    sw_dp_is_local(w->dp, &a, NULL))
+						return true;
+				}
+			}
+			pos = skip_lws(msg->buf, ve < end ? ve + 1 : end, end);
+		}
+	}
+	return false;
 }
 
 /* Where added headers go: before Content-Length (customarily last), else at the end. */
@@ -238,31 +342,15 @@ pop_our_routes(struct sw_worker *w, struct sw_rw *rw, int8_t *line_done,
 		uint16_t cut_from = pos;
 
 		while (pos < end) {
-			uint16_t s = pos, e;
-			bool quoted = false, angle = false;
+			uint16_t s = pos, e = value_end(msg->buf, s, end);
 
-			for (e = s; e < end; e++) {
-				char c = msg->buf[e];
-
-				if (c == '"' && (e == s || msg->buf[e - 1] != '\\'))
-					quoted = !quoted;
-				else if (!quoted && c == '<')
-					angle = true;
-				else if (!quoted && c == '>')
-					angle = false;
-				else if (!quoted && !angle && c == ',')
-					break;
-			}
 			if (sw_sip_nameaddr_parse(msg->buf, (struct sw_span){s, e - s}, next) != 0 ||
 			    !uri_is_us(w, msg->buf, &next->uri)) {
 				*has_next = true;
 				break;
 			}
 			popped++;
-			pos = e < end ? e + 1 : end;
-			while (pos < end && (msg->buf[pos] == ' ' || msg->buf[pos] == '\t' ||
-					     msg->buf[pos] == '\r' || msg->buf[pos] == '\n'))
-				pos++;
+			pos = skip_lws(msg->buf, e < end ? e + 1 : end, end);
 		}
 		if (*has_next) {
 			/* Cut the popped entries of this line, keep the rest. */
@@ -421,8 +509,43 @@ forward_request(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const s
 	send_on(w, p, rw, dst, dport, SW_CNT_FWD_REQUESTS);
 }
 
+/*
+ * A CANCEL, and the ACK of a non-2xx answer, must go where their INVITE
+ * went (§16.10, §17.1.1.3): match them as that INVITE. The shadow copy
+ * differs only in the request line's method.
+ */
+static const struct sw_sip_msg *
+as_invite(struct sw_worker *w)
+{
+	const struct sw_sip_msg *msg = &w->msg;
+	uint32_t rest = msg->method_name.off + msg->method_name.len;
+	uint32_t cm = msg->cseq_method.off, cm_end = cm + msg->cseq_method.len, n = 0;
+
+	/* The CSeq method must say INVITE too, or the copy is not well formed. */
+	if (cm < rest || msg->len - rest - msg->cseq_method.len + 12 > sizeof(w->shadow))
+		return NULL;
+	memcpy(w->shadow, "INVITE", 6);
+	n = 6;
+	memcpy(w->shadow + n, msg->buf + rest, cm - rest);
+	n += cm - rest;
+	memcpy(w->shadow + n, "INVITE", 6);
+	n += 6;
+	memcpy(w->shadow + n, msg->buf + cm_end, msg->len - cm_end);
+	n += msg->len - cm_end;
+	if (sw_sip_parse(&w->shadow_msg, w->shadow, n) != SW_SIP_OK)
+		return NULL;
+	return &w->shadow_msg;
+}
+
+/* Where a request goes by default: the next Route, else the Request-URI. */
+struct dest {
+	const char *buf;
+	struct sw_sip_uri uri;
+};
+
 static void
-apply_rules(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, int8_t *line_done)
+apply_rules(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, int8_t *line_done,
+	    const struct dest *deflt, bool match_as_invite)
 {
 	struct sw_dp *dp = w->dp;
 	const struct sw_sip_msg *msg = &w->msg;
@@ -440,6 +563,8 @@ apply_rules(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, int8_t *lin
 	uint16_t dport;
 	bool rr;
 
+	if (match_as_invite && (in.msg = as_invite(w)) == NULL)
+		in.msg = msg;
 	in.src_is_local = sw_dp_is_local(dp, &p->src, NULL);
 	urcu_qsbr_read_lock();
 	rs = rcu_dereference(*dp->conf.ruleset_slot);
@@ -480,36 +605,82 @@ apply_rules(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, int8_t *lin
 		break;
 	}
 	rule_edits(w, res, rw, line_done);
-	/* Where to: the first $target, else the (new) Request-URI. */
+	/* Where to: the first $target, else the new Request-URI, else the default. */
 	if (res->ntargets > 0) {
 		if (!hostport_addr(res->buf, res->targets[0].off, res->targets[0].len, &dst, &dport))
 			goto unroutable;
 	} else {
-		struct sw_sip_uri u;
-		const char *b = msg->buf;
+		struct dest d = *deflt;
 
-		u = msg->ruri;
 		for (unsigned e = 0; e < res->nedits; e++)
 			if (res->edits[e].op == SW_EDIT_RURI) {
 				if (sw_sip_uri_parse(res->buf,
 						     (struct sw_span){res->edits[e].value.off,
 								      res->edits[e].value.len},
-						     &u) != 0)
+						     &d.uri) != 0)
 					goto unroutable;
-				b = res->buf;
+				d.buf = res->buf;
 			}
-		if (!host_addr(b, u.host, &dst))
+		if (!host_addr(d.buf, d.uri.host, &dst))
 			goto unroutable;
-		dport = u.port_num ? u.port_num : DEFAULT_SIP_PORT;
+		dport = d.uri.port_num ? d.uri.port_num : DEFAULT_SIP_PORT;
 	}
 	rr = res->record_route == 1 ||
-	     (res->record_route == 0 && dp->conf.record_route && (msg->method & RR_METHODS));
+	     (res->record_route == 0 && dp->conf.record_route && (msg->method & RR_METHODS) &&
+	      msg->to.tag.len == 0);
 	forward_request(w, p, rw, &dst, dport, line_done, rr);
 	return;
 unroutable:
 	/* Host names need the gateway table (DNS is never asked on the fast path). */
 	CNT(w, REPLY_UNROUTABLE);
 	sw_dp_reply(w, p, 503, "Unresolvable Destination", NULL);
+}
+
+/*
+ * §16.4: a Request-URI of ours with a Route set means the previous hop was a
+ * strict router; the real Request-URI is the last Route entry, which goes.
+ */
+static bool
+strict_route_fix(struct sw_worker *w, struct sw_rw *rw, int8_t *line_done, struct dest *d)
+{
+	const struct sw_sip_msg *msg = &w->msg;
+	const struct sw_sip_hdr *h, *last = NULL;
+	uint16_t vs = 0, ve = 0, prev_end = 0;
+	bool alone = false;
+
+	if (msg->first[SW_HDR_ROUTE] == 0xff || !uri_is_us(w, msg->buf, &msg->ruri) ||
+	    sw_sip_param_find(msg->buf, msg->ruri.params, "lr", 2, &(struct sw_span){0, 0}))
+		return false;
+	for (h = &msg->hdr[msg->first[SW_HDR_ROUTE]]; h != NULL; h = sw_sip_hdr_next(msg, h))
+		last = h;
+	{
+		uint16_t pos = last->value.off, end = last->value.off + last->value.len;
+
+		alone = true;
+		while (pos < end) {
+			uint16_t e = value_end(msg->buf, pos, end);
+
+			if (pos != last->value.off)
+				alone = false;
+			prev_end = ve;
+			vs = pos;
+			ve = e;
+			pos = skip_lws(msg->buf, e < end ? e + 1 : end, end);
+		}
+	}
+	static struct sw_sip_nameaddr na;
+	if (sw_sip_nameaddr_parse(msg->buf, (struct sw_span){vs, ve - vs}, &na) != 0)
+		return false;
+	sw_rw_splice(rw, msg->ruri.all.off, msg->ruri.all.len, msg->buf + na.uri.all.off,
+		     na.uri.all.len);
+	if (alone)
+		sw_rw_splice(rw, last->line.off, last->line.len, "", 0);
+	else
+		sw_rw_splice(rw, prev_end, ve - prev_end, "", 0);
+	line_done[last - msg->hdr] = 1;
+	d->buf = msg->buf;
+	d->uri = na.uri;
+	return true;
 }
 
 static void
@@ -519,10 +690,10 @@ request(struct sw_worker *w, struct sw_pkt *p, enum sw_sip_verdict v)
 	struct sw_rw *rw = &w->rw;
 	int8_t line_done[SW_SIP_MAX_HDRS];
 	struct sw_sip_nameaddr next;
-	bool has_next;
+	struct dest d = {.buf = msg->buf, .uri = msg->ruri};
+	bool has_next, in_dialog = msg->to.tag.len > 0;
 	unsigned popped;
 	struct sw_addr dst;
-	uint16_t dport;
 
 	CNT(w, SIP_REQUESTS);
 	if (v == SW_SIP_DROP) {
@@ -548,21 +719,29 @@ request(struct sw_worker *w, struct sw_pkt *p, enum sw_sip_verdict v)
 		sw_dp_reply(w, p, 483, NULL, NULL);
 		return;
 	}
+	if (looping(w, msg)) {
+		CNT(w, REPLY_482);
+		sw_dp_reply(w, p, 482, NULL, NULL);
+		return;
+	}
 	sw_rw_reset(rw);
 	memset(line_done, 0, sizeof(line_done));
+	strict_route_fix(w, rw, line_done, &d);
 	popped = pop_our_routes(w, rw, line_done, &next, &has_next);
-	if (msg->to.tag.len > 0 && (popped > 0 || has_next)) {
-		/* In a dialog with a route set: loose routing, no dial plan. */
-		if (has_next) {
-			if (!host_addr(msg->buf, next.uri.host, &dst))
-				goto unroutable;
-			dport = next.uri.port_num ? next.uri.port_num : DEFAULT_SIP_PORT;
-		} else {
-			if (!host_addr(msg->buf, msg->ruri.host, &dst))
-				goto unroutable;
-			dport = msg->ruri.port_num ? msg->ruri.port_num : DEFAULT_SIP_PORT;
+	if (has_next) {
+		/* §16.12: a Route left after ours: it decides the next hop. */
+		d.buf = msg->buf;
+		d.uri = next.uri;
+	}
+	if (in_dialog && (popped > 0 || has_next || !uri_is_us(w, d.buf, &d.uri))) {
+		/* Mid-dialog with a route set, or not for us: loose routing, no dial plan. */
+		if (!host_addr(d.buf, d.uri.host, &dst)) {
+			CNT(w, REPLY_UNROUTABLE);
+			sw_dp_reply(w, p, 503, "Unresolvable Destination", NULL);
+			return;
 		}
-		forward_request(w, p, rw, &dst, dport, line_done, false);
+		forward_request(w, p, rw, &dst, d.uri.port_num ? d.uri.port_num : DEFAULT_SIP_PORT,
+				line_done, false);
 		return;
 	}
 	if (msg->method == SW_METHOD_OPTIONS && msg->ruri.user.len == 0 && !has_next &&
@@ -573,11 +752,8 @@ request(struct sw_worker *w, struct sw_pkt *p, enum sw_sip_verdict v)
 			    "SUBSCRIBE, NOTIFY, REFER, INFO, MESSAGE, UPDATE\r\n");
 		return;
 	}
-	apply_rules(w, p, rw, line_done);
-	return;
-unroutable:
-	CNT(w, REPLY_UNROUTABLE);
-	sw_dp_reply(w, p, 503, "Unresolvable Destination", NULL);
+	apply_rules(w, p, rw, line_done, &d,
+		    msg->method == SW_METHOD_CANCEL || (msg->method == SW_METHOD_ACK && in_dialog));
 }
 
 /* §16.7 step 3: the top Via must be ours; pop it and send to the next one. */

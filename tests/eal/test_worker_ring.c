@@ -546,6 +546,138 @@ ipv6_forwarding(void **state)
 	assert_non_null(strstr(o.sip, "Via: SIP/2.0/UDP [2001:db8:2::1]:5060;branch="));
 }
 
+/* The branch we put in the top Via of a forwarded request. */
+static void
+top_branch(const char *sip, char *out, size_t n)
+{
+	const char *b = strstr(sip, "branch=z9hG4bK-sw");
+
+	assert_non_null(b);
+	snprintf(out, n, "%.*s", (int)strcspn(b + 7, ";\r"), b + 7);
+}
+
+static void
+cancel_and_ack_follow_their_invite(void **state)
+{
+	struct rte_mbuf *m;
+	struct udp_out o;
+	char b_inv[64], b_cancel[64], b_ack[64];
+
+	(void)state;
+	inject(0, invite("1002", "cx", 70, "test"));
+	m = sent(1);
+	assert_non_null(m);
+	open_udp(m, &o);
+	rte_pktmbuf_free(m);
+	top_branch(o.sip, b_inv, sizeof(b_inv));
+
+	/* CANCEL: same R-URI, Call-ID, CSeq number, branch (§9.1) as the INVITE. */
+	inject(0, udp_frame(0, "198.18.1.2", 5061, "198.18.1.1", 5060,
+			    "CANCEL sip:1002@198.18.1.1 SIP/2.0\r\n"
+			    "Via: SIP/2.0/UDP 198.18.1.2:5061;branch=z9hG4bK-cx;rport\r\n"
+			    "Max-Forwards: 70\r\nFrom: <sip:alice@198.18.1.2>;tag=a1\r\n"
+			    "To: <sip:1002@198.18.1.1>\r\nCall-ID: call-cx@198.18.1.2\r\n"
+			    "CSeq: 1 CANCEL\r\nContent-Length: 0\r\n\r\n"));
+	m = sent(1);
+	assert_non_null(m);
+	open_udp(m, &o);
+	rte_pktmbuf_free(m);
+	assert_true(strncmp(o.sip, "CANCEL sip:1002@198.18.2.2:5060 SIP/2.0\r\n", 41) == 0);
+	assert_null(strstr(o.sip, "Record-Route"));
+	top_branch(o.sip, b_cancel, sizeof(b_cancel));
+	assert_string_equal(b_inv, b_cancel);
+
+	/* ACK for a 486: To-tag of the callee, routed like the INVITE, same branch. */
+	inject(0, udp_frame(0, "198.18.1.2", 5061, "198.18.1.1", 5060,
+			    "ACK sip:1002@198.18.1.1 SIP/2.0\r\n"
+			    "Via: SIP/2.0/UDP 198.18.1.2:5061;branch=z9hG4bK-cx;rport\r\n"
+			    "Max-Forwards: 70\r\nFrom: <sip:alice@198.18.1.2>;tag=a1\r\n"
+			    "To: <sip:1002@198.18.1.1>;tag=callee9\r\nCall-ID: call-cx@198.18.1.2\r\n"
+			    "CSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"));
+	m = sent(1);
+	assert_non_null(m);
+	open_udp(m, &o);
+	rte_pktmbuf_free(m);
+	assert_true(strncmp(o.sip, "ACK sip:1002@198.18.2.2:5060 SIP/2.0\r\n", 38) == 0);
+	top_branch(o.sip, b_ack, sizeof(b_ack));
+	assert_string_equal(b_inv, b_ack);
+}
+
+static void
+loop_gets_482(void **state)
+{
+	struct rte_mbuf *m;
+	struct udp_out o;
+	char text[2048], *via;
+
+	(void)state;
+	/* Forward once, then send the forwarded request back to us unchanged. */
+	inject(0, invite("1003", "lp", 70, "test"));
+	m = sent(1);
+	assert_non_null(m);
+	open_udp(m, &o);
+	rte_pktmbuf_free(m);
+	/* Put back the original R-URI so the request is the same one coming round. */
+	via = strstr(o.sip, "\r\n");
+	snprintf(text, sizeof(text), "INVITE sip:1003@198.18.1.1 SIP/2.0%s", via);
+	char *to = strstr(text, "To: sip:1003@198.18.2.2:5060");
+	assert_non_null(to);
+	inject(1, udp_frame(1, "198.18.2.2", 5060, "198.18.2.1", 5060, text));
+	m = sent(1);
+	assert_non_null(m);
+	open_udp(m, &o);
+	rte_pktmbuf_free(m);
+	assert_true(strncmp(o.sip, "SIP/2.0 482 Loop Detected\r\n", 27) == 0);
+}
+
+static void
+strict_router_before_us(void **state)
+{
+	struct rte_mbuf *m;
+	struct udp_out o;
+
+	(void)state;
+	/* A strict router put us in the R-URI and the real target last in Route. */
+	inject(0, udp_frame(0, "198.18.1.2", 5061, "198.18.1.1", 5060,
+			    "BYE sip:198.18.1.1:5060 SIP/2.0\r\n"
+			    "Via: SIP/2.0/UDP 198.18.1.2:5061;branch=z9hG4bK-sr\r\n"
+			    "Route: <sip:1000@198.18.2.2:5060>\r\n"
+			    "Max-Forwards: 70\r\nFrom: <sip:alice@198.18.1.2>;tag=a1\r\n"
+			    "To: <sip:1000@198.18.1.1>;tag=b1\r\nCall-ID: sr1\r\nCSeq: 3 BYE\r\n"
+			    "Content-Length: 0\r\n\r\n"));
+	m = sent(1);
+	assert_non_null(m);
+	open_udp(m, &o);
+	rte_pktmbuf_free(m);
+	assert_true(addr_is(&o.dst, "198.18.2.2"));
+	assert_true(strncmp(o.sip, "BYE sip:1000@198.18.2.2:5060 SIP/2.0\r\n", 38) == 0);
+	assert_null(strstr(o.sip, "Route:"));
+}
+
+static void
+register_forwarded(void **state)
+{
+	struct rte_mbuf *m;
+	struct udp_out o;
+
+	(void)state;
+	inject(0, udp_frame(0, "198.18.1.2", 5061, "198.18.1.1", 5060,
+			    "REGISTER sip:198.18.1.1 SIP/2.0\r\n"
+			    "Via: SIP/2.0/UDP 198.18.1.2:5061;branch=z9hG4bK-reg\r\n"
+			    "Max-Forwards: 70\r\nFrom: <sip:alice@198.18.1.1>;tag=r1\r\n"
+			    "To: <sip:alice@198.18.1.1>\r\nCall-ID: reg1\r\nCSeq: 1 REGISTER\r\n"
+			    "Contact: <sip:alice@198.18.1.2:5061>\r\nExpires: 3600\r\n"
+			    "Content-Length: 0\r\n\r\n"));
+	m = sent(1);
+	assert_non_null(m);
+	open_udp(m, &o);
+	rte_pktmbuf_free(m);
+	assert_true(addr_is(&o.dst, "198.18.2.2"));
+	assert_true(strncmp(o.sip, "REGISTER sip:198.18.1.1 SIP/2.0\r\n", 33) == 0);
+	assert_null(strstr(o.sip, "Record-Route"));
+	assert_non_null(strstr(o.sip, "Contact: <sip:alice@198.18.1.2:5061>\r\n"));
+}
+
 static void
 not_for_us_is_counted(void **state)
 {
@@ -659,6 +791,10 @@ main(void)
 		cmocka_unit_test(in_dialog_loose_routing),
 		cmocka_unit_test(unresolved_next_hop_is_held_then_sent),
 		cmocka_unit_test(ipv6_forwarding),
+		cmocka_unit_test(cancel_and_ack_follow_their_invite),
+		cmocka_unit_test(loop_gets_482),
+		cmocka_unit_test(strict_router_before_us),
+		cmocka_unit_test(register_forwarded),
 		cmocka_unit_test(not_for_us_is_counted),
 	};
 	return cmocka_run_group_tests_name("eal_worker_ring", tests, setup, teardown);
