@@ -267,6 +267,7 @@ main(int argc, char **argv)
 			die("%s", err);
 			goto out_ports;
 		}
+		cfg.dp.tx_offloads[nb_open] = sw_nic_port_tx_offloads(cfg.dp.port_ids[nb_open]);
 	}
 	cfg.dp.nb_ports = cfg.nb_port_specs;
 	cfg.dp.pool = pool;

@@ -310,6 +310,8 @@ struct sw_dp_route {
 struct sw_dp_conf {
 	uint16_t nb_ports;
 	uint16_t port_ids[SW_DP_MAX_PORTS];
+	/** TX checksum offloads (RTE_ETH_TX_OFFLOAD_*) each port was configured with. */
+	uint64_t tx_offloads[SW_DP_MAX_PORTS];
 	uint16_t nb_locals;
 	struct sw_dp_local locals[SW_DP_MAX_ADDRS];
 	uint16_t nb_routes;

@@ -52,8 +52,12 @@ sw_dp_create(const struct sw_dp_conf *conf, const char **err)
 		dp->workers[i].idx = i;
 		dp->workers[i].lcore = conf->worker_lcores[i];
 	}
-	for (unsigned p = 0; p < conf->nb_ports; p++)
+	for (unsigned p = 0; p < conf->nb_ports; p++) {
 		rte_eth_macaddr_get(conf->port_ids[p], &dp->mac[p]);
+		if (rte_eth_dev_get_mtu(conf->port_ids[p], &dp->mtu[p]) != 0)
+			dp->mtu[p] = RTE_ETHER_MTU;
+		dp->tx_offloads[p] = conf->tx_offloads[p];
+	}
 
 	snprintf(name, sizeof(name), "sw_sp%u", id);
 	dp->sp_ring = rte_ring_create(name, SP_RING_SIZE, SOCKET_ID_ANY, RING_F_SC_DEQ);

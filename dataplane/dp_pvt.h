@@ -91,6 +91,8 @@ struct sw_dp {
 	struct rte_ring *sp_tx_ring; /**< slow path → worker 0 → wire (SP/SC) */
 	struct rte_hash *neigh;      /**< sw_neigh_key → MAC (packed), lock-free readers */
 	struct rte_ether_addr mac[SW_DP_MAX_PORTS];
+	uint16_t mtu[SW_DP_MAX_PORTS];
+	uint64_t tx_offloads[SW_DP_MAX_PORTS]; /**< RTE_ETH_TX_OFFLOAD_* configured */
 	struct sw_worker *workers;
 	struct sw_pending *pending;  /**< slow path only */
 	uint64_t sp_cnt[SW_CNT__COUNT] __rte_cache_aligned; /**< slow path counters */
@@ -118,7 +120,7 @@ void sw_dp_neigh_set(struct sw_dp *dp, const struct sw_addr *a, const struct rte
  */
 int sw_dp_encap_udp(struct rte_mbuf *m, uint32_t l4_payload_off, uint32_t plen,
 		    const struct sw_addr *src, uint16_t sport, const struct sw_addr *dst,
-		    uint16_t dport);
+		    uint16_t dport, uint64_t tx_offloads);
 
 /** Send m on port from worker w (buffered); or hold it for ARP/ND via the slow path. */
 void sw_dp_send(struct sw_worker *w, struct rte_mbuf *m, uint16_t port, const struct sw_addr *nh);

@@ -384,9 +384,15 @@ send_on(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const struct sw
 	}
 	len = sw_rw_apply(rw, p->sip, w->msg.len, p->len + rte_pktmbuf_tailroom(p->m));
 	if (len < 0 || sw_dp_encap_udp(p->m, p->off, (uint32_t)len, src, dp->conf.sip_port, dst,
-				       dport) != 0) {
+				       dport, dp->tx_offloads[out]) != 0) {
 		CNT(w, DROP_REWRITE);
 		rte_pktmbuf_free(p->m);
+		return;
+	}
+	/* §18.1.1: larger than the path MTU wants a congestion-controlled transport. */
+	if (unlikely(rte_pktmbuf_pkt_len(p->m) - sizeof(struct rte_ether_hdr) > dp->mtu[out])) {
+		CNT(w, SLOW_MTU);
+		sw_dp_to_slowpath(w, p->m, SW_SP_RX);
 		return;
 	}
 	w->cnt[ok]++;

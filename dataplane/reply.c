@@ -179,7 +179,8 @@ sw_dp_reply(struct sw_worker *w, struct sw_pkt *p, uint16_t code, const char *re
 	else if (msg->nvia > 0 && !msg->via[0].has_rport)
 		dport = 5060;
 	rte_pktmbuf_append(m, REPLY_HDR_ROOM + o.len);
-	sw_dp_encap_udp(m, REPLY_HDR_ROOM, o.len, &p->dst, w->dp->conf.sip_port, &p->src, dport);
+	sw_dp_encap_udp(m, REPLY_HDR_ROOM, o.len, &p->dst, w->dp->conf.sip_port, &p->src, dport,
+			w->dp->tx_offloads[p->in_port]);
 	rte_pktmbuf_free(p->m);
 	/* Back on the link it came from, to the MAC it came from. */
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);

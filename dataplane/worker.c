@@ -82,7 +82,8 @@ sw_dp_send(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi, const struct sw
 
 int
 sw_dp_encap_udp(struct rte_mbuf *m, uint32_t l4_payload_off, uint32_t plen,
-		const struct sw_addr *src, uint16_t sport, const struct sw_addr *dst, uint16_t dport)
+		const struct sw_addr *src, uint16_t sport, const struct sw_addr *dst, uint16_t dport,
+		uint64_t tx_offloads)
 {
 	bool v6 = dst->family == AF_INET6;
 	uint32_t hl = sizeof(struct rte_ether_hdr) + (v6 ? sizeof(struct rte_ipv6_hdr)
@@ -99,6 +100,8 @@ sw_dp_encap_udp(struct rte_mbuf *m, uint32_t l4_payload_off, uint32_t plen,
 	}
 	m->data_len = hl + plen;
 	m->pkt_len = hl + plen;
+	m->ol_flags &= ~(RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_IP_CKSUM |
+			 RTE_MBUF_F_TX_L4_MASK);
 	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	if (v6) {
 		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(eth + 1);
@@ -114,8 +117,15 @@ sw_dp_encap_udp(struct rte_mbuf *m, uint32_t l4_payload_off, uint32_t plen,
 		udp->src_port = rte_cpu_to_be_16(sport);
 		udp->dst_port = rte_cpu_to_be_16(dport);
 		udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + plen);
-		udp->dgram_cksum = 0;
-		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+		m->l2_len = sizeof(*eth);
+		m->l3_len = sizeof(*ip);
+		if (tx_offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) {
+			m->ol_flags |= RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM;
+			udp->dgram_cksum = rte_ipv6_phdr_cksum(ip, m->ol_flags);
+		} else {
+			udp->dgram_cksum = 0;
+			udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+		}
 	} else {
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
 
@@ -127,13 +137,24 @@ sw_dp_encap_udp(struct rte_mbuf *m, uint32_t l4_payload_off, uint32_t plen,
 		ip->next_proto_id = IPPROTO_UDP;
 		memcpy(&ip->src_addr, src->bytes, 4);
 		memcpy(&ip->dst_addr, dst->bytes, 4);
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
 		udp = (struct rte_udp_hdr *)(ip + 1);
 		udp->src_port = rte_cpu_to_be_16(sport);
 		udp->dst_port = rte_cpu_to_be_16(dport);
 		udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + plen);
-		udp->dgram_cksum = 0;
-		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+		m->l2_len = sizeof(*eth);
+		m->l3_len = sizeof(*ip);
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4;
+		if (tx_offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM)
+			m->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
+		else
+			ip->hdr_checksum = rte_ipv4_cksum(ip);
+		if (tx_offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) {
+			m->ol_flags |= RTE_MBUF_F_TX_UDP_CKSUM;
+			udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+		} else {
+			udp->dgram_cksum = 0;
+			udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+		}
 	}
 	return 0;
 }

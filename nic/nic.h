@@ -40,6 +40,9 @@ struct rte_mempool *sw_nic_pool_create(const char *name, unsigned n, uint16_t pr
 int sw_nic_port_open(const char *spec, uint16_t nb_queues, struct rte_mempool *pool,
 		     uint16_t *port_id, char *err, unsigned err_len);
 
+/** The TX checksum offloads sw_nic_port_open enabled on a port (RTE_ETH_TX_OFFLOAD_*). */
+uint64_t sw_nic_port_tx_offloads(uint16_t port_id);
+
 /** Stop and close a port opened by sw_nic_port_open. */
 void sw_nic_port_close(uint16_t port_id);
 

@@ -24,6 +24,16 @@ fail(char *err, unsigned err_len, int rc, const char *fmt, const char *spec, int
 	return rc;
 }
 
+uint64_t
+sw_nic_port_tx_offloads(uint16_t port_id)
+{
+	struct rte_eth_dev_info info;
+
+	if (rte_eth_dev_info_get(port_id, &info) != 0)
+		return 0;
+	return info.tx_offload_capa & (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
+}
+
 int
 sw_nic_port_open(const char *spec, uint16_t nb_queues, struct rte_mempool *pool,
 		 uint16_t *port_id, char *err, unsigned err_len)
@@ -61,6 +71,8 @@ sw_nic_port_open(const char *spec, uint16_t nb_queues, struct rte_mempool *pool,
 		return -EINVAL;
 	}
 	memset(&conf, 0, sizeof(conf));
+	/* Checksums in hardware where the port can (the dataplane asks per packet). */
+	conf.txmode.offloads = sw_nic_port_tx_offloads(pid);
 	/* RSS over the UDP 4-tuple spreads calls over the workers' queues. */
 	if (nb_queues > 1 && (info.flow_type_rss_offloads & RTE_ETH_RSS_NONFRAG_IPV4_UDP)) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
