@@ -374,7 +374,8 @@ sw_ruleset_compile(const struct sw_rules_src *src, struct sw_diag *diag)
 			for (uint32_t i = 0; i < rs->rules.n; i++)
 				if (rs->rules.v[i].prelim == (pass == 0))
 					nr[k++] = rs->rules.v[i];
-		memcpy(rs->rules.v, nr, sizeof(*nr) * rs->rules.n);
+		if (rs->rules.n > 0)
+			memcpy(rs->rules.v, nr, sizeof(*nr) * rs->rules.n);
 		free(nr);
 	}
 	for (uint32_t i = 0; i < rs->rules.n; i++) {
@@ -395,7 +396,8 @@ sw_ruleset_compile(const struct sw_rules_src *src, struct sw_diag *diag)
 				cap, SCR_MAX_CAPS);
 	}
 	/* ARS patterns: captures numbered per pattern */
-	qsort(rs->pats.v, rs->pats.n, sizeof(*rs->pats.v), cmp_pat);
+	if (rs->pats.n > 0)
+		qsort(rs->pats.v, rs->pats.n, sizeof(*rs->pats.v), cmp_pat);
 	for (uint32_t i = 0; i < rs->pats.n; i++) {
 		struct ars_pat *p = &rs->pats.v[i];
 		if (!p->out)
