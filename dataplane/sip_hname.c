@@ -20,14 +20,14 @@ const uint16_t sw_sip_cc[256] = {
 	['\t'] = CC_WS,
 	['\r'] = CC_WS,
 	['\n'] = CC_WS,
-	['a' ... 'f'] = ALNUM | CC_ALPHA | CC_HEX | CC_TEL,
-	['g' ... 'z'] = ALNUM | CC_ALPHA,
-	['A' ... 'F'] = ALNUM | CC_ALPHA | CC_HEX | CC_TEL,
-	['G' ... 'Z'] = ALNUM | CC_ALPHA,
+	['a' ... 'f'] = ALNUM | CC_ALPHA | CC_HEX | CC_TEL | CC_HNAME,
+	['g' ... 'z'] = ALNUM | CC_ALPHA | CC_HNAME,
+	['A' ... 'F'] = ALNUM | CC_ALPHA | CC_HEX | CC_TEL | CC_HNAME,
+	['G' ... 'Z'] = ALNUM | CC_ALPHA | CC_HNAME,
 	['0' ... '9'] = ALNUM | CC_DIGIT | CC_HEX | CC_TEL,
-	['-'] = MARK_TOK | CC_HOST | CC_SCHEME | CC_TEL,
+	['-'] = MARK_TOK | CC_HOST | CC_SCHEME | CC_TEL | CC_HNAME,
 	['.'] = MARK_TOK | CC_HOST | CC_SCHEME | CC_TEL | CC_DOT,
-	['_'] = MARK_TOK | CC_HOST,
+	['_'] = MARK_TOK | CC_HOST | CC_HNAME,
 	['!'] = MARK_TOK,
 	['*'] = MARK_TOK | CC_TEL,
 	['\''] = MARK_TOK,
@@ -61,7 +61,7 @@ struct hname {
 	uint8_t type;
 };
 
-/* Full names by lower-case first letter; the X-macro list in dataplane.h is the source. */
+/* Full names; the X-macro list in dataplane.h is the source. */
 static const struct hname full[] = {
 #define SW_X_FULL(e, name, compact) {name, sizeof(name) - 1, SW_HDR_##e},
 	SW_SIP_HDR_LIST(SW_X_FULL)
@@ -69,12 +69,25 @@ static const struct hname full[] = {
 };
 
 #define NFULL (sizeof(full) / sizeof(full[0]))
-#define MAX_PER_LETTER 8
+#define NAME_MAX_LEN 24
+#define HTAB 128 /* power of two, a few times NFULL: probes stay short */
 
-/* by_first[c] lists indexes into full[] of names starting with c; compact[c] the compact type. */
-static uint8_t by_first[26][MAX_PER_LETTER];
-static uint8_t by_first_n[26];
+/*
+ * Open-addressed table keyed by length and first and last letter (what
+ * differs first between SIP header names), holding index + 1 into lname[];
+ * compact[] maps the one-letter forms of §7.3.3.
+ */
+static uint8_t htab[HTAB];
+static char lname[NFULL][NAME_MAX_LEN];
 static uint8_t compact[256];
+
+static inline unsigned
+hkey(const char *n, size_t len)
+{
+	return (unsigned)(len * 7 + (unsigned)(uint8_t)(n[0] | 0x20) * 3 +
+			  (uint8_t)(n[len - 1] | 0x20)) &
+	       (HTAB - 1);
+}
 
 static void __attribute__((constructor)) hname_init(void)
 {
@@ -88,10 +101,13 @@ static void __attribute__((constructor)) hname_init(void)
 	};
 
 	for (size_t i = 0; i < NFULL; i++) {
-		unsigned k = (unsigned)(lc(full[i].name[0]) - 'a');
+		unsigned k = hkey(full[i].name, full[i].len);
 
-		if (by_first_n[k] < MAX_PER_LETTER)
-			by_first[k][by_first_n[k]++] = (uint8_t)i;
+		for (size_t j = 0; j < full[i].len; j++)
+			lname[i][j] = lc(full[i].name[j]);
+		while (htab[k] != 0)
+			k = (k + 1) & (HTAB - 1);
+		htab[k] = (uint8_t)(i + 1);
 	}
 	for (size_t i = 0; i < sizeof(cf) / sizeof(cf[0]); i++) {
 		if (cf[i].c == 0)
@@ -101,6 +117,32 @@ static void __attribute__((constructor)) hname_init(void)
 	}
 }
 
+/*
+ * Case-insensitive compare of a token with a lower-case name, eight bytes at
+ * a time. OR-ing 0x20 folds case exactly for token characters (§25.1): no
+ * two of them differ only in that bit.
+ */
+static bool
+token_ieq(const char *a, const char *lower, size_t len)
+{
+	const uint64_t fold = 0x2020202020202020ull;
+	uint64_t x, y;
+
+	if (len >= 8) {
+		memcpy(&x, a, 8);
+		memcpy(&y, lower, 8);
+		if ((x | fold) != y)
+			return false;
+		memcpy(&x, a + len - 8, 8);
+		memcpy(&y, lower + len - 8, 8);
+		return (x | fold) == y;
+	}
+	for (size_t i = 0; i < len; i++)
+		if ((char)(a[i] | 0x20) != lower[i])
+			return false;
+	return true;
+}
+
 uint8_t
 sw_sip_hname_type(const char *name, size_t len)
 {
@@ -108,19 +150,13 @@ sw_sip_hname_type(const char *name, size_t len)
 
 	if (len == 1)
 		return compact[(uint8_t)name[0]];
-	k = (unsigned)(lc(name[0]) - 'a');
-	if (len == 0 || k >= 26)
+	if (len == 0 || len > NAME_MAX_LEN)
 		return SW_HDR_OTHER;
-	for (unsigned i = 0; i < by_first_n[k]; i++) {
-		const struct hname *h = &full[by_first[k][i]];
-		size_t j;
+	for (k = hkey(name, len); htab[k] != 0; k = (k + 1) & (HTAB - 1)) {
+		unsigned i = htab[k] - 1u;
 
-		if (h->len != len)
-			continue;
-		for (j = 1; j < len && lc(name[j]) == lc(h->name[j]); j++)
-			;
-		if (j == len)
-			return h->type;
+		if (full[i].len == len && token_ieq(name, lname[i], len))
+			return full[i].type;
 	}
 	return SW_HDR_OTHER;
 }

@@ -14,6 +14,7 @@
 #include "dataplane/sip_pvt.h"
 
 #define NO_HDR 0xff
+#define BAD_PREFIX "Bad Request - "
 
 /* A later fault replaces an earlier one only when it ranks higher (§16.3 order). */
 enum rank { RANK_NONE, RANK_420, RANK_416, RANK_400, RANK_505, RANK_513 };
@@ -137,6 +138,11 @@ request_line(struct pstate *ps, uint32_t p, uint32_t me, uint32_t end)
 		return;
 	}
 	m->version = span(ue + 1, end);
+	if (memchr(b + ue + 1, ' ', end - ue - 1) != NULL || b[us] == ' ') {
+		/* LWS inside the Request-URI, or doubled or trailing SP (RFC 4475 §3.1.2.8-10) */
+		bad(ps, "Bad Request - extra white space in Request-Line");
+		return;
+	}
 	v = version_check(b, ue + 1, end);
 	if (v == 0)
 		fault(ps, RANK_505, 505, "Version Not Supported");
@@ -233,7 +239,7 @@ via_param_cb(void *ctx, const char *b, struct sw_span name, struct sw_span val, 
 
 /* via-parm = sent-protocol LWS sent-by *( SEMI via-params ); SLASH = SWS "/" SWS (§25.1). */
 static uint32_t
-via_parm(const char *b, uint32_t p, uint32_t end, struct sw_sip_via *v)
+via_parm(const char *b, uint32_t p, uint32_t end, struct sw_sip_via *v, bool *sent_by)
 {
 	uint32_t start = p, q, last;
 	uint64_t port;
@@ -271,6 +277,8 @@ via_parm(const char *b, uint32_t p, uint32_t end, struct sw_sip_via *v)
 		v->port_num = (uint16_t)port;
 		last = q;
 	}
+	*sent_by = true;
+	v->all = span(start, last);
 	q = sw_sip_params_scan(b, last, end, &v->params, via_param_cb, v);
 	if (q == SCAN_ERR)
 		return SCAN_ERR;
@@ -289,12 +297,19 @@ parse_via(struct pstate *ps, uint8_t hi, uint32_t p, uint32_t end)
 		return;
 	for (;;) {
 		struct sw_sip_via *v = m->nvia < 2 ? &m->via[m->nvia] : &scratch;
-		uint32_t q = via_parm(ps->b, p, end, v);
+		bool sent_by = false;
+		uint32_t q = via_parm(ps->b, p, end, v, &sent_by);
 
 		if (q == SCAN_ERR) {
-			/* §18.2.2 answers go to the top Via: without it nobody can be answered */
-			if (m->nvia == 0)
+			/*
+			 * §18.2.2 answers go to the top Via's sent-by: without
+			 * one nobody can be answered. With it, a 400 can still
+			 * go back (RFC 4475 §3.1.2.1).
+			 */
+			if (m->nvia == 0 && !sent_by)
 				ps->top_via_bad = 1;
+			else if (m->nvia == 0)
+				v->hdr = hi, m->nvia = 1;
 			bad(ps, "Bad Request - malformed Via");
 			return;
 		}
@@ -305,6 +320,15 @@ parse_via(struct pstate *ps, uint8_t hi, uint32_t p, uint32_t end)
 			return;
 		p = skip_lws(ps->b, q + 1, end);
 	}
+}
+
+static bool
+no_ws(const char *b, uint32_t p, uint32_t end)
+{
+	for (; p < end; p++)
+		if (cc_is(b[p], CC_WS))
+			return false;
+	return true;
 }
 
 /* A header that RFC 3261 §7.3.1 allows once (From, To, Call-ID, CSeq ...). 1 if a repeat. */
@@ -462,7 +486,7 @@ parse_header(struct pstate *ps, uint8_t type, uint8_t hi, uint32_t p, uint32_t e
 			break;
 		/* callid = word [ "@" word ]: one run without white space (§25.1) */
 		m->call_id = span(p, end);
-		if (p == end || skip_cls(ps->b, p, end, (uint16_t)~CC_WS) != end)
+		if (p == end || !no_ws(ps->b, p, end))
 			bad(ps, "Bad Request - malformed Call-ID");
 		break;
 	case SW_HDR_CSEQ:
@@ -640,6 +664,9 @@ verdict(struct pstate *ps)
 			return SW_SIP_OK;
 		m->drop = SW_SIP_DROP_BAD_RESPONSE;
 		m->reason = ps->rank != RANK_NONE ? ps->reason : "response without a Via";
+		/* no answer goes out, so drop the prefix that only makes sense in a reply */
+		if (strncmp(m->reason, BAD_PREFIX, sizeof(BAD_PREFIX) - 1) == 0)
+			m->reason += sizeof(BAD_PREFIX) - 1;
 		return SW_SIP_DROP;
 	}
 	if (ps->top_via_bad || m->nvia == 0) {

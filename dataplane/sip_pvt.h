@@ -30,6 +30,7 @@
 #define CC_URIC 0x1000u /* uric of absoluteURI (RFC 2396), for schemes we do not split */
 #define CC_TEL 0x2000u	/* telephone-subscriber characters before the first ';' */
 #define CC_DOT 0x4000u
+#define CC_HNAME 0x8000u /* host characters that are not digits or dots: ALPHA - _ */
 
 extern const uint16_t sw_sip_cc[256];
 
@@ -45,7 +46,8 @@ cc_is(char c, uint16_t cls)
 static inline char
 lc(char c)
 {
-	return (c >= 'A' && c <= 'Z') ? (char)(c | 0x20) : c;
+	/* branch-free ASCII lower case */
+	return (char)(c + (((unsigned)((uint8_t)c - 'A') < 26u) << 5));
 }
 
 static inline struct sw_span
@@ -70,9 +72,20 @@ skip_lws(const char *b, uint32_t p, uint32_t end)
 	return p;
 }
 
+/* Unrolled by four: one bound check per four bytes on the hottest loop of the parser. */
 static inline uint32_t
 skip_cls(const char *b, uint32_t p, uint32_t end, uint16_t cls)
 {
+	for (; p + 4 <= end; p += 4) {
+		if (!cc_is(b[p], cls))
+			return p;
+		if (!cc_is(b[p + 1], cls))
+			return p + 1;
+		if (!cc_is(b[p + 2], cls))
+			return p + 2;
+		if (!cc_is(b[p + 3], cls))
+			return p + 3;
+	}
 	while (p < end && cc_is(b[p], cls))
 		p++;
 	return p;

@@ -47,25 +47,22 @@ sw_sip_uint(const char *b, uint32_t p, uint32_t end, uint64_t max, uint64_t *v)
 static bool
 ipv4_ok(const char *b, uint32_t p, uint32_t end)
 {
-	unsigned parts = 0;
+	unsigned dots = 0, v = 0, nd = 0;
 
-	while (parts < 4) {
-		unsigned v = 0, nd = 0;
-
-		while (p < end && cc_is(b[p], CC_DIGIT) && nd < 4) {
-			v = v * 10 + (unsigned)(b[p++] - '0');
-			nd++;
-		}
-		if (nd == 0 || nd > 3 || v > 255)
-			return false;
-		parts++;
-		if (parts < 4) {
-			if (p >= end || b[p] != '.')
+	for (; p < end; p++) {
+		if (b[p] == '.') {
+			if (nd == 0 || ++dots > 3)
 				return false;
-			p++;
+			v = nd = 0;
+		} else if (cc_is(b[p], CC_DIGIT)) {
+			v = v * 10 + (unsigned)(b[p] - '0');
+			if (++nd > 3 || v > 255)
+				return false;
+		} else {
+			return false;
 		}
 	}
-	return p == end;
+	return dots == 3 && nd > 0;
 }
 
 /*
@@ -115,29 +112,18 @@ ipv6_ok(const char *b, uint32_t p, uint32_t end)
 			p++;
 			if (p == end)
 				break;
+			/*
+			 * RFC 3261's ABNF let "::" be followed by ":" IPv4address;
+			 * RFC 5118 §4.10 asks us to tolerate "2001:db8:::192.0.2.1".
+			 */
+			if (b[p] == ':' && p + 1 < end && cc_is(b[p + 1], CC_DIGIT) &&
+			    memchr(b + p, '.', end - p) != NULL)
+				p++;
 		} else if (p == end) {
 			return false;
 		}
 	}
 	return dcolon ? groups <= 7 : groups == 8;
-}
-
-/* hostname = *( domainlabel "." ) toplabel [ "." ]; labels of alphanum and '-'. */
-static bool
-hostname_ok(const char *b, uint32_t p, uint32_t end)
-{
-	char prev = '.';
-
-	for (; p < end; p++) {
-		char c = b[p];
-
-		if (c == '.' && (prev == '.' || prev == '-'))
-			return false;
-		if (c == '-' && prev == '.')
-			return false;
-		prev = c;
-	}
-	return prev != '-';
 }
 
 uint32_t
@@ -167,17 +153,27 @@ sw_sip_host_scan(const char *b, uint32_t p, uint32_t end, uint8_t *type, bool ba
 			return q;
 		}
 	}
-	q = skip_cls(b, p, end, CC_HOST);
+	/* one pass: the run of host characters, and whether it is all digits and dots */
+	uint16_t any = 0;
+
+	for (q = p; q < end; q++) {
+		uint16_t c = sw_sip_cc[(uint8_t)b[q]];
+
+		if (!(c & CC_HOST))
+			break;
+		any |= c;
+	}
 	if (q == p)
 		return SCAN_ERR;
-	/* all digits and dots: it must be an IPv4 address (a toplabel starts with ALPHA) */
-	if (skip_cls(b, p, q, CC_DIGIT | CC_DOT) == q) {
+	if (!(any & CC_HNAME)) {
+		/* a toplabel starts with ALPHA, so digits and dots are an IPv4 address */
 		if (!ipv4_ok(b, p, q))
 			return SCAN_ERR;
 		*type = SW_HOST_IPV4;
 		return q;
 	}
-	if (!hostname_ok(b, p, q))
+	/* hostname: labels neither start nor end with '-' or '.' (§25.1) */
+	if (!cc_is(b[p], CC_ALPHA | CC_DIGIT) || b[q - 1] == '-')
 		return SCAN_ERR;
 	*type = SW_HOST_NAME;
 	return q;
