@@ -370,7 +370,7 @@ main(int argc, char **argv)
 	rte_delay_ms(200);
 	for (unsigned q = 0; q < nb_workers; q++)
 		for (int p = 0; p < 2; p++) {
-			struct rte_mbuf *m;
+			struct rte_mbuf *m = NULL;
 
 			while (rte_ring_dequeue(tx[p][q], (void **)&m) == 0)
 				rte_pktmbuf_free(m);
