@@ -524,6 +524,9 @@ cond_parse(struct parse_ctx *pc, bool sub, const char *file, uint32_t line, cons
 /* ------------------------------------------------------------------------ */
 
 bool
+parse_bool(const char *v, size_t l, bool *out);
+
+bool
 target_valid(const char *s, size_t len)
 {
 	/* host[:port][;transport=x]; host may be [v6] */
@@ -565,7 +568,7 @@ target_valid(const char *s, size_t len)
 	return i == len;
 }
 
-static bool
+bool
 parse_bool(const char *v, size_t l, bool *out)
 {
 	if (l == 4 && strncasecmp(v, "true", 4) == 0)
@@ -613,7 +616,7 @@ max_capref(const char *v, size_t l, uint32_t *col)
 	return mx;
 }
 
-static int
+int
 deploy_parse(struct parse_ctx *pc, bool ars, const char *file, uint32_t line, const char *srcline,
 	     const char *left, size_t llen, uint32_t lcol, const char *val, size_t vlen,
 	     uint32_t vcol, int ncap)
@@ -677,6 +680,10 @@ deploy_parse(struct parse_ctx *pc, bool ars, const char *file, uint32_t line, co
 		d.name = full ? strdup(full) : xstrndup(left, llen);
 		if (ars && llen == 6 && strncasecmp(left, "Custom", 6) == 0)
 			d.kind = DK_CUSTOM;
+		else if (ars && !add && d.htype == SW_HDR_FROM)
+			d.kind = DK_ARS_FROM;
+		else if (ars && !add && d.htype == SW_HDR_TO)
+			d.kind = DK_ARS_TO;
 		else if (add)
 			d.kind = DK_HDR_ADD;
 		else if (d.htype == SW_HDR_TO)
@@ -693,6 +700,7 @@ deploy_parse(struct parse_ctx *pc, bool ars, const char *file, uint32_t line, co
 	}
 	d.has_vars = has_vars(val, vlen);
 	d.value = xstrndup(val, vlen);
+	d.vlen = (uint32_t)vlen;
 	const char *err = NULL;
 	switch (d.kind) {
 	case DK_TARGET:
@@ -1216,4 +1224,16 @@ parse_text(struct parse_ctx *pc, const char *file, const char *text, size_t len)
 		free((char *)pc->incstack[pc->depth]);
 	}
 	return st.errors ? -1 : 0;
+}
+
+char *
+rules_read_file(const char *path, size_t *len)
+{
+	return read_file(path, len);
+}
+
+const char *
+rules_keep_name(struct sw_ruleset *rs, const char *path)
+{
+	return keep_name(rs, path);
 }

@@ -96,6 +96,14 @@ cur_ruri(struct mctx *m, const char **base)
 {
 	if (m->ruri_edited) {
 		*base = m->out->buf;
+		if (!m->nuri_parsed) {
+			m->nuri_parsed = true;
+			if (sw_sip_uri_parse(m->out->buf, m->new_ruri, &m->nuri) != 0) {
+				/* not a URI we can read back: only $ruri sees it */
+				memset(&m->nuri, 0, sizeof(m->nuri));
+				m->nuri.all = m->new_ruri;
+			}
+		}
 		return &m->nuri;
 	}
 	*base = m->in->msg->buf;
@@ -545,7 +553,7 @@ expand(struct mctx *m, const struct deploy *d, struct sw_rspan *sp)
 {
 	struct sw_route_result *o = m->out;
 	const char *v = d->value;
-	size_t n = strlen(v);
+	size_t n = d->vlen;
 	if (!d->has_vars)
 		return put(o, v, n, sp);
 	uint16_t start = o->used;
@@ -621,19 +629,11 @@ set_ruri(struct mctx *m, struct sw_rspan u)
 	int rc = add_edit(m, SW_EDIT_RURI, NULL, u);
 	if (rc < 0)
 		return rc;
-	struct sw_span s = {u.off, u.len};
-	struct sw_sip_uri nu;
-	if (sw_sip_uri_parse(m->out->buf, s, &nu) == 0) {
-		m->nuri = nu;
-		m->new_ruri = s;
-		m->ruri_edited = true;
-	} else {
-		/* not a URI we can read back: lookups keep the old one */
-		memset(&m->nuri, 0, sizeof(m->nuri));
-		m->nuri.all = s;
-		m->new_ruri = s;
-		m->ruri_edited = true;
-	}
+	/* parsed when a later lookup needs it (cur_ruri) */
+	m->new_ruri.off = u.off;
+	m->new_ruri.len = u.len;
+	m->ruri_edited = true;
+	m->nuri_parsed = false;
 	return 0;
 }
 

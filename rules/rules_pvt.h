@@ -137,6 +137,7 @@ struct deploy {
 	bool has_vars; /* value has %n / &name: expanded at match time */
 	char *name;
 	char *value;
+	uint32_t vlen;
 	const char *file;
 	uint32_t line, col;
 };
@@ -339,6 +340,12 @@ int field_intern(struct sw_ruleset *rs, const char *left, size_t len, char *err,
 int cond_parse(struct parse_ctx *pc, bool sub, const char *file, uint32_t line, const char *srcline,
 	       const char *left, size_t llen, uint32_t lcol, const char *val, size_t vlen,
 	       uint32_t vcol);
+int deploy_parse(struct parse_ctx *pc, bool ars, const char *file, uint32_t line,
+		 const char *srcline, const char *left, size_t llen, uint32_t lcol, const char *val,
+		 size_t vlen, uint32_t vcol, int ncap);
+bool parse_bool(const char *v, size_t l, bool *out);
+char *rules_read_file(const char *path, size_t *len);
+const char *rules_keep_name(struct sw_ruleset *rs, const char *path);
 int regex_ncaps(const char *re, char *err, size_t errlen, size_t *erroff);
 int32_t gateway_find(const struct sw_ruleset *rs, const char *name, size_t len);
 bool target_valid(const char *s, size_t len);
@@ -356,6 +363,7 @@ struct mctx {
 	const struct sw_match_in *in;
 	struct sw_route_result *out;
 	bool ruri_edited;
+	bool nuri_parsed;
 	struct sw_span new_ruri;
 	struct sw_sip_uri nuri;
 	bool ars;

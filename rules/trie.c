@@ -695,11 +695,15 @@ trie_lookup(const struct trie *t, const struct trie_class *classes, const char *
 		}
 		if (d == len || nd->nchild == 0)
 			break;
+		/* a handful of children: a plain loop beats a memchr call */
 		const uint8_t *cs = &t->nchar[nd->child];
-		const uint8_t *f = memchr(cs, (unsigned char)s[d], nd->nchild);
-		if (f == NULL)
+		uint8_t ch = (uint8_t)s[d];
+		unsigned k = 0, nc = nd->nchild;
+		while (k < nc && cs[k] != ch)
+			k++;
+		if (k == nc)
 			break;
-		node = nd->child + (uint32_t)(f - cs);
+		node = nd->child + k;
 	}
 	return n;
 }
