@@ -50,7 +50,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 	fi
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update
-	apt-get install -y --no-install-recommends "${missing[@]}"
+	apt-get install -y "${missing[@]}"
 else
 	echo "bootstrap: all ${#PKGS[@]} packages present"
 fi
