@@ -60,8 +60,9 @@ sw_config_usage(FILE *f, const char *prog)
 		"Network:\n"
 		"  -p, --port SPEC            port to open: vdev devargs (net_tap0,iface=sw0) or PCI\n"
 		"                             address (0000:03:00.0); repeat; numbered 0, 1, ...\n"
-		"  -a, --addr PORT:ADDR/PLEN  local address on port index PORT; repeat\n"
-		"                             (e.g. 0:198.18.1.1/24, 1:2001:db8:2::1/64)\n"
+		"  -a, --addr PORT[.VLAN]:ADDR/PLEN  local address on port index PORT, on an\n"
+		"                             802.1Q VLAN if given; repeat (e.g. 0:198.18.1.1/24,\n"
+		"                             1:2001:db8:2::1/64, 0.100:198.18.5.1/24)\n"
 		"  -n, --next-hop ADDR        default route, one per address family\n"
 		"      --route PREFIX/PLEN@ADDR  static route\n"
 		"  -P, --sip-port N           UDP port for SIP (default 5060)\n"
@@ -217,11 +218,22 @@ sw_config_parse(struct sw_config *cfg, int argc, char **argv, char *err, size_t 
 					   optarg);
 			memcpy(port, optarg, colon - optarg);
 			port[colon - optarg] = '\0';
+			/* PORT[.VLAN] */
+			char *dot = strchr(port, '.');
+			unsigned long vlan = 0;
+
+			if (dot != NULL) {
+				*dot = '\0';
+				if (parse_uint(dot + 1, 4094, &vlan) != 0 || vlan == 0)
+					return bad(err, err_len,
+						   "--addr \"%s\": VLAN must be 1 to 4094", optarg);
+			}
 			if (parse_uint(port, SW_DP_MAX_PORTS - 1, &v) != 0 ||
 			    parse_prefix(colon + 1, &l->addr, &l->plen) != 0)
-				return bad(err, err_len, "--addr \"%s\": expected PORT:ADDR/PLEN",
-					   optarg);
+				return bad(err, err_len,
+					   "--addr \"%s\": expected PORT[.VLAN]:ADDR/PLEN", optarg);
 			l->port = (uint16_t)v;
+			l->vlan = (uint16_t)vlan;
 			cfg->dp.nb_locals++;
 			break;
 		}

@@ -295,6 +295,7 @@ struct sw_addr {
 /** A local address on a port, with the prefix of its connected network. */
 struct sw_dp_local {
 	uint16_t port;
+	uint16_t vlan; /**< 802.1Q VLAN id, 0 = untagged */
 	uint8_t plen;
 	struct sw_addr addr;
 };

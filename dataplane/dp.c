@@ -164,16 +164,26 @@ sw_dp_is_local(const struct sw_dp *dp, const struct sw_addr *a, uint16_t *port)
 }
 
 const struct sw_addr *
-sw_dp_local_addr(const struct sw_dp *dp, uint16_t port, uint8_t family)
+sw_dp_local_addr(const struct sw_dp *dp, uint16_t port, uint16_t vlan, uint8_t family)
 {
 	for (unsigned i = 0; i < dp->conf.nb_locals; i++)
-		if (dp->conf.locals[i].port == port && dp->conf.locals[i].addr.family == family)
+		if (dp->conf.locals[i].port == port && dp->conf.locals[i].vlan == vlan &&
+		    dp->conf.locals[i].addr.family == family)
 			return &dp->conf.locals[i].addr;
 	return NULL;
 }
 
+static void
+hop_via(struct sw_hop *hop, const struct sw_dp_local *l, const struct sw_addr *nh)
+{
+	hop->port = l->port;
+	hop->vlan = l->vlan;
+	hop->nh = *nh;
+	hop->src = &l->addr;
+}
+
 int
-sw_dp_route(const struct sw_dp *dp, const struct sw_addr *dst, uint16_t *port, struct sw_addr *nh)
+sw_dp_route(const struct sw_dp *dp, const struct sw_addr *dst, struct sw_hop *hop)
 {
 	const struct sw_dp_route *best = NULL;
 
@@ -182,8 +192,7 @@ sw_dp_route(const struct sw_dp *dp, const struct sw_addr *dst, uint16_t *port, s
 		const struct sw_dp_local *l = &dp->conf.locals[i];
 
 		if (prefix_has(&l->addr, l->plen, dst)) {
-			*port = l->port;
-			*nh = *dst;
+			hop_via(hop, l, dst);
 			return 0;
 		}
 	}
@@ -200,8 +209,7 @@ sw_dp_route(const struct sw_dp *dp, const struct sw_addr *dst, uint16_t *port, s
 		const struct sw_dp_local *l = &dp->conf.locals[i];
 
 		if (prefix_has(&l->addr, l->plen, &best->via)) {
-			*port = l->port;
-			*nh = best->via;
+			hop_via(hop, l, &best->via);
 			return 0;
 		}
 	}

@@ -39,6 +39,7 @@ struct sw_mbuf_priv {
 	uint8_t kind;       /**< enum sw_sp_kind */
 	uint8_t port;       /**< output port for SW_SP_HOLD */
 	uint16_t worker;    /**< who handed it over */
+	uint16_t vlan;      /**< VLAN it came in on (RX) or goes out on (HOLD), 0 none */
 	struct sw_addr nh;  /**< next hop to resolve for SW_SP_HOLD */
 };
 
@@ -102,11 +103,20 @@ struct sw_dp {
 
 /** True if a is one of our addresses; *port gets the port it lives on. */
 bool sw_dp_is_local(const struct sw_dp *dp, const struct sw_addr *a, uint16_t *port);
-/** Our address of family on port (first configured), or NULL. */
-const struct sw_addr *sw_dp_local_addr(const struct sw_dp *dp, uint16_t port, uint8_t family);
-/** Which port and next hop reach dst. 0, or -ENETUNREACH. */
-int sw_dp_route(const struct sw_dp *dp, const struct sw_addr *dst, uint16_t *port,
-		struct sw_addr *nh);
+/** Our address of family on port and VLAN (first configured), or NULL. */
+const struct sw_addr *sw_dp_local_addr(const struct sw_dp *dp, uint16_t port, uint16_t vlan,
+				       uint8_t family);
+
+/** How to reach a destination: out port and VLAN, next hop, our source address there. */
+struct sw_hop {
+	uint16_t port;
+	uint16_t vlan;
+	struct sw_addr nh;
+	const struct sw_addr *src;
+};
+
+/** Which port, VLAN and next hop reach dst. 0, or -ENETUNREACH. */
+int sw_dp_route(const struct sw_dp *dp, const struct sw_addr *dst, struct sw_hop *hop);
 /** MAC of nh if known (lock-free lookup). */
 bool sw_dp_neigh_get(const struct sw_dp *dp, const struct sw_addr *nh, struct rte_ether_addr *mac);
 /** Learn or refresh (slow path only). */
@@ -122,8 +132,10 @@ int sw_dp_encap_udp(struct rte_mbuf *m, uint32_t l4_payload_off, uint32_t plen,
 		    const struct sw_addr *src, uint16_t sport, const struct sw_addr *dst,
 		    uint16_t dport, uint64_t tx_offloads);
 
-/** Send m on port from worker w (buffered); or hold it for ARP/ND via the slow path. */
-void sw_dp_send(struct sw_worker *w, struct rte_mbuf *m, uint16_t port, const struct sw_addr *nh);
+/** Send m along hop from worker w (buffered); or hold it for ARP/ND via the slow path. */
+void sw_dp_send(struct sw_worker *w, struct rte_mbuf *m, const struct sw_hop *hop);
+/** Insert an 802.1Q tag for vlan (no-op for 0). 0, or -1 when there is no headroom. */
+int sw_dp_vlan_tag(struct rte_mbuf **m, uint16_t vlan);
 /** Buffer m for TX on port index pi; its Ethernet header is complete. */
 void sw_dp_tx(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi);
 /** Hand m to the slow path (counted; freed and counted when the ring is full). */
@@ -140,6 +152,7 @@ struct sw_pkt {
 	uint16_t in_port;
 	struct sw_addr src, dst;
 	uint16_t sport, dport;
+	uint16_t vlan;  /**< 802.1Q VLAN it came in on, 0 none */
 	uint32_t off;   /**< SIP payload offset in the mbuf data */
 	uint32_t len;   /**< SIP payload length */
 	char *sip;      /**< payload pointer */

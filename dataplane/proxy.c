@@ -367,24 +367,16 @@ pop_our_routes(struct sw_worker *w, struct sw_rw *rw, int8_t *line_done,
 
 /* Finish a request or response: apply the splices, wrap in UDP/IP, send. */
 static void
-send_on(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const struct sw_addr *dst,
-	uint16_t dport, enum sw_counter ok)
+send_on(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const struct sw_hop *hop,
+	const struct sw_addr *dst, uint16_t dport, enum sw_counter ok)
 {
 	struct sw_dp *dp = w->dp;
-	const struct sw_addr *src;
-	struct sw_addr nh;
-	uint16_t out;
+	uint16_t out = hop->port;
 	long len;
 
-	if (sw_dp_route(dp, dst, &out, &nh) != 0 ||
-	    (src = sw_dp_local_addr(dp, out, dst->family)) == NULL) {
-		CNT(w, DROP_NO_ROUTE);
-		rte_pktmbuf_free(p->m);
-		return;
-	}
 	len = sw_rw_apply(rw, p->sip, w->msg.len, p->len + rte_pktmbuf_tailroom(p->m));
-	if (len < 0 || sw_dp_encap_udp(p->m, p->off, (uint32_t)len, src, dp->conf.sip_port, dst,
-				       dport, dp->tx_offloads[out]) != 0) {
+	if (len < 0 || sw_dp_encap_udp(p->m, p->off, (uint32_t)len, hop->src, dp->conf.sip_port,
+				       dst, dport, dp->tx_offloads[out]) != 0) {
 		CNT(w, DROP_REWRITE);
 		rte_pktmbuf_free(p->m);
 		return;
@@ -396,7 +388,7 @@ send_on(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const struct sw
 		return;
 	}
 	w->cnt[ok]++;
-	sw_dp_send(w, p->m, out, &nh);
+	sw_dp_send(w, p->m, hop);
 }
 
 /* Offset just after a valueless "rport" in a Via's parameters, or -1. */
@@ -459,30 +451,21 @@ via_edits(struct sw_worker *w, const struct sw_pkt *p, struct sw_rw *rw, const s
 	}
 }
 
-static const struct sw_addr *
-out_addr(struct sw_worker *w, const struct sw_addr *dst)
-{
-	struct sw_addr nh;
-	uint16_t out;
-
-	if (sw_dp_route(w->dp, dst, &out, &nh) != 0)
-		return NULL;
-	return sw_dp_local_addr(w->dp, out, dst->family);
-}
-
 static void
 forward_request(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const struct sw_addr *dst,
 		uint16_t dport, int8_t *line_done, bool record_route)
 {
 	const struct sw_sip_msg *msg = &w->msg;
-	const struct sw_addr *src = out_addr(w, dst);
+	const struct sw_addr *src;
 	char a[INET6_ADDRSTRLEN + 2];
+	struct sw_hop hop;
 
-	if (src == NULL) {
+	if (sw_dp_route(w->dp, dst, &hop) != 0) {
 		CNT(w, DROP_NO_ROUTE);
 		rte_pktmbuf_free(p->m);
 		return;
 	}
+	src = hop.src;
 	via_edits(w, p, rw, src);
 	/* §16.6 step 3: Max-Forwards one less, or 70 when absent. */
 	if (msg->first[SW_HDR_MAX_FORWARDS] == 0xff) {
@@ -512,7 +495,7 @@ forward_request(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const s
 				     w->dp->conf.sip_port);
 		}
 	}
-	send_on(w, p, rw, dst, dport, SW_CNT_FWD_REQUESTS);
+	send_on(w, p, rw, &hop, dst, dport, SW_CNT_FWD_REQUESTS);
 }
 
 /*
@@ -811,7 +794,16 @@ response(struct sw_worker *w, struct sw_pkt *p, enum sw_sip_verdict v)
 		if (r > 0 && r < 65536)
 			dport = (uint16_t)r;
 	}
-	send_on(w, p, rw, &a, dport, SW_CNT_FWD_RESPONSES);
+	{
+		struct sw_hop hop;
+
+		if (sw_dp_route(w->dp, &a, &hop) != 0) {
+			CNT(w, DROP_NO_ROUTE);
+			rte_pktmbuf_free(p->m);
+			return;
+		}
+		send_on(w, p, rw, &hop, &a, dport, SW_CNT_FWD_RESPONSES);
+	}
 }
 
 void

@@ -186,6 +186,11 @@ sw_dp_reply(struct sw_worker *w, struct sw_pkt *p, uint16_t code, const char *re
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	rte_ether_addr_copy(&p->src_mac, &eth->dst_addr);
 	rte_ether_addr_copy(&w->dp->mac[p->in_port], &eth->src_addr);
+	if (sw_dp_vlan_tag(&m, p->vlan) != 0) {
+		CNT(w, DROP_REWRITE);
+		rte_pktmbuf_free(m);
+		return;
+	}
 	CNT(w, REPLIES);
 	sw_dp_tx(w, m, p->in_port);
 }

@@ -45,8 +45,13 @@ struct sw_pending {
 #define SPCNT(dp, c) ((dp)->sp_cnt[SW_CNT_##c]++)
 
 static void
-sp_send(struct sw_dp *dp, struct rte_mbuf *m, uint16_t pi)
+sp_send(struct sw_dp *dp, struct rte_mbuf *m, uint16_t pi, uint16_t vlan)
 {
+	if (sw_dp_vlan_tag(&m, vlan) != 0) {
+		rte_pktmbuf_free(m);
+		SPCNT(dp, DROP_SLOWPATH_OTHER);
+		return;
+	}
 	m->port = pi;
 	if (rte_ring_sp_enqueue(dp->sp_tx_ring, m) != 0) {
 		rte_pktmbuf_free(m);
@@ -78,9 +83,9 @@ sp_alloc(struct sw_dp *dp, uint32_t len)
 }
 
 static void
-arp_request(struct sw_dp *dp, uint16_t pi, const struct sw_addr *nh)
+arp_request(struct sw_dp *dp, uint16_t pi, uint16_t vlan, const struct sw_addr *nh)
 {
-	const struct sw_addr *me = sw_dp_local_addr(dp, pi, AF_INET);
+	const struct sw_addr *me = sw_dp_local_addr(dp, pi, vlan, AF_INET);
 	struct rte_mbuf *m;
 	struct rte_ether_hdr *eth;
 	struct rte_arp_hdr *arp;
@@ -101,7 +106,7 @@ arp_request(struct sw_dp *dp, uint16_t pi, const struct sw_addr *nh)
 	memcpy(&arp->arp_data.arp_sip, me->bytes, 4);
 	memset(&arp->arp_data.arp_tha, 0, RTE_ETHER_ADDR_LEN);
 	memcpy(&arp->arp_data.arp_tip, nh->bytes, 4);
-	sp_send(dp, m, pi);
+	sp_send(dp, m, pi, vlan);
 	SPCNT(dp, SP_ARP_REQUESTS);
 }
 
@@ -114,9 +119,9 @@ icmp6_finish(struct rte_ipv6_hdr *ip, struct rte_icmp_hdr *icmp)
 
 /* Neighbour solicitation to the solicited-node group of nh (RFC 4861 §7.2.2). */
 static void
-nd_solicit(struct sw_dp *dp, uint16_t pi, const struct sw_addr *nh)
+nd_solicit(struct sw_dp *dp, uint16_t pi, uint16_t vlan, const struct sw_addr *nh)
 {
-	const struct sw_addr *me = sw_dp_local_addr(dp, pi, AF_INET6);
+	const struct sw_addr *me = sw_dp_local_addr(dp, pi, vlan, AF_INET6);
 	uint32_t icmp_len = 4 + 4 + 16 + 8;
 	struct rte_mbuf *m;
 	struct rte_ether_hdr *eth;
@@ -149,12 +154,12 @@ nd_solicit(struct sw_dp *dp, uint16_t pi, const struct sw_addr *nh)
 	icmp[25] = 1;
 	memcpy(icmp + 26, &dp->mac[pi], 6);
 	icmp6_finish(ip, (struct rte_icmp_hdr *)icmp);
-	sp_send(dp, m, pi);
+	sp_send(dp, m, pi, vlan);
 	SPCNT(dp, SP_ND_SOLICITS);
 }
 
 static void
-solicit(struct sw_dp *dp, uint16_t pi, const struct sw_addr *nh, bool force)
+solicit(struct sw_dp *dp, uint16_t pi, uint16_t vlan, const struct sw_addr *nh, bool force)
 {
 	struct sw_pending *pd = dp->pending;
 	uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
@@ -180,9 +185,9 @@ solicit(struct sw_dp *dp, uint16_t pi, const struct sw_addr *nh, bool force)
 	slot->last_tsc = now;
 	slot->port = (uint8_t)pi;
 	if (nh->family == AF_INET)
-		arp_request(dp, pi, nh);
+		arp_request(dp, pi, vlan, nh);
 	else
-		nd_solicit(dp, pi, nh);
+		nd_solicit(dp, pi, vlan, nh);
 }
 
 static bool
@@ -193,7 +198,7 @@ release(struct sw_dp *dp, struct rte_mbuf *m)
 
 	if (!sw_dp_neigh_get(dp, &pv->nh, &eth->dst_addr))
 		return false;
-	sp_send(dp, m, pv->port);
+	sp_send(dp, m, pv->port, 0); /* tagged already by the worker */
 	return true;
 }
 
@@ -212,7 +217,7 @@ hold(struct sw_dp *dp, struct rte_mbuf *m)
 	}
 	pd->deadline[pd->n] = rte_rdtsc() + rte_get_tsc_hz() * RESOLVE_TIMEOUT_S;
 	pd->m[pd->n++] = m;
-	solicit(dp, pv->port, &pv->nh, false);
+	solicit(dp, pv->port, pv->vlan, &pv->nh, false);
 }
 
 /* Send what resolved, drop what timed out, ask again for the rest. */
@@ -233,7 +238,7 @@ pending_scan(struct sw_dp *dp)
 			SPCNT(dp, DROP_NEIGH_FAILED);
 			continue;
 		}
-		solicit(dp, sw_priv(m)->port, &sw_priv(m)->nh, false);
+		solicit(dp, sw_priv(m)->port, sw_priv(m)->vlan, &sw_priv(m)->nh, false);
 		pd->m[k] = m;
 		pd->deadline[k++] = pd->deadline[i];
 	}
@@ -274,7 +279,7 @@ arp_in(struct sw_dp *dp, struct rte_mbuf *m)
 	memcpy(&arp->arp_data.arp_sip, target.bytes, 4);
 	rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
 	rte_ether_addr_copy(&dp->mac[pi], &eth->src_addr);
-	sp_send(dp, m, pi);
+	sp_send(dp, m, pi, sw_priv(m)->vlan);
 	SPCNT(dp, SP_ARP_REPLIES);
 }
 
@@ -302,7 +307,7 @@ icmp4_in(struct sw_dp *dp, struct rte_mbuf *m)
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
 	rte_ether_addr_copy(&dp->mac[m->port], &eth->src_addr);
-	sp_send(dp, m, m->port);
+	sp_send(dp, m, m->port, sw_priv(m)->vlan);
 	SPCNT(dp, SP_ICMP_ECHO);
 }
 
@@ -360,7 +365,7 @@ icmp6_in(struct sw_dp *dp, struct rte_mbuf *m)
 		icmp6_finish(ip, (struct rte_icmp_hdr *)icmp);
 		rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
 		rte_ether_addr_copy(&dp->mac[pi], &eth->src_addr);
-		sp_send(dp, m, pi);
+		sp_send(dp, m, pi, sw_priv(m)->vlan);
 		SPCNT(dp, SP_ND_ADVERTS);
 		return;
 	case ND_NA:
@@ -382,7 +387,7 @@ icmp6_in(struct sw_dp *dp, struct rte_mbuf *m)
 		icmp6_finish(ip, (struct rte_icmp_hdr *)icmp);
 		rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
 		rte_ether_addr_copy(&dp->mac[pi], &eth->src_addr);
-		sp_send(dp, m, pi);
+		sp_send(dp, m, pi, sw_priv(m)->vlan);
 		SPCNT(dp, SP_ICMP_ECHO);
 		return;
 	default:

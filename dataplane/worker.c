@@ -64,19 +64,35 @@ sw_dp_to_slowpath(struct sw_worker *w, struct rte_mbuf *m, enum sw_sp_kind kind)
 	CNT(w, TO_SLOWPATH);
 }
 
-void
-sw_dp_send(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi, const struct sw_addr *nh)
+int
+sw_dp_vlan_tag(struct rte_mbuf **m, uint16_t vlan)
 {
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	if (vlan == 0)
+		return 0;
+	(*m)->vlan_tci = vlan;
+	return rte_vlan_insert(m);
+}
 
-	rte_ether_addr_copy(&w->dp->mac[pi], &eth->src_addr);
-	if (likely(sw_dp_neigh_get(w->dp, nh, &eth->dst_addr))) {
-		sw_dp_tx(w, m, pi);
+void
+sw_dp_send(struct sw_worker *w, struct rte_mbuf *m, const struct sw_hop *hop)
+{
+	struct rte_ether_hdr *eth;
+
+	if (unlikely(sw_dp_vlan_tag(&m, hop->vlan) != 0)) {
+		CNT(w, DROP_REWRITE);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	rte_ether_addr_copy(&w->dp->mac[hop->port], &eth->src_addr);
+	if (likely(sw_dp_neigh_get(w->dp, &hop->nh, &eth->dst_addr))) {
+		sw_dp_tx(w, m, hop->port);
 		return;
 	}
 	/* Unknown next hop: the slow path resolves it and sends the packet. */
-	sw_priv(m)->port = (uint8_t)pi;
-	sw_priv(m)->nh = *nh;
+	sw_priv(m)->port = (uint8_t)hop->port;
+	sw_priv(m)->vlan = hop->vlan;
+	sw_priv(m)->nh = hop->nh;
 	sw_dp_to_slowpath(w, m, SW_SP_HOLD);
 }
 
@@ -306,6 +322,20 @@ pkt_in(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi)
 		return;
 	}
 	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	/* 802.1Q: work on the untagged frame, remember the VLAN for the answers. */
+	p.vlan = 0;
+	if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) {
+		p.vlan = m->vlan_tci & 0xfff;
+	} else if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN)) {
+		if (rte_vlan_strip(m) != 0 || rte_pktmbuf_data_len(m) < sizeof(*eth)) {
+			drop(w, m, SW_CNT_DROP_BAD_L3);
+			return;
+		}
+		p.vlan = m->vlan_tci & 0xfff;
+		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+		len = rte_pktmbuf_data_len(m);
+	}
+	sw_priv(m)->vlan = p.vlan;
 	rte_ether_addr_copy(&eth->src_addr, &p.src_mac);
 	m->port = pi; /* from here on, the port index, not the DPDK id */
 	switch (rte_be_to_cpu_16(eth->ether_type)) {

@@ -28,6 +28,7 @@
 #include <rte_udp.h>
 
 #include "control/control.h"
+#include "eal_util.h"
 #include "nic/nic.h"
 #include "rules/ruleset.h"
 
@@ -36,6 +37,7 @@
 
 static struct rte_ring *rxr[2], *txr[2];
 static struct rte_mempool *pool;
+static char prefix[64];
 static uint16_t port_id[2];
 static struct rte_ether_addr port_mac[2];
 static const struct rte_ether_addr peer_mac[2] = {{{2, 0, 0, 0, 1, 2}}, {{2, 0, 0, 0, 2, 2}}};
@@ -212,7 +214,6 @@ reloads_lose_nothing(void **state)
 static int
 setup(void **state)
 {
-	char prefix[64];
 	char *eal[] = {"test", "--no-huge", "-m", "512", "--no-pci", "-l", "0-1",
 		       "--log-level", "lib.eal:error", "--log-level", "user.sipwarp.*:warning",
 		       "--file-prefix", prefix, NULL};
@@ -306,7 +307,7 @@ teardown(void **state)
 	rte_mempool_free(pool);
 	for (int i = 0; i < 3; i++)
 		unlink(plan[i]);
-	rte_eal_cleanup();
+	eal_cleanup_all(prefix);
 	return 0;
 }
 

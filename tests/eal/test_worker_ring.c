@@ -27,6 +27,7 @@
 #include <rte_udp.h>
 
 #include "control/control.h"
+#include "eal_util.h"
 #include "dataplane/dataplane.h"
 #include "nic/nic.h"
 #include "rules/ruleset.h"
@@ -35,6 +36,7 @@
 
 static struct rte_ring *rxr[NPORTS], *txr[NPORTS];
 static struct rte_mempool *pool;
+static char prefix[64];
 static struct sw_dp *dp;
 static struct sw_ruleset *rs;
 static struct rte_ether_addr peer_mac[NPORTS] = {
@@ -678,6 +680,76 @@ register_forwarded(void **state)
 	assert_non_null(strstr(o.sip, "Contact: <sip:alice@198.18.1.2:5061>\r\n"));
 }
 
+static struct rte_mbuf *
+tagged(struct rte_mbuf *m, uint16_t vlan)
+{
+	m->vlan_tci = vlan;
+	assert_int_equal(rte_vlan_insert(&m), 0);
+	return m;
+}
+
+/* Strip and return the VLAN of a sent frame (0 when untagged). */
+static uint16_t
+untag(struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+
+	if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN))
+		return 0;
+	assert_int_equal(rte_vlan_strip(m), 0);
+	return m->vlan_tci & 0xfff;
+}
+
+static void
+vlans(void **state)
+{
+	struct rte_mbuf *m;
+	struct rte_arp_hdr *arp;
+	struct udp_out o;
+	char text[1024];
+
+	(void)state;
+	/* ARP on VLAN 100 for our address there: answered on VLAN 100. */
+	inject(0, tagged(arp_frame(0, RTE_ARP_OP_REQUEST, "198.18.5.2", "198.18.5.1"), 100));
+	m = sent(0);
+	assert_non_null(m);
+	assert_int_equal(untag(m), 100);
+	arp = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, sizeof(struct rte_ether_hdr));
+	assert_int_equal(arp->arp_opcode, rte_cpu_to_be_16(RTE_ARP_OP_REPLY));
+	rte_pktmbuf_free(m);
+
+	/* An INVITE on VLAN 100 for a target on VLAN 200 of port 1: ARP there, tagged, then
+	 * the INVITE, tagged 200, from our VLAN-200 address. */
+	snprintf(text, sizeof(text), invite_fmt, "7777", "vl", 70, "7777", "vl", "test");
+	inject(0, tagged(udp_frame(0, "198.18.5.2", 5061, "198.18.5.1", 5060, text), 100));
+	m = sent(1);
+	assert_non_null(m);
+	assert_int_equal(untag(m), 200);
+	arp = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, sizeof(struct rte_ether_hdr));
+	assert_int_equal(arp->arp_opcode, rte_cpu_to_be_16(RTE_ARP_OP_REQUEST));
+	assert_true(memcmp(&arp->arp_data.arp_sip, ip("198.18.6.1").bytes, 4) == 0);
+	rte_pktmbuf_free(m);
+	inject(1, tagged(arp_frame(1, RTE_ARP_OP_REPLY, "198.18.6.2", "198.18.6.1"), 200));
+	m = sent(1);
+	assert_non_null(m);
+	assert_int_equal(untag(m), 200);
+	open_udp(m, &o);
+	rte_pktmbuf_free(m);
+	assert_true(addr_is(&o.src, "198.18.6.1"));
+	assert_true(addr_is(&o.dst, "198.18.6.2"));
+
+	/* No rule matches: the 404 goes back on VLAN 100. */
+	snprintf(text, sizeof(text), invite_fmt, "9998", "vl2", 70, "9998", "vl2", "test");
+	inject(0, tagged(udp_frame(0, "198.18.5.2", 5061, "198.18.5.1", 5060, text), 100));
+	m = sent(0);
+	assert_non_null(m);
+	assert_int_equal(untag(m), 100);
+	open_udp(m, &o);
+	rte_pktmbuf_free(m);
+	assert_true(strncmp(o.sip, "SIP/2.0 404 ", 12) == 0);
+	assert_true(addr_is(&o.dst, "198.18.5.2"));
+}
+
 static void
 not_for_us_is_counted(void **state)
 {
@@ -695,7 +767,6 @@ not_for_us_is_counted(void **state)
 static int
 setup(void **state)
 {
-	char prefix[64];
 	char *eal[] = {"test", "--no-huge", "-m", "256", "--no-pci", "-l", "0",
 		       "--log-level", "lib.eal:error", "--file-prefix", prefix, NULL};
 	struct sw_dp_conf c;
@@ -733,14 +804,17 @@ setup(void **state)
 		c.port_ids[p] = port_id[p];
 	}
 	c.nb_ports = NPORTS;
-	const char *locals[][2] = {{"198.18.1.1", "24"}, {"198.18.2.1", "24"},
-				   {"2001:db8:1::1", "64"}, {"2001:db8:2::1", "64"}};
-	for (int i = 0; i < 4; i++) {
+	const char *locals[][2] = {{"198.18.1.1", "24"},    {"198.18.2.1", "24"},
+				   {"2001:db8:1::1", "64"}, {"2001:db8:2::1", "64"},
+				   {"198.18.5.1", "24"},    {"198.18.6.1", "24"}};
+	for (int i = 0; i < 6; i++) {
 		c.locals[i].port = i % 2;
 		c.locals[i].addr = ip(locals[i][0]);
 		c.locals[i].plen = (uint8_t)atoi(locals[i][1]);
 	}
-	c.nb_locals = 4;
+	c.locals[4].vlan = 100; /* 0.100:198.18.5.1/24 */
+	c.locals[5].vlan = 200; /* 1.200:198.18.6.1/24 */
+	c.nb_locals = 6;
 	c.sip_port = 5060;
 	c.nomatch_code = 404;
 	c.record_route = true;
@@ -776,7 +850,7 @@ teardown(void **state)
 		rte_eth_dev_close(port_id[p]);
 	}
 	rte_mempool_free(pool);
-	rte_eal_cleanup();
+	eal_cleanup_all(prefix);
 	return 0;
 }
 
@@ -795,6 +869,7 @@ main(void)
 		cmocka_unit_test(loop_gets_482),
 		cmocka_unit_test(strict_router_before_us),
 		cmocka_unit_test(register_forwarded),
+		cmocka_unit_test(vlans),
 		cmocka_unit_test(not_for_us_is_counted),
 	};
 	return cmocka_run_group_tests_name("eal_worker_ring", tests, setup, teardown);
