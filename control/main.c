@@ -218,8 +218,9 @@ main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			sw_config_usage(stdout, "sipwarp");
-			printf("\nEAL options: see 'sipwarp --help' after '--' is not needed; "
-			       "e.g. -l 0-1 --no-huge -m 256 --no-pci --file-prefix NAME\n");
+			printf("\nEAL options go before \"--\"; the usual ones: -l CORELIST (main lcore\n"
+			       "first, then workers), -a PCI_ADDR, --no-huge -m MB, --no-pci,\n"
+			       "--file-prefix NAME (one per DPDK process), --log-level=user.sipwarp.*:debug\n");
 			return EXIT_SUCCESS;
 		}
 		if (strcmp(argv[i], "--version") == 0) {
