@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Dataplane object: addresses, routes, the neighbour table, rings. */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <rte_ethdev.h>
@@ -51,6 +53,15 @@ sw_dp_create(const struct sw_dp_conf *conf, const char **err)
 		dp->workers[i].dp = dp;
 		dp->workers[i].idx = i;
 		dp->workers[i].lcore = conf->worker_lcores[i];
+	}
+	for (unsigned i = 0; i < conf->nb_locals; i++) {
+		char t[INET6_ADDRSTRLEN];
+		const struct sw_addr *a = &conf->locals[i].addr;
+
+		inet_ntop(a->family, a->bytes, t, sizeof(t));
+		dp->local_text_len[i] = (uint8_t)snprintf(
+			dp->local_text[i], sizeof(dp->local_text[i]),
+			a->family == AF_INET6 ? "[%s]:%u" : "%s:%u", t, conf->sip_port);
 	}
 	for (unsigned p = 0; p < conf->nb_ports; p++) {
 		rte_eth_macaddr_get(conf->port_ids[p], &dp->mac[p]);
@@ -149,6 +160,15 @@ prefix_has(const struct sw_addr *net, uint8_t plen, const struct sw_addr *a)
 		return true;
 	uint8_t mask = (uint8_t)(0xff << (8 - rest));
 	return (net->bytes[full] & mask) == (a->bytes[full] & mask);
+}
+
+int
+sw_dp_local_index(const struct sw_dp *dp, const struct sw_addr *a)
+{
+	for (unsigned i = 0; i < dp->conf.nb_locals; i++)
+		if (addr_eq(&dp->conf.locals[i].addr, a))
+			return (int)i;
+	return -1;
 }
 
 bool

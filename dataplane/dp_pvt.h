@@ -3,6 +3,7 @@
 #ifndef SW_DP_PVT_H
 #define SW_DP_PVT_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -93,6 +94,9 @@ struct sw_dp {
 	struct rte_hash *neigh;      /**< sw_neigh_key → MAC (packed), lock-free readers */
 	struct rte_ether_addr mac[SW_DP_MAX_PORTS];
 	uint16_t mtu[SW_DP_MAX_PORTS];
+	/** "198.18.2.1:5060" / "[2001:db8::1]:5060" of each local address, made once. */
+	char local_text[SW_DP_MAX_ADDRS][INET6_ADDRSTRLEN + 8];
+	uint8_t local_text_len[SW_DP_MAX_ADDRS];
 	uint64_t tx_offloads[SW_DP_MAX_PORTS]; /**< RTE_ETH_TX_OFFLOAD_* configured */
 	struct sw_worker *workers;
 	struct sw_pending *pending;  /**< slow path only */
@@ -103,6 +107,8 @@ struct sw_dp {
 
 /** True if a is one of our addresses; *port gets the port it lives on. */
 bool sw_dp_is_local(const struct sw_dp *dp, const struct sw_addr *a, uint16_t *port);
+/** Index of our address a in conf.locals, or -1. */
+int sw_dp_local_index(const struct sw_dp *dp, const struct sw_addr *a);
 /** Our address of family on port and VLAN (first configured), or NULL. */
 const struct sw_addr *sw_dp_local_addr(const struct sw_dp *dp, uint16_t port, uint16_t vlan,
 				       uint8_t family);

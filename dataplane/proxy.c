@@ -18,9 +18,109 @@
 #include "dp_pvt.h"
 
 #define DEFAULT_SIP_PORT 5060
+/** Append a string literal (its length from sizeof, never counted by hand). */
+#define RW_LIT(rw, lit) sw_rw_append((rw), (lit), sizeof(lit) - 1)
 
 /** Methods that create a dialog and so get a Record-Route of ours. */
 #define RR_METHODS (SW_METHOD_INVITE | SW_METHOD_SUBSCRIBE | SW_METHOD_REFER | SW_METHOD_NOTIFY)
+
+/* Dotted quad, exactly (no leading zeros games): the common case, without inet_pton. */
+static bool
+ip4_parse(const char *s, uint32_t len, uint8_t *out)
+{
+	uint32_t i = 0;
+
+	for (int part = 0; part < 4; part++) {
+		unsigned v = 0, digits = 0;
+
+		while (i < len && s[i] >= '0' && s[i] <= '9' && digits < 4) {
+			v = v * 10 + (unsigned)(s[i++] - '0');
+			digits++;
+		}
+		if (digits == 0 || digits > 3 || v > 255)
+			return false;
+		out[part] = (uint8_t)v;
+		if (part < 3) {
+			if (i >= len || s[i] != '.')
+				return false;
+			i++;
+		}
+	}
+	return i == len;
+}
+
+/* Decimal digits of v at o; returns their count. */
+static uint32_t
+put_dec(char *o, uint32_t v)
+{
+	char t[10];
+	uint32_t n = 0, k = 0;
+
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	while (n > 0)
+		o[k++] = t[--n];
+	return k;
+}
+
+static void
+rw_dec(struct sw_rw *rw, uint32_t v)
+{
+	char t[10];
+
+	sw_rw_append(rw, t, put_dec(t, v));
+}
+
+static void
+put_hex32(char *o, uint32_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 7; i >= 0; i--, v >>= 4)
+		o[i] = hex[v & 0xf];
+}
+
+/* An address as text, IPv4 by hand; brackets around IPv6 when asked. */
+static uint32_t
+put_addr(char *o, const struct sw_addr *a, bool brackets)
+{
+	uint32_t n = 0;
+
+	if (a->family == AF_INET) {
+		for (int i = 0; i < 4; i++) {
+			n += put_dec(o + n, a->bytes[i]);
+			if (i < 3)
+				o[n++] = '.';
+		}
+		return n;
+	}
+	if (brackets)
+		o[n++] = '[';
+	inet_ntop(AF_INET6, a->bytes, o + n, INET6_ADDRSTRLEN);
+	n += (uint32_t)strlen(o + n);
+	if (brackets)
+		o[n++] = ']';
+	return n;
+}
+
+/* Our "addr:port" text for a local address (made once at start). */
+static void
+rw_local(struct sw_worker *w, const struct sw_addr *a)
+{
+	int i = sw_dp_local_index(w->dp, a);
+
+	if (i >= 0) {
+		sw_rw_append(&w->rw, w->dp->local_text[i], w->dp->local_text_len[i]);
+	} else {
+		char t[INET6_ADDRSTRLEN + 2];
+
+		sw_rw_append(&w->rw, t, put_addr(t, a, true));
+		RW_LIT(&w->rw, ":");
+		rw_dec(&w->rw, w->dp->conf.sip_port);
+	}
+}
 
 /* Parse an IP literal host ("198.18.0.1", "[2001:db8::1]"). */
 static bool
@@ -35,13 +135,13 @@ host_addr(const char *buf, struct sw_span host, struct sw_addr *a)
 	}
 	if (len == 0 || len >= sizeof(tmp))
 		return false;
-	memcpy(tmp, buf + off, len);
-	tmp[len] = '\0';
-	if (inet_pton(AF_INET, tmp, a->bytes) == 1) {
+	if (ip4_parse(buf + off, len, a->bytes)) {
 		a->family = AF_INET;
 		return true;
 	}
-	if (inet_pton(AF_INET6, tmp, a->bytes) == 1) {
+	memcpy(tmp, buf + off, len);
+	tmp[len] = '\0';
+	if (memchr(tmp, ':', len) != NULL && inet_pton(AF_INET6, tmp, a->bytes) == 1) {
 		a->family = AF_INET6;
 		return true;
 	}
@@ -83,17 +183,6 @@ hostport_addr(const char *buf, uint16_t off, uint16_t len, struct sw_addr *a, ui
 	}
 	*port = p ? (uint16_t)p : DEFAULT_SIP_PORT;
 	return host_addr(buf, host, a);
-}
-
-static int
-fmt_addr(char *out, size_t n, const struct sw_addr *a, bool brackets)
-{
-	char t[INET6_ADDRSTRLEN];
-
-	inet_ntop(a->family, a->bytes, t, sizeof(t));
-	if (a->family == AF_INET6 && brackets)
-		return snprintf(out, n, "[%s]", t);
-	return snprintf(out, n, "%s", t);
 }
 
 /* End of the comma-separated value that starts at s (commas in quotes or <> don't count). */
@@ -179,7 +268,19 @@ make_branch(const struct sw_worker *w, const struct sw_sip_msg *msg, char *out, 
 		h1 = rte_hash_crc(b + msg->call_id.off, msg->call_id.len, h1);
 		h2 = rte_hash_crc(b + msg->ruri.all.off, msg->ruri.all.len, h1 ^ 0x9e3779b9);
 	}
-	snprintf(out, n, SW_BRANCH_PREFIX "%02x-%08x%08x-%08x", w->idx, h1, h2, loop_hash(msg));
+	/* z9hG4bK-swWW-HHHHHHHHhhhhhhhh-LLLLLLLL */
+	if (n < SW_BRANCH_PREFIX_LEN + 3 + 17 + 9 + 1)
+		return;
+	memcpy(out, SW_BRANCH_PREFIX, SW_BRANCH_PREFIX_LEN);
+	out += SW_BRANCH_PREFIX_LEN;
+	out[0] = "0123456789abcdef"[(w->idx >> 4) & 0xf];
+	out[1] = "0123456789abcdef"[w->idx & 0xf];
+	out[2] = '-';
+	put_hex32(out + 3, h1);
+	put_hex32(out + 11, h2);
+	out[19] = '-';
+	put_hex32(out + 20, loop_hash(msg));
+	out[28] = '\0';
 }
 
 /* Does a Via of ours, sent by us, carry this request's loop hash? */
@@ -212,7 +313,8 @@ looping(const struct sw_worker *w, const struct sw_sip_msg *msg)
 					be++;
 				if (!have) {
 					lh = loop_hash(msg);
-					snprintf(want, sizeof(want), "%08x", lh);
+					put_hex32(want, lh);
+					want[8] = '\0';
 					have = true;
 				}
 				if (t != NULL && be - bo > 8 &&
@@ -301,9 +403,9 @@ rule_edits(struct sw_worker *w, const struct sw_route_result *res, struct sw_rw 
 		ed = &res->edits[line_edit[i]];
 		sw_rw_begin(rw, msg->hdr[i].line.off, msg->hdr[i].line.len);
 		sw_rw_append(rw, res->buf + ed->name.off, ed->name.len);
-		sw_rw_append(rw, ": ", 2);
+		RW_LIT(rw, ": ");
 		sw_rw_append(rw, res->buf + ed->value.off, ed->value.len);
-		sw_rw_append(rw, "\r\n", 2);
+		RW_LIT(rw, "\r\n");
 	}
 	for (unsigned k = 0; k < nadds; k++) {
 		const struct sw_edit *ed;
@@ -313,9 +415,9 @@ rule_edits(struct sw_worker *w, const struct sw_route_result *res, struct sw_rw 
 		ed = &res->edits[adds[k]];
 		sw_rw_begin(rw, add_point(msg), 0);
 		sw_rw_append(rw, res->buf + ed->name.off, ed->name.len);
-		sw_rw_append(rw, ": ", 2);
+		RW_LIT(rw, ": ");
 		sw_rw_append(rw, res->buf + ed->value.off, ed->value.len);
-		sw_rw_append(rw, "\r\n", 2);
+		RW_LIT(rw, "\r\n");
 	}
 	if (ruri >= 0)
 		sw_rw_splice(rw, msg->ruri.all.off, msg->ruri.all.len,
@@ -427,26 +529,30 @@ via_edits(struct sw_worker *w, const struct sw_pkt *p, struct sw_rw *rw, const s
 	struct sw_addr sent_by;
 
 	make_branch(w, msg, branch, sizeof(branch));
-	fmt_addr(a, sizeof(a), src, true);
 	sw_rw_begin(rw, msg->hdr[v->hdr].line.off, 0);
-	sw_rw_printf(rw, "Via: SIP/2.0/UDP %s:%u;branch=%s\r\n", a, w->dp->conf.sip_port, branch);
+	RW_LIT(rw, "Via: SIP/2.0/UDP ");
+	rw_local(w, src);
+	RW_LIT(rw, ";branch=");
+	sw_rw_append(rw, branch, (uint32_t)strlen(branch));
+	RW_LIT(rw, "\r\n");
 
 	if (!host_addr(msg->buf, v->host, &sent_by) || sent_by.family != p->src.family ||
 	    memcmp(sent_by.bytes, p->src.bytes, sent_by.family == AF_INET ? 4 : 16) != 0 ||
 	    (v->has_rport && v->rport.len == 0)) {
-		fmt_addr(a, sizeof(a), &p->src, false);
 		/* A bare rport gets the source port where it stands (RFC 3581 §4). */
 		if (v->has_rport && v->rport.len == 0) {
 			int at = bare_rport_end(msg->buf, v->params);
 
 			if (at >= 0) {
 				sw_rw_begin(rw, (uint32_t)at, 0);
-				sw_rw_printf(rw, "=%u", p->sport);
+				RW_LIT(rw, "=");
+				rw_dec(rw, p->sport);
 			}
 		}
 		if (v->received.len == 0) {
 			sw_rw_begin(rw, v->all.off + v->all.len, 0);
-			sw_rw_printf(rw, ";received=%s", a);
+			RW_LIT(rw, ";received=");
+			sw_rw_append(rw, a, put_addr(a, &p->src, false));
 		}
 	}
 }
@@ -457,7 +563,6 @@ forward_request(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const s
 {
 	const struct sw_sip_msg *msg = &w->msg;
 	const struct sw_addr *src;
-	char a[INET6_ADDRSTRLEN + 2];
 	struct sw_hop hop;
 
 	if (sw_dp_route(w->dp, dst, &hop) != 0) {
@@ -469,12 +574,13 @@ forward_request(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const s
 	via_edits(w, p, rw, src);
 	/* §16.6 step 3: Max-Forwards one less, or 70 when absent. */
 	if (msg->first[SW_HDR_MAX_FORWARDS] == 0xff) {
-		sw_rw_splice(rw, add_point(msg), 0, "Max-Forwards: 70\r\n", 18);
+		sw_rw_begin(rw, add_point(msg), 0);
+		RW_LIT(rw, "Max-Forwards: 70\r\n");
 	} else if (!line_done[msg->first[SW_HDR_MAX_FORWARDS]]) {
 		const struct sw_sip_hdr *h = &msg->hdr[msg->first[SW_HDR_MAX_FORWARDS]];
 
 		sw_rw_begin(rw, h->value.off, h->value.len);
-		sw_rw_printf(rw, "%d", msg->max_forwards - 1);
+		rw_dec(rw, (uint32_t)(msg->max_forwards - 1));
 	}
 	/* §16.6 step 4; two entries when we change sides (RFC 5658 double Record-Route). */
 	if (record_route) {
@@ -483,16 +589,15 @@ forward_request(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const s
 				      ? msg->hdr[msg->first[SW_HDR_RECORD_ROUTE]].line.off
 				      : add_point(msg);
 
-		fmt_addr(a, sizeof(a), src, true);
 		sw_rw_begin(rw, at, 0);
+		RW_LIT(rw, "Record-Route: <sip:");
+		rw_local(w, src);
 		if (in != NULL && memcmp(in->bytes, src->bytes, 16) == 0) {
-			sw_rw_printf(rw, "Record-Route: <sip:%s:%u;lr>\r\n", a, w->dp->conf.sip_port);
+			RW_LIT(rw, ";lr>\r\n");
 		} else {
-			sw_rw_printf(rw, "Record-Route: <sip:%s:%u;lr;r2=on>\r\n", a,
-				     w->dp->conf.sip_port);
-			fmt_addr(a, sizeof(a), &p->dst, true);
-			sw_rw_printf(rw, "Record-Route: <sip:%s:%u;lr;r2=on>\r\n", a,
-				     w->dp->conf.sip_port);
+			RW_LIT(rw, ";lr;r2=on>\r\nRecord-Route: <sip:");
+			rw_local(w, &p->dst);
+			RW_LIT(rw, ";lr;r2=on>\r\n");
 		}
 	}
 	send_on(w, p, rw, &hop, dst, dport, SW_CNT_FWD_REQUESTS);

@@ -42,11 +42,10 @@ sw_rw_reset(struct sw_rw *rw)
 /** Add a splice; text is copied. Returns 0 or -ENOSPC (rw->overflow set). */
 int sw_rw_splice(struct sw_rw *rw, uint32_t off, uint32_t cut, const char *text, uint32_t len);
 
-/** Start a splice whose text is written with sw_rw_printf/sw_rw_append. */
+/** Start a splice whose text is written with sw_rw_append. */
 int sw_rw_begin(struct sw_rw *rw, uint32_t off, uint32_t cut);
 /** Append to the text of the last splice begun. */
 void sw_rw_append(struct sw_rw *rw, const char *text, uint32_t len);
-void sw_rw_printf(struct sw_rw *rw, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /**
  * Apply every splice to buf (holding len bytes, cap bytes of room) in place.

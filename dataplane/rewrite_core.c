@@ -8,8 +8,6 @@
  * sources that already moved or bytes that a splice removed.
  */
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "rewrite.h"
@@ -51,27 +49,6 @@ sw_rw_append(struct sw_rw *rw, const char *text, uint32_t len)
 	memcpy(rw->text + rw->used, text, len);
 	rw->used += len;
 	rw->s[rw->n - 1].len += len;
-}
-
-void
-sw_rw_printf(struct sw_rw *rw, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	if (rw->n == 0) {
-		rw->overflow = 1;
-		return;
-	}
-	va_start(ap, fmt);
-	r = vsnprintf(rw->text + rw->used, SW_RW_TEXT - rw->used, fmt, ap);
-	va_end(ap);
-	if (r < 0 || (uint32_t)r >= SW_RW_TEXT - rw->used) {
-		rw->overflow = 1;
-		return;
-	}
-	rw->used += r;
-	rw->s[rw->n - 1].len += r;
 }
 
 static void
