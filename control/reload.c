@@ -86,7 +86,8 @@ sw_ctl_reload(const char *dialplan, struct sw_diag *diag)
 	old = rcu_xchg_pointer(&live, rs);
 	urcu_qsbr_synchronize_rcu();
 	loaded.publish_ns = now_ns() - t0;
-	/* No worker can hold old any more. */
+	/* No worker can hold old any more: its counts are final. */
+	sw_ruleset_carry_hits(rs, old);
 	sw_ruleset_free(old);
 	loaded.version++;
 	loaded.loaded_at = (int64_t)time(NULL);

@@ -74,6 +74,7 @@ sw_ruleset_free(struct sw_ruleset *rs)
 		}
 		free(rs->scratch);
 	}
+	free(rs->hits);
 	hs_free_scratch(rs->hs_proto);
 	for (uint32_t i = 0; i < rs->rules.n; i++) {
 		free(rs->rules.v[i].name);
@@ -639,7 +640,8 @@ sw_ruleset_rule_hits(const struct sw_ruleset *rs, unsigned idx)
 {
 	if (rs == NULL || idx >= rs->rules.n)
 		return 0;
-	uint64_t n = 0;
+	/* What earlier rulesets counted for this rule (sw_ruleset_carry_hits), plus ours. */
+	uint64_t n = rs->hits != NULL ? rs->hits[idx] : 0;
 	for (unsigned w = 0; w < rs->nb_workers; w++)
 		n += rs->scratch[w]->hits[idx];
 	return n;

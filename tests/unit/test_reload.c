@@ -156,11 +156,76 @@ swaps_under_readers(void **state)
 	unlink(plan_bad);
 }
 
+static void
+match_n(const char *user, unsigned n)
+{
+	static struct sw_sip_msg msg;
+	static struct sw_route_result res;
+	char text[512];
+	struct sw_match_in in = {.msg = &msg, .src_port = 5061, .local_port = 5060};
+	struct sw_ruleset *rs = *sw_ctl_ruleset_slot();
+
+	snprintf(text, sizeof(text),
+		 "INVITE sip:%s@198.18.1.1 SIP/2.0\r\nVia: SIP/2.0/UDP 198.18.1.2;branch=z9hG4bKh\r\n"
+		 "Max-Forwards: 70\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:%s@198.18.1.1>\r\n"
+		 "Call-ID: h\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+		 user, user);
+	assert_int_equal(sw_sip_parse(&msg, text, strlen(text)), SW_SIP_OK);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(sw_ruleset_match(rs, sw_ruleset_scratch(rs, 0), &in, &res), 0);
+}
+
+static void
+hits_carry_over(void **state)
+{
+	static struct sw_config cfg;
+	const char *r1 = "[Rule one]\n[Matching Patterns]\n$ruser = ^1\n[Deploy Patterns]\n"
+			 "$target = 198.18.2.2\n";
+	const char *r2 = "[Rule two]\n[Matching Patterns]\n$ruser = ^2\n[Deploy Patterns]\n"
+			 "$target = 198.18.2.2\n";
+	const char *r2b = "[Rule two]\n[Matching Patterns]\n$ruser = ^2[0-9]\n[Deploy Patterns]\n"
+			  "$target = 198.18.2.2\n";
+	const char *r0 = "# a new rule first, so every index moves\n[Rule zero]\n"
+			 "[Matching Patterns]\n$ruser = ^0\n[Deploy Patterns]\n$target = 198.18.2.2\n";
+	struct sw_diag diag;
+	FILE *f;
+
+	(void)state;
+	f = fopen(plan_a, "w");
+	fprintf(f, "%s\n%s", r1, r2);
+	fclose(f);
+	cfg.dialplan = plan_a;
+	sw_diag_init(&diag);
+	assert_int_equal(sw_ctl_rules_init(&cfg, 1, &diag), 0);
+	match_n("1000", 5);
+	match_n("2000", 3);
+	assert_int_equal(sw_ruleset_rule_hits(*sw_ctl_ruleset_slot(), 0), 5);
+	assert_int_equal(sw_ruleset_rule_hits(*sw_ctl_ruleset_slot(), 1), 3);
+
+	/* Rule one unchanged (moved), rule two changed, rule zero new. */
+	f = fopen(plan_b, "w");
+	fprintf(f, "%s\n%s\n%s", r0, r1, r2b);
+	fclose(f);
+	assert_int_equal(sw_ctl_reload(plan_b, &diag), 0);
+	assert_int_equal(sw_ruleset_rule_hits(*sw_ctl_ruleset_slot(), 0), 0);
+	assert_int_equal(sw_ruleset_rule_hits(*sw_ctl_ruleset_slot(), 1), 5);
+	assert_int_equal(sw_ruleset_rule_hits(*sw_ctl_ruleset_slot(), 2), 0);
+	match_n("1000", 2);
+	/* And again: the carried count keeps growing across reloads. */
+	assert_int_equal(sw_ctl_reload(NULL, &diag), 0);
+	assert_int_equal(sw_ruleset_rule_hits(*sw_ctl_ruleset_slot(), 1), 7);
+	sw_diag_free(&diag);
+	sw_ctl_rules_fini();
+	unlink(plan_a);
+	unlink(plan_b);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(swaps_under_readers),
+		cmocka_unit_test(hits_carry_over),
 	};
 	return cmocka_run_group_tests_name("reload", tests, NULL, NULL);
 }
