@@ -295,6 +295,7 @@ struct sw_addr {
 /** A local address on a port, with the prefix of its connected network. */
 struct sw_dp_local {
 	uint16_t port;
+	uint16_t vlan; /**< 802.1Q VLAN id, 0 = untagged */
 	uint8_t plen;
 	struct sw_addr addr;
 };
@@ -310,18 +311,24 @@ struct sw_dp_route {
 struct sw_dp_conf {
 	uint16_t nb_ports;
 	uint16_t port_ids[SW_DP_MAX_PORTS];
+	/** TX checksum offloads (RTE_ETH_TX_OFFLOAD_*) each port was configured with. */
+	uint64_t tx_offloads[SW_DP_MAX_PORTS];
 	uint16_t nb_locals;
 	struct sw_dp_local locals[SW_DP_MAX_ADDRS];
 	uint16_t nb_routes;
 	struct sw_dp_route routes[SW_DP_MAX_ROUTES];
 	uint16_t sip_port;        /**< UDP port we listen on (5060) */
 	uint16_t nomatch_code;    /**< final answer when no rule matches (404) */
+	bool record_route;        /**< Record-Route dialog-creating requests by default */
 	uint16_t nb_workers;      /**< each owns queue i on every port */
 	unsigned worker_lcores[SW_DP_MAX_WORKERS];
 	struct rte_mempool *pool; /**< for replies and slow-path packets */
 	/** The RCU slot holding the live ruleset; read with rcu_dereference. */
 	struct sw_ruleset **ruleset_slot;
 };
+
+/** Size of the mbuf private area the dataplane needs (give it to the pool). */
+#define SW_DP_MBUF_PRIV_SIZE 32
 
 /**
  * Create the dataplane: neighbour table, slow-path rings, per-worker state.
@@ -331,6 +338,17 @@ struct sw_dp *sw_dp_create(const struct sw_dp_conf *conf, const char **err);
 
 /** The worker entry point for rte_eal_remote_launch (arg: struct sw_dp *). */
 int sw_dp_worker_main(void *arg);
+
+/**
+ * One iteration of worker idx's loop: RX on every port, SIP, buffered TX,
+ * the drain deadline. For tests and benchmarks that drive a worker from
+ * their own thread; the caller reports RCU quiescent states itself.
+ * @return packets received.
+ */
+unsigned sw_dp_worker_poll(struct sw_dp *dp, unsigned idx);
+
+/** Send whatever worker idx has buffered. Same thread as sw_dp_worker_poll. */
+void sw_dp_worker_flush(struct sw_dp *dp, unsigned idx);
 
 /** Ask every worker and the slow path to stop at their next loop. Signal safe. */
 void sw_dp_stop(struct sw_dp *dp);

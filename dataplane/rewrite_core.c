@@ -1,1 +1,111 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Splices applied in place. The unchanged segments between splices each move
+ * by the sum of the size changes before them. Moving every segment that goes
+ * left from left to right, then every segment that goes right from right to
+ * left, never overwrites a segment that has not moved yet: the new layout
+ * keeps the segments in order, so a segment's destination can only cover
+ * sources that already moved or bytes that a splice removed.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "rewrite.h"
+
+int
+sw_rw_splice(struct sw_rw *rw, uint32_t off, uint32_t cut, const char *text, uint32_t len)
+{
+	if (sw_rw_begin(rw, off, cut) < 0)
+		return -ENOSPC;
+	sw_rw_append(rw, text, len);
+	return rw->overflow ? -ENOSPC : 0;
+}
+
+int
+sw_rw_begin(struct sw_rw *rw, uint32_t off, uint32_t cut)
+{
+	struct sw_splice *s;
+
+	if (rw->n == SW_RW_MAX_SPLICES) {
+		rw->overflow = 1;
+		return -ENOSPC;
+	}
+	s = &rw->s[rw->n];
+	s->off = off;
+	s->cut = cut;
+	s->text = rw->used;
+	s->len = 0;
+	s->seq = rw->n++;
+	return 0;
+}
+
+void
+sw_rw_append(struct sw_rw *rw, const char *text, uint32_t len)
+{
+	if (rw->n == 0 || rw->used + len > SW_RW_TEXT) {
+		rw->overflow = 1;
+		return;
+	}
+	memcpy(rw->text + rw->used, text, len);
+	rw->used += len;
+	rw->s[rw->n - 1].len += len;
+}
+
+static void
+sort_splices(struct sw_rw *rw)
+{
+	/* Insertion sort: n is small and usually nearly sorted. */
+	for (uint32_t i = 1; i < rw->n; i++) {
+		struct sw_splice t = rw->s[i];
+		uint32_t j = i;
+
+		while (j > 0 && (rw->s[j - 1].off > t.off ||
+				 (rw->s[j - 1].off == t.off && rw->s[j - 1].seq > t.seq))) {
+			rw->s[j] = rw->s[j - 1];
+			j--;
+		}
+		rw->s[j] = t;
+	}
+}
+
+long
+sw_rw_apply(struct sw_rw *rw, char *buf, size_t len, size_t cap)
+{
+	long delta[SW_RW_MAX_SPLICES + 1];
+	long d = 0;
+	uint32_t n = rw->n;
+
+	if (rw->overflow)
+		return -ENOSPC;
+	sort_splices(rw);
+	for (uint32_t i = 0; i < n; i++) {
+		const struct sw_splice *s = &rw->s[i];
+
+		if ((size_t)s->off + s->cut > len)
+			return -EINVAL;
+		if (i > 0 && s->off < rw->s[i - 1].off + rw->s[i - 1].cut)
+			return -EINVAL;
+		delta[i] = d; /* shift of the segment before splice i */
+		d += (long)s->len - (long)s->cut;
+	}
+	delta[n] = d;
+	if ((long)len + d > (long)cap)
+		return -ENOSPC;
+
+	/* Segment k runs from the end of splice k-1 to the start of splice k. */
+#define SEG_START(k) ((k) == 0 ? 0 : rw->s[(k)-1].off + rw->s[(k)-1].cut)
+#define SEG_END(k) ((k) == n ? (uint32_t)len : rw->s[(k)].off)
+	for (uint32_t k = 1; k <= n; k++)
+		if (delta[k] < 0)
+			memmove(buf + SEG_START(k) + delta[k], buf + SEG_START(k),
+				SEG_END(k) - SEG_START(k));
+	for (uint32_t k = n; k >= 1; k--)
+		if (delta[k] > 0)
+			memmove(buf + SEG_START(k) + delta[k], buf + SEG_START(k),
+				SEG_END(k) - SEG_START(k));
+#undef SEG_START
+#undef SEG_END
+	for (uint32_t i = 0; i < n; i++)
+		memcpy(buf + rw->s[i].off + delta[i], rw->text + rw->s[i].text, rw->s[i].len);
+	return (long)len + d;
+}

@@ -49,7 +49,10 @@ const uint16_t sw_sip_cc[256] = {
 	['['] = CC_PARAM | CC_HNV | CC_GVAL | CC_URIC,
 	[']'] = CC_PARAM | CC_HNV | CC_GVAL | CC_URIC,
 	['@'] = CC_URIC,
-	['#'] = CC_TEL,
+	/* '#' is not in RFC 3261's user-unreserved set, but phones send dial
+	 * strings such as "2#0312345678" raw (reference/004), and Kamailio and
+	 * Asterisk take them: tolerated in the user part only. */
+	['#'] = CC_TEL | CC_USER,
 };
 
 struct hname {

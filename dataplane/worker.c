@@ -1,1 +1,443 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker loop: RX bursts of 32 on every port's queue of this worker →
+ * classify → SIP → buffered TX; TX drained on a 100 µs deadline; then the
+ * RCU quiescent state and the stop flag. Nothing here locks, sleeps,
+ * allocates from the heap or makes a system call.
+ */
+#include <netinet/in.h>
+#include <string.h>
+#include <time.h>
+
+#include <urcu/urcu-qsbr.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_lcore.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "dp_pvt.h"
+
+static void
+tx_flush(struct sw_worker *w, uint16_t pi)
+{
+	struct sw_txbuf *b = &w->tx[pi];
+	uint16_t sent;
+
+	if (b->n == 0)
+		return;
+	sent = rte_eth_tx_burst(w->dp->conf.port_ids[pi], w->idx, b->m, b->n);
+	w->cnt[SW_CNT_TX_PKTS] += sent;
+	if (unlikely(sent < b->n)) {
+		w->cnt[SW_CNT_DROP_TX_FULL] += b->n - sent;
+		rte_pktmbuf_free_bulk(&b->m[sent], b->n - sent);
+	}
+	b->n = 0;
+}
+
+void
+sw_dp_tx(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi)
+{
+	struct sw_txbuf *b = &w->tx[pi];
+
+	b->m[b->n++] = m;
+	if (b->n == SW_BURST)
+		tx_flush(w, pi);
+}
+
+void
+sw_dp_to_slowpath(struct sw_worker *w, struct rte_mbuf *m, enum sw_sp_kind kind)
+{
+	struct sw_mbuf_priv *pv = sw_priv(m);
+
+	pv->kind = kind;
+	pv->worker = w->idx;
+	if (unlikely(rte_ring_mp_enqueue(w->dp->sp_ring, m) != 0)) {
+		rte_pktmbuf_free(m);
+		CNT(w, DROP_SLOWPATH_FULL);
+		return;
+	}
+	CNT(w, TO_SLOWPATH);
+}
+
+int
+sw_dp_vlan_tag(struct rte_mbuf **m, uint16_t vlan)
+{
+	if (vlan == 0)
+		return 0;
+	(*m)->vlan_tci = vlan;
+	return rte_vlan_insert(m);
+}
+
+void
+sw_dp_send(struct sw_worker *w, struct rte_mbuf *m, const struct sw_hop *hop)
+{
+	struct rte_ether_hdr *eth;
+
+	if (unlikely(sw_dp_vlan_tag(&m, hop->vlan) != 0)) {
+		CNT(w, DROP_REWRITE);
+		rte_pktmbuf_free(m);
+		return;
+	}
+	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	rte_ether_addr_copy(&w->dp->mac[hop->port], &eth->src_addr);
+	if (likely(sw_dp_neigh_get(w->dp, &hop->nh, &eth->dst_addr))) {
+		sw_dp_tx(w, m, hop->port);
+		return;
+	}
+	/* Unknown next hop: the slow path resolves it and sends the packet. */
+	sw_priv(m)->port = (uint8_t)hop->port;
+	sw_priv(m)->vlan = hop->vlan;
+	sw_priv(m)->nh = hop->nh;
+	sw_dp_to_slowpath(w, m, SW_SP_HOLD);
+}
+
+int
+sw_dp_encap_udp(struct rte_mbuf *m, uint32_t l4_payload_off, uint32_t plen,
+		const struct sw_addr *src, uint16_t sport, const struct sw_addr *dst, uint16_t dport,
+		uint64_t tx_offloads)
+{
+	bool v6 = dst->family == AF_INET6;
+	uint32_t hl = sizeof(struct rte_ether_hdr) + (v6 ? sizeof(struct rte_ipv6_hdr)
+							  : sizeof(struct rte_ipv4_hdr)) +
+		      sizeof(struct rte_udp_hdr);
+	struct rte_ether_hdr *eth;
+	struct rte_udp_hdr *udp;
+
+	if (l4_payload_off > hl) {
+		rte_pktmbuf_adj(m, l4_payload_off - hl);
+	} else if (l4_payload_off < hl) {
+		if (rte_pktmbuf_prepend(m, hl - l4_payload_off) == NULL)
+			return -ENOSPC;
+	}
+	m->data_len = hl + plen;
+	m->pkt_len = hl + plen;
+	m->ol_flags &= ~(RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_IP_CKSUM |
+			 RTE_MBUF_F_TX_L4_MASK);
+	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	if (v6) {
+		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(eth + 1);
+
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+		ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
+		ip->payload_len = rte_cpu_to_be_16(sizeof(*udp) + plen);
+		ip->proto = IPPROTO_UDP;
+		ip->hop_limits = 64;
+		memcpy(ip->src_addr, src->bytes, 16);
+		memcpy(ip->dst_addr, dst->bytes, 16);
+		udp = (struct rte_udp_hdr *)(ip + 1);
+		udp->src_port = rte_cpu_to_be_16(sport);
+		udp->dst_port = rte_cpu_to_be_16(dport);
+		udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + plen);
+		m->l2_len = sizeof(*eth);
+		m->l3_len = sizeof(*ip);
+		if (tx_offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) {
+			m->ol_flags |= RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM;
+			udp->dgram_cksum = rte_ipv6_phdr_cksum(ip, m->ol_flags);
+		} else {
+			udp->dgram_cksum = 0;
+			udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+		}
+	} else {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+		memset(ip, 0, sizeof(*ip));
+		ip->version_ihl = RTE_IPV4_VHL_DEF;
+		ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(*udp) + plen);
+		ip->time_to_live = 64;
+		ip->next_proto_id = IPPROTO_UDP;
+		memcpy(&ip->src_addr, src->bytes, 4);
+		memcpy(&ip->dst_addr, dst->bytes, 4);
+		udp = (struct rte_udp_hdr *)(ip + 1);
+		udp->src_port = rte_cpu_to_be_16(sport);
+		udp->dst_port = rte_cpu_to_be_16(dport);
+		udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + plen);
+		m->l2_len = sizeof(*eth);
+		m->l3_len = sizeof(*ip);
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4;
+		if (tx_offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM)
+			m->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
+		else
+			ip->hdr_checksum = rte_ipv4_cksum(ip);
+		if (tx_offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) {
+			m->ol_flags |= RTE_MBUF_F_TX_UDP_CKSUM;
+			udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+		} else {
+			udp->dgram_cksum = 0;
+			udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+		}
+	}
+	return 0;
+}
+
+static void
+drop(struct sw_worker *w, struct rte_mbuf *m, enum sw_counter c)
+{
+	w->cnt[c]++;
+	rte_pktmbuf_free(m);
+}
+
+/* UDP to our SIP port: fill the packet context and hand it to the SIP stage. */
+static void
+udp_in(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi, struct sw_pkt *p,
+       const struct rte_udp_hdr *udp, uint32_t udp_off, uint32_t l4_len)
+{
+	uint32_t dlen;
+
+	if (l4_len < sizeof(*udp)) {
+		drop(w, m, SW_CNT_DROP_BAD_L4);
+		return;
+	}
+	dlen = rte_be_to_cpu_16(udp->dgram_len);
+	if (dlen < sizeof(*udp) || dlen > l4_len) {
+		drop(w, m, SW_CNT_DROP_BAD_L4);
+		return;
+	}
+	p->m = m;
+	p->in_port = pi;
+	p->sport = rte_be_to_cpu_16(udp->src_port);
+	p->dport = rte_be_to_cpu_16(udp->dst_port);
+	if (p->dport != w->dp->conf.sip_port) {
+		drop(w, m, SW_CNT_DROP_NOT_SIP_PORT);
+		return;
+	}
+	p->off = udp_off + sizeof(*udp);
+	p->len = dlen - sizeof(*udp);
+	p->sip = rte_pktmbuf_mtod_offset(m, char *, p->off);
+	/* Trim Ethernet padding and anything past the datagram. */
+	m->data_len = p->off + p->len;
+	m->pkt_len = m->data_len;
+	sw_dp_sip(w, p);
+}
+
+static void
+ipv4_in(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi, struct sw_pkt *p, uint32_t len)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
+								 sizeof(struct rte_ether_hdr));
+	uint32_t l3 = sizeof(struct rte_ether_hdr), ihl, tot;
+
+	if (len < l3 + sizeof(*ip) || (ip->version_ihl >> 4) != 4) {
+		drop(w, m, SW_CNT_DROP_BAD_L3);
+		return;
+	}
+	ihl = (ip->version_ihl & 0xf) * 4u;
+	tot = rte_be_to_cpu_16(ip->total_length);
+	if (ihl < sizeof(*ip) || tot < ihl || tot > len - l3) {
+		drop(w, m, SW_CNT_DROP_BAD_L3);
+		return;
+	}
+	p->dst.family = AF_INET;
+	memcpy(p->dst.bytes, &ip->dst_addr, 4);
+	if (!sw_dp_is_local(w->dp, &p->dst, NULL)) {
+		/* ARP-less broadcast and multicast land here too. */
+		drop(w, m, SW_CNT_DROP_NOT_LOCAL);
+		return;
+	}
+	if ((ip->fragment_offset &
+	     rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0) {
+		drop(w, m, SW_CNT_DROP_FRAGMENT);
+		return;
+	}
+	p->src.family = AF_INET;
+	memcpy(p->src.bytes, &ip->src_addr, 4);
+	switch (ip->next_proto_id) {
+	case IPPROTO_UDP:
+		udp_in(w, m, pi, p, (const struct rte_udp_hdr *)((const char *)ip + ihl), l3 + ihl,
+		       tot - ihl);
+		return;
+	case IPPROTO_ICMP:
+	case IPPROTO_TCP:
+		/* Echo requests are answered there; SIP over TCP goes to the companion. */
+		sw_dp_to_slowpath(w, m, SW_SP_RX);
+		return;
+	default:
+		drop(w, m, SW_CNT_DROP_NOT_SIP_PORT);
+	}
+}
+
+static void
+ipv6_in(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi, struct sw_pkt *p, uint32_t len)
+{
+	const struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *,
+								 sizeof(struct rte_ether_hdr));
+	uint32_t l3 = sizeof(struct rte_ether_hdr), plen;
+
+	if (len < l3 + sizeof(*ip) || (rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6) {
+		drop(w, m, SW_CNT_DROP_BAD_L3);
+		return;
+	}
+	plen = rte_be_to_cpu_16(ip->payload_len);
+	if (plen > len - l3 - sizeof(*ip)) {
+		drop(w, m, SW_CNT_DROP_BAD_L3);
+		return;
+	}
+	if (ip->proto == IPPROTO_ICMPV6) {
+		/* Neighbour discovery goes to multicast addresses: the slow path decides. */
+		sw_dp_to_slowpath(w, m, SW_SP_RX);
+		return;
+	}
+	p->dst.family = AF_INET6;
+	memcpy(p->dst.bytes, ip->dst_addr, 16);
+	if (!sw_dp_is_local(w->dp, &p->dst, NULL)) {
+		drop(w, m, SW_CNT_DROP_NOT_LOCAL);
+		return;
+	}
+	p->src.family = AF_INET6;
+	memcpy(p->src.bytes, ip->src_addr, 16);
+	switch (ip->proto) {
+	case IPPROTO_UDP:
+		udp_in(w, m, pi, p, (const struct rte_udp_hdr *)(ip + 1), l3 + sizeof(*ip), plen);
+		return;
+	case IPPROTO_FRAGMENT:
+		drop(w, m, SW_CNT_DROP_FRAGMENT);
+		return;
+	case IPPROTO_TCP:
+		sw_dp_to_slowpath(w, m, SW_SP_RX);
+		return;
+	default:
+		drop(w, m, SW_CNT_DROP_NOT_SIP_PORT);
+	}
+}
+
+static void
+pkt_in(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi)
+{
+	struct sw_pkt p;
+	const struct rte_ether_hdr *eth;
+	uint32_t len;
+
+	if (unlikely(m->nb_segs != 1) && rte_pktmbuf_linearize(m) != 0) {
+		drop(w, m, SW_CNT_DROP_BAD_L3);
+		return;
+	}
+	len = rte_pktmbuf_data_len(m);
+	if (len < sizeof(*eth)) {
+		drop(w, m, SW_CNT_DROP_BAD_L3);
+		return;
+	}
+	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	/* 802.1Q: work on the untagged frame, remember the VLAN for the answers. */
+	p.vlan = 0;
+	if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) {
+		p.vlan = m->vlan_tci & 0xfff;
+	} else if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN)) {
+		if (rte_vlan_strip(m) != 0 || rte_pktmbuf_data_len(m) < sizeof(*eth)) {
+			drop(w, m, SW_CNT_DROP_BAD_L3);
+			return;
+		}
+		p.vlan = m->vlan_tci & 0xfff;
+		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+		len = rte_pktmbuf_data_len(m);
+	}
+	sw_priv(m)->vlan = p.vlan;
+	rte_ether_addr_copy(&eth->src_addr, &p.src_mac);
+	m->port = pi; /* from here on, the port index, not the DPDK id */
+	switch (rte_be_to_cpu_16(eth->ether_type)) {
+	case RTE_ETHER_TYPE_IPV4:
+		ipv4_in(w, m, pi, &p, len);
+		break;
+	case RTE_ETHER_TYPE_IPV6:
+		ipv6_in(w, m, pi, &p, len);
+		break;
+	case RTE_ETHER_TYPE_ARP:
+		sw_dp_to_slowpath(w, m, SW_SP_RX);
+		break;
+	default:
+		drop(w, m, SW_CNT_DROP_NOT_IP);
+	}
+}
+
+/* Worker 0 sends what the slow path made (ARP answers, released packets). */
+static void
+drain_slowpath_tx(struct sw_worker *w)
+{
+	struct rte_mbuf *ms[SW_BURST];
+	unsigned n = rte_ring_sc_dequeue_burst(w->dp->sp_tx_ring, (void **)ms, SW_BURST, NULL);
+
+	for (unsigned i = 0; i < n; i++)
+		sw_dp_tx(w, ms[i], ms[i]->port);
+}
+
+unsigned
+sw_dp_worker_poll(struct sw_dp *dp, unsigned idx)
+{
+	struct sw_worker *w = &dp->workers[idx];
+	struct rte_mbuf *pkts[SW_BURST];
+	uint64_t now = rte_rdtsc();
+	unsigned total = 0;
+
+	if (unlikely(w->hz == 0)) {
+		w->hz = rte_get_tsc_hz();
+		w->drain_tsc = w->hz * SW_TX_DRAIN_US / 1000000;
+		w->tsc0 = now;
+		w->unix0 = (int64_t)time(NULL);
+	}
+	w->now_tsc = now;
+	w->now_sec = w->unix0 + (int64_t)((now - w->tsc0) / w->hz);
+	for (uint16_t pi = 0; pi < dp->conf.nb_ports; pi++) {
+		uint16_t n = rte_eth_rx_burst(dp->conf.port_ids[pi], w->idx, pkts, SW_BURST);
+		uint64_t t0;
+
+		if (n == 0)
+			continue;
+		t0 = rte_rdtsc();
+		w->cnt[SW_CNT_RX_PKTS] += n;
+		for (uint16_t i = 0; i < n && i < 3; i++)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+		for (uint16_t i = 0; i < n; i++) {
+			if (i + 3 < n)
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 3], void *));
+			pkt_in(w, pkts[i], pi);
+		}
+		w->cnt[SW_CNT_BUSY_CYCLES] += rte_rdtsc() - t0;
+		w->cnt[SW_CNT_BUSY_PKTS] += n;
+		total += n;
+	}
+	if (w->idx == 0)
+		drain_slowpath_tx(w);
+	if (now - w->last_drain > w->drain_tsc) {
+		for (uint16_t pi = 0; pi < dp->conf.nb_ports; pi++)
+			tx_flush(w, pi);
+		w->last_drain = now;
+	}
+	return total;
+}
+
+void
+sw_dp_worker_flush(struct sw_dp *dp, unsigned idx)
+{
+	for (uint16_t pi = 0; pi < dp->conf.nb_ports; pi++)
+		tx_flush(&dp->workers[idx], pi);
+}
+
+int
+sw_dp_worker_main(void *arg)
+{
+	struct sw_dp *dp = arg;
+	unsigned lcore = rte_lcore_id(), idx = UINT32_MAX;
+
+	for (unsigned i = 0; i < dp->conf.nb_workers; i++)
+		if (dp->workers[i].lcore == lcore)
+			idx = i;
+	if (idx == UINT32_MAX) {
+		DP_LOG(ERR, "lcore %u is not a worker\n", lcore);
+		return -1;
+	}
+	DP_LOG(INFO, "worker %u on lcore %u: %u ports, queue %u\n", idx, lcore, dp->conf.nb_ports,
+	       idx);
+	urcu_qsbr_register_thread();
+	while (!dp->stop) {
+		sw_dp_worker_poll(dp, idx);
+		urcu_qsbr_quiescent_state();
+	}
+	sw_dp_worker_flush(dp, idx);
+	urcu_qsbr_unregister_thread();
+	DP_LOG(INFO, "worker %u on lcore %u stopped\n", idx, lcore);
+	return 0;
+}

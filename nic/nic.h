@@ -15,16 +15,15 @@ extern "C" {
 
 struct rte_mempool;
 
-/** Headroom/priv sizing of the pool. */
-#define SW_NIC_MBUF_DATA (2048 + 128) /* RTE_MBUF_DEFAULT_BUF_SIZE */
-
 /**
- * Create the mbuf pool shared by all ports.
- * @param n       mbufs (rounded as DPDK wants)
- * @param socket  NUMA socket
+ * Create the mbuf pool shared by all ports (2 KB data room, 128 B headroom).
+ * @param n          mbufs
+ * @param priv_size  private area per mbuf (the dataplane's SW_DP_MBUF_PRIV_SIZE)
+ * @param socket     NUMA socket
  * @return the pool, or NULL with errno set.
  */
-struct rte_mempool *sw_nic_pool_create(const char *name, unsigned n, int socket);
+struct rte_mempool *sw_nic_pool_create(const char *name, unsigned n, uint16_t priv_size,
+				       int socket);
 
 /**
  * Open a port: probe spec if it is not an existing port name, configure
@@ -40,6 +39,9 @@ struct rte_mempool *sw_nic_pool_create(const char *name, unsigned n, int socket)
  */
 int sw_nic_port_open(const char *spec, uint16_t nb_queues, struct rte_mempool *pool,
 		     uint16_t *port_id, char *err, unsigned err_len);
+
+/** The TX checksum offloads sw_nic_port_open enabled on a port (RTE_ETH_TX_OFFLOAD_*). */
+uint64_t sw_nic_port_tx_offloads(uint16_t port_id);
 
 /** Stop and close a port opened by sw_nic_port_open. */
 void sw_nic_port_close(uint16_t port_id);

@@ -75,6 +75,7 @@ sw_ruleset_free(struct sw_ruleset *rs)
 		}
 		free(rs->scratch);
 	}
+	free(rs->hits);
 	hs_free_scratch(rs->hs_proto);
 	for (uint32_t i = 0; i < rs->rules.n; i++) {
 		free(rs->rules.v[i].name);
@@ -423,7 +424,7 @@ sw_ruleset_compile(const struct sw_rules_src *src, struct sw_diag *diag)
 			for (uint32_t i = 0; i < rs->rules.n; i++)
 				if (rs->rules.v[i].prelim == (pass == 0))
 					nr[k++] = rs->rules.v[i];
-		if (rs->rules.n)
+		if (rs->rules.n > 0)
 			memcpy(rs->rules.v, nr, sizeof(*nr) * rs->rules.n);
 		free(nr);
 	}
@@ -445,7 +446,7 @@ sw_ruleset_compile(const struct sw_rules_src *src, struct sw_diag *diag)
 				cap, SCR_MAX_CAPS);
 	}
 	/* ARS patterns: captures numbered per pattern */
-	if (rs->pats.n)
+	if (rs->pats.n > 0)
 		qsort(rs->pats.v, rs->pats.n, sizeof(*rs->pats.v), cmp_pat);
 	for (uint32_t i = 0; i < rs->pats.n; i++) {
 		struct ars_pat *p = &rs->pats.v[i];
@@ -697,7 +698,8 @@ sw_ruleset_rule_hits(const struct sw_ruleset *rs, unsigned idx)
 {
 	if (rs == NULL || idx >= rs->rules.n)
 		return 0;
-	uint64_t n = 0;
+	/* What earlier rulesets counted for this rule (sw_ruleset_carry_hits), plus ours. */
+	uint64_t n = rs->hits != NULL ? rs->hits[idx] : 0;
 	for (unsigned w = 0; w < rs->nb_workers; w++)
 		n += rs->scratch[w]->hits[idx];
 	return n;

@@ -223,8 +223,16 @@ char *sw_ruleset_explain_text(const struct sw_ruleset *rs, const char *msg, size
 			      const struct sw_addr *src, uint16_t src_port, uint8_t transport,
 			      bool src_is_local, int64_t now, const char **err);
 
-/** Hits per rule since compile; idx < info.rules. */
+/** Hits per rule (carried ones included); idx < info.rules. */
 uint64_t sw_ruleset_rule_hits(const struct sw_ruleset *rs, unsigned idx);
+
+/**
+ * Carry hit counters from an old ruleset to its successor: a rule whose text
+ * did not change (same name, conditions and deploy lines, in order) starts
+ * from the old rule's count. Control thread, after the grace period that
+ * retired `from` (its counts are final then). 0, or -ENOMEM.
+ */
+int sw_ruleset_carry_hits(struct sw_ruleset *to, const struct sw_ruleset *from);
 
 /** Name, file and line of rule idx (for stats); NULL when out of range. */
 const char *sw_ruleset_rule_name(const struct sw_ruleset *rs, unsigned idx, const char **file,

@@ -1,0 +1,428 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * End-to-end benchmark on net_ring ports: a generator lcore feeds prebuilt
+ * INVITEs (one per called number of a workload) into the callers' port,
+ * worker lcores route them with the real worker loop, and the generator
+ * drains the callee side. Latency: the generator writes the TSC into the
+ * Call-ID, the sink reads it back from the forwarded message.
+ *
+ *   sipwarp-bench-ring [EAL] -- -d DIALPLAN -n NUMBERS.csv [-t SECONDS] [-o OUT.json]
+ *
+ * EAL: -l GEN,W1[,W2...] --no-huge -m 1024 --no-pci --file-prefix NAME.
+ * The first lcore generates; every other one is a worker.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <urcu/urcu-qsbr.h>
+
+#include <rte_arp.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_udp.h>
+
+#include "control/control.h"
+#include "dataplane/dataplane.h"
+#include "nic/nic.h"
+#include "rules/ruleset.h"
+
+#define MAX_NUMBERS 100000
+#define RING 4096
+#define BURST 32
+#define LAT_BUCKETS 4096 /* 0.25 µs each, up to ~1 ms */
+#define LAT_NS 250
+
+static const char *dialplan, *numbers_path, *out_path;
+static double seconds = 5.0;
+static unsigned nb_workers;
+static struct sw_dp *dp;
+static struct rte_mempool *pool;
+static struct rte_ring *rx[2][SW_DP_MAX_WORKERS], *tx[2][SW_DP_MAX_WORKERS];
+static uint16_t port_id[2];
+static struct rte_ether_addr port_mac[2];
+static const struct rte_ether_addr peer_mac[2] = {{{2, 0, 0, 0, 1, 2}}, {{2, 0, 0, 0, 2, 2}}};
+static struct tmpl {
+	uint16_t len;
+	char *frame;
+} *tmpls;
+static unsigned nb_tmpls;
+static volatile int running = 1;
+static uint64_t lat[LAT_BUCKETS + 1];
+static uint64_t sent_total, recv_total, other_total;
+
+static char **
+read_numbers(const char *path, unsigned *n)
+{
+	FILE *f = fopen(path, "r");
+	char line[256], **v;
+
+	if (f == NULL)
+		return NULL;
+	v = calloc(MAX_NUMBERS, sizeof(*v));
+	*n = 0;
+	while (fgets(line, sizeof(line), f) != NULL && *n < MAX_NUMBERS) {
+		char *semi = strchr(line, ';');
+
+		if (strncmp(line, "SEQUENTIAL", 10) == 0 || strncmp(line, "RANDOM", 6) == 0 ||
+		    semi == NULL)
+			continue;
+		*semi = '\0';
+		v[(*n)++] = strdup(line);
+	}
+	fclose(f);
+	return v;
+}
+
+/* Ethernet + IPv4 + UDP + an INVITE; the Call-ID starts with 16 hex digits for the TSC. */
+static void
+make_template(struct tmpl *t, const char *number, unsigned i)
+{
+	static const char sdp[] = "v=0\r\no=- 1 1 IN IP4 198.18.1.2\r\ns=-\r\nc=IN IP4 198.18.1.2\r\n"
+				  "t=0 0\r\nm=audio 6000 RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\n"
+				  "a=sendrecv\r\n";
+	char sip[1024];
+	int n = snprintf(sip, sizeof(sip),
+			 "INVITE sip:%s@198.18.1.1 SIP/2.0\r\n"
+			 "Via: SIP/2.0/UDP 198.18.1.2:5061;branch=z9hG4bK-b%u;rport\r\n"
+			 "Max-Forwards: 70\r\n"
+			 "From: \"Bench\" <sip:bench@198.18.1.2>;tag=%u\r\n"
+			 "To: <sip:%s@198.18.1.1>\r\n"
+			 "Call-ID: 0000000000000000-%u@198.18.1.2\r\n"
+			 "CSeq: 1 INVITE\r\n"
+			 "Contact: <sip:bench@198.18.1.2:5061>\r\n"
+			 "User-Agent: sipwarp-bench\r\n"
+			 "Content-Type: application/sdp\r\n"
+			 "Content-Length: %zu\r\n\r\n%s",
+			 number, i, i, number, i, sizeof(sdp) - 1, sdp);
+	uint32_t hl = 14 + 20 + 8;
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	struct rte_udp_hdr *udp;
+
+	t->len = (uint16_t)(hl + n);
+	t->frame = calloc(1, t->len);
+	eth = (struct rte_ether_hdr *)t->frame;
+	eth->dst_addr = port_mac[0];
+	eth->src_addr = peer_mac[0];
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(20 + 8 + n);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = rte_cpu_to_be_32(0xc6120102); /* 198.18.1.2 */
+	ip->dst_addr = rte_cpu_to_be_32(0xc6120101); /* 198.18.1.1 */
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp = (struct rte_udp_hdr *)(ip + 1);
+	udp->src_port = rte_cpu_to_be_16(5061);
+	udp->dst_port = rte_cpu_to_be_16(5060);
+	udp->dgram_len = rte_cpu_to_be_16(8 + n);
+	memcpy(udp + 1, sip, n);
+}
+
+static void
+arp_from_peer(uint16_t pi, uint32_t sender, uint32_t target)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	struct rte_ether_hdr *eth;
+	struct rte_arp_hdr *arp;
+
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) + sizeof(*arp));
+	memset(&eth->dst_addr, 0xff, 6);
+	eth->src_addr = peer_mac[pi];
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+	arp = (struct rte_arp_hdr *)(eth + 1);
+	arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+	arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	arp->arp_hlen = 6;
+	arp->arp_plen = 4;
+	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+	arp->arp_data.arp_sha = peer_mac[pi];
+	arp->arp_data.arp_sip = rte_cpu_to_be_32(sender);
+	arp->arp_data.arp_tip = rte_cpu_to_be_32(target);
+	rte_ring_enqueue(rx[pi][0], m);
+}
+
+static void
+sink(unsigned q, uint64_t hz)
+{
+	struct rte_mbuf *ms[BURST];
+
+	for (int p = 0; p < 2; p++) {
+		unsigned n = rte_ring_sc_dequeue_burst(tx[p][q], (void **)ms, BURST, NULL);
+		uint64_t now = rte_rdtsc();
+
+		for (unsigned i = 0; i < n; i++) {
+			char *s = rte_pktmbuf_mtod(ms[i], char *);
+			uint32_t len = rte_pktmbuf_data_len(ms[i]);
+			char *cid = len > 64 ? memmem(s, len, "Call-ID: ", 9) : NULL;
+
+			if (p == 1 && cid != NULL) {
+				uint64_t t = strtoull(cid + 9, NULL, 16);
+				uint64_t ns = (now - t) * 1000000000ull / hz;
+				uint64_t b = ns / LAT_NS;
+
+				lat[b > LAT_BUCKETS ? LAT_BUCKETS : b]++;
+				recv_total++;
+			} else {
+				other_total++;
+			}
+		}
+		rte_pktmbuf_free_bulk(ms, n);
+	}
+}
+
+static int
+generator(void *arg)
+{
+	uint64_t hz = rte_get_tsc_hz(), end;
+	struct rte_mbuf *ms[BURST];
+	unsigned next = 0;
+	char hex[17];
+
+	(void)arg;
+	end = rte_rdtsc() + (uint64_t)(seconds * (double)hz);
+	while (rte_rdtsc() < end) {
+		for (unsigned q = 0; q < nb_workers; q++) {
+			unsigned room = rte_ring_free_count(rx[0][q]);
+			unsigned n = room < BURST ? room : BURST;
+
+			if (n == 0 || rte_pktmbuf_alloc_bulk(pool, ms, n) != 0) {
+				sink(q, hz);
+				continue;
+			}
+			uint64_t now = rte_rdtsc();
+			snprintf(hex, sizeof(hex), "%016" PRIx64, now);
+			for (unsigned i = 0; i < n; i++) {
+				struct tmpl *t = &tmpls[next++ % nb_tmpls];
+				char *d = rte_pktmbuf_append(ms[i], t->len);
+				char *cid;
+
+				memcpy(d, t->frame, t->len);
+				cid = memmem(d, t->len, "Call-ID: ", 9);
+				memcpy(cid + 9, hex, 16);
+			}
+			sent_total += rte_ring_sp_enqueue_burst(rx[0][q], (void **)ms, n, NULL);
+			sink(q, hz);
+		}
+	}
+	running = 0;
+	for (int i = 0; i < 1000; i++)
+		for (unsigned q = 0; q < nb_workers; q++)
+			sink(q, hz);
+	return 0;
+}
+
+static double
+pct(double p)
+{
+	uint64_t target = (uint64_t)(p * (double)recv_total), acc = 0;
+
+	for (unsigned b = 0; b <= LAT_BUCKETS; b++) {
+		acc += lat[b];
+		if (acc >= target && acc > 0)
+			return (b + 0.5) * LAT_NS / 1000.0;
+	}
+	return 0;
+}
+
+static int
+setup_ports(void)
+{
+	for (int p = 0; p < 2; p++) {
+		char n[32];
+		int id;
+
+		for (unsigned q = 0; q < nb_workers; q++) {
+			snprintf(n, sizeof(n), "brx%d_%u", p, q);
+			rx[p][q] = rte_ring_create(n, RING, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+			snprintf(n, sizeof(n), "btx%d_%u", p, q);
+			tx[p][q] = rte_ring_create(n, RING, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (rx[p][q] == NULL || tx[p][q] == NULL)
+				return -ENOMEM;
+		}
+		snprintf(n, sizeof(n), "bring%d", p);
+		id = rte_eth_from_rings(n, rx[p], nb_workers, tx[p], nb_workers, 0);
+		if (id < 0)
+			return id;
+		port_id[p] = (uint16_t)id;
+		struct rte_eth_conf ec = {0};
+		if (rte_eth_dev_configure(port_id[p], nb_workers, nb_workers, &ec) != 0)
+			return -EINVAL;
+		for (unsigned q = 0; q < nb_workers; q++) {
+			rte_eth_rx_queue_setup(port_id[p], q, RING, 0, NULL, pool);
+			rte_eth_tx_queue_setup(port_id[p], q, RING, 0, NULL);
+		}
+		rte_eth_dev_start(port_id[p]);
+		rte_eth_macaddr_get(port_id[p], &port_mac[p]);
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct sw_config cfg;
+	struct sw_diag diag;
+	const char *why;
+	char **numbers;
+	unsigned gen_lcore, l, nn, wi = 0;
+	int n, c;
+
+	n = rte_eal_init(argc, argv);
+	if (n < 0) {
+		fprintf(stderr, "bench: EAL init failed\n");
+		return 1;
+	}
+	argc -= n;
+	argv += n;
+	while ((c = getopt(argc, argv, "d:n:t:o:")) != -1) {
+		switch (c) {
+		case 'd':
+			dialplan = optarg;
+			break;
+		case 'n':
+			numbers_path = optarg;
+			break;
+		case 't':
+			seconds = atof(optarg);
+			break;
+		case 'o':
+			out_path = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: %s [EAL] -- -d DIALPLAN -n NUMBERS [-t S] [-o JSON]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	if (dialplan == NULL || numbers_path == NULL || rte_lcore_count() < 2) {
+		fprintf(stderr, "bench: need -d, -n and at least two lcores (generator, worker)\n");
+		return 2;
+	}
+	numbers = read_numbers(numbers_path, &nn);
+	if (numbers == NULL || nn == 0) {
+		fprintf(stderr, "bench: no numbers in %s\n", numbers_path);
+		return 2;
+	}
+	gen_lcore = rte_get_main_lcore();
+	cfg.dialplan = dialplan;
+	cfg.dp.sip_port = 5060;
+	cfg.dp.nomatch_code = 404;
+	cfg.dp.record_route = true;
+	RTE_LCORE_FOREACH_WORKER(l)
+	cfg.dp.worker_lcores[wi++] = l;
+	nb_workers = cfg.dp.nb_workers = wi;
+	pool = sw_nic_pool_create("bench_pool", 65535, SW_DP_MBUF_PRIV_SIZE, 0);
+	if (pool == NULL || setup_ports() != 0) {
+		fprintf(stderr, "bench: cannot set up pool/ports (raise -m)\n");
+		return 1;
+	}
+	sw_diag_init(&diag);
+	if (sw_ctl_rules_init(&cfg, nb_workers, &diag) != 0) {
+		fprintf(stderr, "%s", diag.text ? diag.text : "bench: dial plan refused\n");
+		return 1;
+	}
+	sw_diag_free(&diag);
+	cfg.dp.nb_ports = 2;
+	cfg.dp.port_ids[0] = port_id[0];
+	cfg.dp.port_ids[1] = port_id[1];
+	cfg.dp.nb_locals = 2;
+	sw_addr_parse("198.18.1.1", 10, &cfg.dp.locals[0].addr);
+	cfg.dp.locals[0].plen = 24;
+	cfg.dp.locals[0].port = 0;
+	sw_addr_parse("198.18.2.1", 10, &cfg.dp.locals[1].addr);
+	cfg.dp.locals[1].plen = 24;
+	cfg.dp.locals[1].port = 1;
+	/* Everything off-net goes to the callee side's next hop. */
+	cfg.dp.nb_routes = 1;
+	sw_addr_parse("198.18.2.2", 10, &cfg.dp.routes[0].via);
+	cfg.dp.routes[0].prefix.family = AF_INET;
+	cfg.dp.pool = pool;
+	cfg.dp.ruleset_slot = sw_ctl_ruleset_slot();
+	dp = sw_dp_create(&cfg.dp, &why);
+	if (dp == NULL) {
+		fprintf(stderr, "bench: %s\n", why);
+		return 1;
+	}
+	tmpls = calloc(nn, sizeof(*tmpls));
+	for (unsigned i = 0; i < nn; i++)
+		make_template(&tmpls[i], numbers[i], i);
+	nb_tmpls = nn;
+
+	/* Neighbours learned the normal way: ARP through the slow path. */
+	sw_ctl_slowpath_start(dp);
+	arp_from_peer(0, 0xc6120102, 0xc6120101);
+	arp_from_peer(1, 0xc6120202, 0xc6120201);
+	RTE_LCORE_FOREACH_WORKER(l)
+	rte_eal_remote_launch(sw_dp_worker_main, dp, l);
+	rte_delay_ms(200);
+	for (unsigned q = 0; q < nb_workers; q++)
+		for (int p = 0; p < 2; p++) {
+			struct rte_mbuf *m = NULL;
+
+			while (rte_ring_dequeue(tx[p][q], (void **)&m) == 0)
+				rte_pktmbuf_free(m);
+		}
+	uint64_t c0[SW_CNT__COUNT], c1[SW_CNT__COUNT];
+	sw_dp_counters(dp, c0);
+	generator(NULL);
+	sw_dp_counters(dp, c1);
+	sw_dp_stop(dp);
+	rte_eal_mp_wait_lcore();
+	sw_ctl_slowpath_stop();
+	(void)gen_lcore;
+
+	double busy = (double)(c1[SW_CNT_BUSY_CYCLES] - c0[SW_CNT_BUSY_CYCLES]);
+	double pkts = (double)(c1[SW_CNT_BUSY_PKTS] - c0[SW_CNT_BUSY_PKTS]);
+	double mps = (double)recv_total / seconds;
+	double cpm = pkts > 0 ? busy / pkts : 0;
+	double hz = (double)rte_get_tsc_hz();
+	/* What one worker core could do if the generator kept it busy all the time. */
+	double capacity = cpm > 0 ? hz / cpm : 0;
+
+	printf("workers            %u\n", nb_workers);
+	printf("numbers            %u (%s)\n", nn, numbers_path);
+	printf("sent               %" PRIu64 "\n", sent_total);
+	printf("forwarded          %" PRIu64 " (%.0f msg/s offered by one generator core)\n",
+	       recv_total, mps);
+	printf("other              %" PRIu64 " (answers, ...)\n", other_total);
+	printf("cycles per message %.0f (busy cycles / packets, TSC %.2f GHz)\n", cpm, hz / 1e9);
+	printf("worker capacity    %.2f M msg/s per core (TSC / cycles per message)\n",
+	       capacity / 1e6);
+	printf("latency us         p50 %.2f  p99 %.2f  p99.9 %.2f\n", pct(0.5), pct(0.99),
+	       pct(0.999));
+	for (unsigned i = 0; i < SW_CNT__COUNT; i++)
+		if (c1[i] - c0[i] != 0)
+			printf("  %-22s %" PRIu64 "\n", sw_counter_name(i), c1[i] - c0[i]);
+	if (out_path != NULL) {
+		FILE *f = fopen(out_path, "w");
+
+		if (f != NULL) {
+			fprintf(f,
+				"{\"workers\": %u, \"rules_file\": \"%s\", \"numbers\": %u, "
+				"\"seconds\": %.2f, \"sent\": %" PRIu64 ", \"forwarded\": %" PRIu64
+				", \"msgs_per_sec\": %.0f, \"cycles_per_msg\": %.1f, "
+				"\"capacity_msgs_per_sec_per_core\": %.0f, \"tsc_hz\": %.0f, "
+				"\"latency_us\": {\"p50\": %.3f, \"p99\": %.3f, \"p999\": %.3f}}\n",
+				nb_workers, dialplan, nn, seconds, sent_total, recv_total, mps, cpm,
+				capacity, hz, pct(0.5), pct(0.99), pct(0.999));
+			fclose(f);
+		}
+	}
+	sw_dp_free(dp);
+	sw_ctl_rules_fini();
+	rte_eal_cleanup();
+	return 0;
+}

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Private to dataplane/; do not include from another folder. */
+#ifndef SW_DP_PVT_H
+#define SW_DP_PVT_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_common.h>
+#include <rte_ether.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+
+#include "dataplane/dataplane.h"
+#include "dataplane/rewrite.h"
+#include "rules/ruleset.h"
+
+extern int sw_logtype_dp;
+#define RTE_LOGTYPE_SW_DP sw_logtype_dp
+#define DP_LOG(l, ...) RTE_LOG(l, SW_DP, __VA_ARGS__)
+
+#define SW_BURST 32
+#define SW_TX_DRAIN_US 100
+/** Prefix of every branch we make; a response whose top Via lacks it is not ours. */
+#define SW_BRANCH_PREFIX "z9hG4bK-sw"
+#define SW_BRANCH_PREFIX_LEN (sizeof(SW_BRANCH_PREFIX) - 1)
+/** Prefix of the To-tags of our stateless answers, to absorb their ACKs. */
+#define SW_TAG_PREFIX "sw."
+#define SW_TAG_PREFIX_LEN (sizeof(SW_TAG_PREFIX) - 1)
+
+/** What a packet handed to the slow path wants. Kept in the mbuf private area. */
+enum sw_sp_kind {
+	SW_SP_RX = 0,   /**< a received packet the fast path does not handle (ARP, ICMP ...) */
+	SW_SP_HOLD,     /**< ready to send, but the next hop's MAC is unknown */
+};
+
+struct sw_mbuf_priv {
+	uint8_t kind;       /**< enum sw_sp_kind */
+	uint8_t port;       /**< output port for SW_SP_HOLD */
+	uint16_t worker;    /**< who handed it over */
+	uint16_t vlan;      /**< VLAN it came in on (RX) or goes out on (HOLD), 0 none */
+	struct sw_addr nh;  /**< next hop to resolve for SW_SP_HOLD */
+};
+
+_Static_assert(sizeof(struct sw_mbuf_priv) <= SW_DP_MBUF_PRIV_SIZE, "mbuf priv area too small");
+
+static inline struct sw_mbuf_priv *
+sw_priv(struct rte_mbuf *m)
+{
+	return (struct sw_mbuf_priv *)rte_mbuf_to_priv(m);
+}
+
+struct sw_txbuf {
+	uint16_t n;
+	struct rte_mbuf *m[SW_BURST];
+};
+
+/** Per-worker state: one cache-aligned struct per lcore, nothing shared is written. */
+struct sw_worker {
+	struct sw_dp *dp;
+	uint16_t idx;      /**< worker index = queue index on every port */
+	unsigned lcore;
+	uint64_t now_tsc;
+	int64_t now_sec;
+	uint64_t hz, drain_tsc, last_drain, tsc0;
+	int64_t unix0;
+	struct sw_txbuf tx[SW_DP_MAX_PORTS];
+	uint64_t cnt[SW_CNT__COUNT];
+	/* per-packet scratch, reused */
+	struct sw_sip_msg msg;
+	struct sw_route_result res;
+	struct sw_rw rw;
+	/* a CANCEL or non-2xx ACK seen as its INVITE, for matching */
+	struct sw_sip_msg shadow_msg;
+	char shadow[2048];
+} __rte_cache_aligned;
+
+/** The neighbour table key: address family + address. */
+struct sw_neigh_key {
+	uint8_t family;
+	uint8_t pad[3];
+	uint8_t addr[16];
+};
+
+struct sw_pending;
+
+struct sw_dp {
+	struct sw_dp_conf conf;
+	volatile int stop;
+	struct rte_ring *sp_ring;    /**< workers → slow path (MP/SC) */
+	struct rte_ring *sp_tx_ring; /**< slow path → worker 0 → wire (SP/SC) */
+	struct rte_hash *neigh;      /**< sw_neigh_key → MAC (packed), lock-free readers */
+	struct rte_ether_addr mac[SW_DP_MAX_PORTS];
+	uint16_t mtu[SW_DP_MAX_PORTS];
+	/** "198.18.2.1:5060" / "[2001:db8::1]:5060" of each local address, made once. */
+	char local_text[SW_DP_MAX_ADDRS][INET6_ADDRSTRLEN + 8];
+	uint8_t local_text_len[SW_DP_MAX_ADDRS];
+	uint64_t tx_offloads[SW_DP_MAX_PORTS]; /**< RTE_ETH_TX_OFFLOAD_* configured */
+	struct sw_worker *workers;
+	struct sw_pending *pending;  /**< slow path only */
+	uint64_t sp_cnt[SW_CNT__COUNT] __rte_cache_aligned; /**< slow path counters */
+};
+
+/* classify/forward helpers shared by worker.c, reply.c and slowpath.c */
+
+/** True if a is one of our addresses; *port gets the port it lives on. */
+bool sw_dp_is_local(const struct sw_dp *dp, const struct sw_addr *a, uint16_t *port);
+/** Index of our address a in conf.locals, or -1. */
+int sw_dp_local_index(const struct sw_dp *dp, const struct sw_addr *a);
+/** Our address of family on port and VLAN (first configured), or NULL. */
+const struct sw_addr *sw_dp_local_addr(const struct sw_dp *dp, uint16_t port, uint16_t vlan,
+				       uint8_t family);
+
+/** How to reach a destination: out port and VLAN, next hop, our source address there. */
+struct sw_hop {
+	uint16_t port;
+	uint16_t vlan;
+	struct sw_addr nh;
+	const struct sw_addr *src;
+};
+
+/** Which port, VLAN and next hop reach dst. 0, or -ENETUNREACH. */
+int sw_dp_route(const struct sw_dp *dp, const struct sw_addr *dst, struct sw_hop *hop);
+/** MAC of nh if known (lock-free lookup). */
+bool sw_dp_neigh_get(const struct sw_dp *dp, const struct sw_addr *nh, struct rte_ether_addr *mac);
+/** Learn or refresh (slow path only). */
+void sw_dp_neigh_set(struct sw_dp *dp, const struct sw_addr *a, const struct rte_ether_addr *mac);
+
+/**
+ * Write Ethernet + IPv4/IPv6 + UDP headers in front of a UDP payload of plen
+ * bytes that already sits at its place in m (after the old headers), from
+ * src:sport to dst:dport. Adjusts the mbuf head when the L3 size changes.
+ * @return 0, or -ENOSPC when there is no headroom.
+ */
+int sw_dp_encap_udp(struct rte_mbuf *m, uint32_t l4_payload_off, uint32_t plen,
+		    const struct sw_addr *src, uint16_t sport, const struct sw_addr *dst,
+		    uint16_t dport, uint64_t tx_offloads);
+
+/** Send m along hop from worker w (buffered); or hold it for ARP/ND via the slow path. */
+void sw_dp_send(struct sw_worker *w, struct rte_mbuf *m, const struct sw_hop *hop);
+/** Insert an 802.1Q tag for vlan (no-op for 0). 0, or -1 when there is no headroom. */
+int sw_dp_vlan_tag(struct rte_mbuf **m, uint16_t vlan);
+/** Buffer m for TX on port index pi; its Ethernet header is complete. */
+void sw_dp_tx(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi);
+/** Hand m to the slow path (counted; freed and counted when the ring is full). */
+void sw_dp_to_slowpath(struct sw_worker *w, struct rte_mbuf *m, enum sw_sp_kind kind);
+
+/** Free the packets held for resolution (sw_dp_free). */
+void sw_dp_slowpath_free(struct sw_dp *dp);
+
+/* SIP handling (proxy.c, reply.c) */
+
+/** Context of one received SIP datagram. */
+struct sw_pkt {
+	struct rte_mbuf *m;
+	uint16_t in_port;
+	struct sw_addr src, dst;
+	uint16_t sport, dport;
+	uint16_t vlan;  /**< 802.1Q VLAN it came in on, 0 none */
+	uint32_t off;   /**< SIP payload offset in the mbuf data */
+	uint32_t len;   /**< SIP payload length */
+	char *sip;      /**< payload pointer */
+	struct rte_ether_addr src_mac;
+};
+
+void sw_dp_sip(struct sw_worker *w, struct sw_pkt *p);
+/**
+ * Answer the request in w->msg statelessly (RFC 3261 §8.2.6, §16.11) with code
+ * and reason (NULL: the standard phrase), then free the request.
+ * Never answers an ACK (dropped and counted instead).
+ */
+void sw_dp_reply(struct sw_worker *w, struct sw_pkt *p, uint16_t code, const char *reason,
+		 const char *extra_hdrs);
+
+/** Standard reason phrase of a status code. */
+const char *sw_sip_reason_phrase(uint16_t code);
+
+#define CNT(w, c) ((w)->cnt[SW_CNT_##c]++)
+
+#endif /* SW_DP_PVT_H */

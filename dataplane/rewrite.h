@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Private to dataplane/; do not include from another folder.
+ *
+ * In-place message rewrite: a list of splices (cut [off, off+cut) and put
+ * text there) applied to a buffer in one pass, no second copy of the message.
+ * No DPDK here so unit tests run it on plain buffers.
+ */
+#ifndef SW_DP_REWRITE_H
+#define SW_DP_REWRITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SW_RW_MAX_SPLICES 48
+#define SW_RW_TEXT 4096
+
+struct sw_splice {
+	uint32_t off;  /**< where in the original message */
+	uint32_t cut;  /**< bytes of the original removed there */
+	uint32_t text; /**< offset of the inserted text in sw_rw.text */
+	uint32_t len;  /**< bytes inserted */
+	uint32_t seq;  /**< order of creation, keeps equal offsets stable */
+};
+
+/** A rewrite being built: splices plus the text they insert. */
+struct sw_rw {
+	uint32_t n;
+	uint32_t used;
+	int overflow; /**< set when a splice or its text did not fit */
+	struct sw_splice s[SW_RW_MAX_SPLICES];
+	char text[SW_RW_TEXT];
+};
+
+static inline void
+sw_rw_reset(struct sw_rw *rw)
+{
+	rw->n = 0;
+	rw->used = 0;
+	rw->overflow = 0;
+}
+
+/** Add a splice; text is copied. Returns 0 or -ENOSPC (rw->overflow set). */
+int sw_rw_splice(struct sw_rw *rw, uint32_t off, uint32_t cut, const char *text, uint32_t len);
+
+/** Start a splice whose text is written with sw_rw_append. */
+int sw_rw_begin(struct sw_rw *rw, uint32_t off, uint32_t cut);
+/** Append to the text of the last splice begun. */
+void sw_rw_append(struct sw_rw *rw, const char *text, uint32_t len);
+
+/**
+ * Apply every splice to buf (holding len bytes, cap bytes of room) in place.
+ * Splices must not overlap (equal offsets with cut 0 are fine, kept in order).
+ * @return the new length, or -ENOSPC when it would exceed cap (buf unchanged),
+ *         -EINVAL for overlapping or out-of-range splices (buf unchanged).
+ */
+long sw_rw_apply(struct sw_rw *rw, char *buf, size_t len, size_t cap);
+
+#endif /* SW_DP_REWRITE_H */
