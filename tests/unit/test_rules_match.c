@@ -162,6 +162,8 @@ addresses_and_fields(void **state)
 		"[Rule v6]\n[Matching Patterns]\n$addr = ^2001:db8::\n$addrType = 6\n[Deploy Patterns]\nX-R = v6\n"
 		"[Rule cidr]\n[Matching Patterns]\n$addrPrefix(198.18.0.0/15) = true\n$addrRange(198.19.0.1,198.19.0.9) = false\n[Deploy Patterns]\nX-R = cidr\n"
 		"[Rule range]\n[Matching Patterns]\n$addrRange(203.0.113.1, 203.0.113.9) = ^true$\n[Deploy Patterns]\nX-R = range\n"
+		"[Rule addr-cidr]\n[Matching Patterns]\n$addr = 192.0.2.0/24\n$addr = !192.0.2.128-192.0.2.255\n[Deploy Patterns]\nX-R = addr-cidr\n"
+		"[Rule addr-v6-range]\n[Matching Patterns]\n$addr = 2001:db9::1-2001:db9::ff\n[Deploy Patterns]\nX-R = v6r\n"
 		"[Rule hdrs]\n[Matching Patterns]\n$param(Via,\"branch\") = ^z9hG4bK(.*)$\n$geturi(f) = ^sip:alice@\n"
 		"$uriParam(Contact,\"transport\") = tcp\n[Deploy Patterns]\nX-R = hdrs-%1\n",
 		NULL);
@@ -180,8 +182,16 @@ addresses_and_fields(void **state)
 		 "f: \"A\" <sip:alice@h>;tag=1\nCall-ID: 1\nCSeq: 1 INVITE\nMax-Forwards: 70\n"
 		 "Contact: <sip:alice@10.1.1.1;transport=tcp>\nContent-Length: 0\n\n",
 		 "10.1.1.1", 5060, 0, false, &r);
-	assert_int_equal(r.rule, 3);
+	assert_int_equal(r.rule, 5);
 	assert_string_equal(tu_edit(&r, SW_EDIT_HDR_SET, "X-R"), "hdrs-abc");
+	tu_match(rs, TU_INVITE("sip:1@h", "<sip:1@h>", ""), "192.0.2.7", 5060, 0, false, &r);
+	assert_int_equal(r.rule, 3);
+	tu_match(rs, TU_INVITE("sip:1@h", "<sip:1@h>", ""), "192.0.2.200", 5060, 0, false, &r);
+	assert_int_equal(r.rule, -1);
+	tu_match(rs, TU_INVITE("sip:1@h", "<sip:1@h>", ""), "2001:db9::80", 5060, 0, false, &r);
+	assert_int_equal(r.rule, 4);
+	tu_match(rs, TU_INVITE("sip:1@h", "<sip:1@h>", ""), "2001:db9::100", 5060, 0, false, &r);
+	assert_int_equal(r.rule, -1);
 	sw_ruleset_free(rs);
 }
 
