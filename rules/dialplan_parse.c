@@ -786,10 +786,25 @@ deploy_parse(struct parse_ctx *pc, bool ars, const char *file, uint32_t line, co
 		if (vlen == 0)
 			err = "empty $ruri";
 		break;
-	case DK_CUSTOM:
-		if (vlen < 3 || val[0] != '&' || memchr(val, '=', vlen) == NULL)
+	case DK_CUSTOM: {
+		const char *eq = memchr(val, '=', vlen);
+		size_t nl = eq ? (size_t)(eq - val) - 1 : 0;
+		bool ok = vlen >= 3 && val[0] == '&' && eq != NULL && nl > 0;
+		for (size_t i = 1; ok && i <= nl; i++)
+			ok = isalnum((unsigned char)val[i]) || val[i] == '_' || val[i] == '.';
+		if (!ok) {
 			err = "Custom wants &property=value";
+			break;
+		}
+		/* the property name is fixed; only the value is expanded */
+		free(d.name);
+		d.name = xstrndup(val + 1, nl);
+		free(d.value);
+		d.value = xstrndup(eq + 1, (size_t)(val + vlen - eq - 1));
+		d.vlen = (uint32_t)(val + vlen - eq - 1);
+		d.has_vars = has_vars(d.value, d.vlen);
 		break;
+	}
 	default:
 		break;
 	}

@@ -878,26 +878,9 @@ deploy_one(struct mctx *m, const struct deploy *d, bool *cont, bool *ars)
 		return 0;
 	case DK_ENV:
 		return env_set(m, d->name, vp, v.len);
-	case DK_CUSTOM: {
-		/* &name=value */
-		const char *eq = memchr(vp, '=', v.len);
-		if (eq == NULL || v.len < 2 || vp[0] != '&')
-			return 0;
-		/* the name lives in the deploy's own value (stable storage) */
-		const char *nm = strchr(d->value, '&');
-		size_t nl = (size_t)(eq - vp) - 1;
-		if (nm == NULL)
-			return 0;
-		/* intern the name: store a NUL-terminated copy in the env buffer */
-		struct sw_rules_scratch *s = m->s;
-		if (s->env_used + nl + 1 > sizeof(s->env_buf))
-			return -ENOSPC;
-		char *name = s->env_buf + s->env_used;
-		memcpy(name, vp + 1, nl);
-		name[nl] = 0;
-		s->env_used = (uint16_t)(s->env_used + nl + 1);
-		return env_set(m, name, eq + 1, (size_t)(vp + v.len - eq - 1));
-	}
+	case DK_CUSTOM:
+		/* &name=value: name fixed at load time, value expanded */
+		return env_set(m, d->name, vp, v.len);
 	case DK_ARS_FROM:
 	case DK_ARS_TO:
 		return splice_user(m, d->kind == DK_ARS_TO, v);
@@ -1009,8 +992,14 @@ find_winner(struct mctx *m, uint32_t start)
 				break;
 			}
 			for (int i = 0; i < n; i++) {
+				const struct trie_var *v = s->th[i].var;
+				/* independent loads: issue them together, not one after another */
+				__builtin_prefetch(v->pf[0]);
+				__builtin_prefetch(v->pf[1]);
+				__builtin_prefetch(v->pf[2]);
+				__builtin_prefetch(v->pf[3]);
 				s->cand[s->ncand].rule = s->th[i].rule;
-				s->cand[s->ncand].var = s->th[i].var;
+				s->cand[s->ncand].var = v;
 				s->ncand++;
 			}
 		}

@@ -180,6 +180,8 @@ struct trie_var {
 	uint8_t ncap;
 	int16_t cap[TRIE_MAX_CAPS][2]; /* start, end offsets; end -1 = end of value */
 	uint32_t rule;
+	/* what verifying and applying the rule will touch, for prefetching */
+	const void *pf[4];
 };
 
 /* A class: 256-bit set. */
