@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <pthread.h>
 
 #include "tests/unit/rules_test_util.h"
 
@@ -290,6 +291,91 @@ result_overflow(void **state)
 	sw_ruleset_free(rs);
 }
 
+struct thr {
+	struct sw_ruleset *rs;
+	unsigned w;
+	int bad;
+};
+
+static void *
+thr_main(void *arg)
+{
+	struct thr *t = arg;
+	static __thread struct tu_msg tm;
+	static __thread struct sw_route_result r;
+	char msg[1024];
+	for (int i = 0; i < 20000; i++) {
+		int n = i % 100;
+		snprintf(msg, sizeof(msg), TU_INVITE("sip:+81900000%04d@h", "<sip:x@h>", "Subject: s%d\n"), n, n);
+		if (tu_parse(&tm, msg) < 0) {
+			t->bad++;
+			continue;
+		}
+		struct sw_match_in in;
+		tu_in(&in, &tm.m, "198.18.0.2", 5060, 0, false);
+		if (sw_ruleset_match(t->rs, sw_ruleset_scratch(t->rs, t->w), &in, &r) != 0 ||
+		    r.rule != (n % 2 ? 1 : 0))
+			t->bad++;
+	}
+	return NULL;
+}
+
+static void
+workers_in_parallel(void **state)
+{
+	(void)state;
+	/* two workers, each with its own scratch, on one ruleset at once */
+	struct sw_rules_src src = {.nb_workers = 2};
+	src.dialplan = tu_write("thr.txt", "[Rule even]\n[Matching Patterns]\n$ruser = ^\\+81(90|80)[0-9]{7}[02468]$\n"
+					    "Subject = ^s[0-9]*[02468]$\n[Deploy Patterns]\n$ruri = sip:%1@even\n"
+					    "[Rule odd]\n[Matching Patterns]\nSubject = s[0-9]+\n[Deploy Patterns]\n$ruri = sip:odd\n");
+	struct sw_ruleset *rs = sw_ruleset_compile(&src, NULL);
+	assert_non_null(rs);
+	pthread_t th[2];
+	struct thr t[2] = {{rs, 0, 0}, {rs, 1, 0}};
+	for (int i = 0; i < 2; i++)
+		pthread_create(&th[i], NULL, thr_main, &t[i]);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(t[0].bad, 0);
+	assert_int_equal(t[1].bad, 0);
+	assert_int_equal(sw_ruleset_rule_hits(rs, 0) + sw_ruleset_rule_hits(rs, 1), 40000);
+	sw_ruleset_free(rs);
+}
+
+static void
+ars_priority_and_cps(void **state)
+{
+	(void)state;
+	struct sw_ruleset *rs = tu_compile3(
+		"[Rule to-ars]\n[Matching Patterns]\n$method = ^INVITE$\n[Deploy Patterns]\n&caller = vip\n$ars = true\n",
+		"[Route slow]\ntarget = 198.18.1.1\n[Pattern OUT]\npriority = 300\nTo = sip:0\n"
+		"[Route capped]\ntarget = 198.18.1.2:5080\n[Pattern OUT]\npriority = 10\ncps = 2\nmax sessions = 30\nTo = sip:0([0-9]+)@\n"
+		"deploy To = 81&t1\n"
+		"[Route vip]\ntarget = 198.18.1.3\n[Pattern OUT]\npriority = 5\nTo = sip:0\nPlugin 1 = prop\nParam 1 = caller\nReturn 1 = ^gold$\n",
+		NULL, NULL);
+	assert_non_null(rs);
+	struct sw_route_result r;
+	/* the first two calls of a second go through the capped route, with failover */
+	for (int i = 0; i < 3; i++) {
+		tu_match(rs, TU_INVITE("sip:0312345678@h", "<sip:0312345678@h>", ""), "198.18.0.2", 5060, 0, false, &r);
+		assert_int_equal(r.action, SW_ROUTE_FORWARD);
+		if (i < 2) {
+			assert_int_equal(r.route, 1);
+			assert_int_equal(r.max_sessions, 30);
+			assert_int_equal(r.ntargets, 2);
+			assert_string_equal(tu_str(&r, r.targets[0]), "198.18.1.2:5080");
+			assert_string_equal(tu_str(&r, r.targets[1]), "198.18.1.1");
+			assert_string_equal(tu_edit(&r, SW_EDIT_RURI, NULL), "sip:81312345678@h");
+		} else {
+			/* over the cap: the next route in priority order */
+			assert_int_equal(r.route, 0);
+			assert_int_equal(r.ntargets, 1);
+		}
+	}
+	sw_ruleset_free(rs);
+}
+
 int
 main(void)
 {
@@ -303,6 +389,8 @@ main(void)
 		cmocka_unit_test(time_and_logic),
 		cmocka_unit_test(hyperscan_fallback_warning),
 		cmocka_unit_test(result_overflow),
+		cmocka_unit_test(workers_in_parallel),
+		cmocka_unit_test(ars_priority_and_cps),
 	};
 	return cmocka_run_group_tests_name("rules_match", tests, NULL, NULL);
 }
