@@ -540,7 +540,8 @@ put(struct sw_route_result *o, const char *p, size_t n, struct sw_rspan *sp)
 {
 	if ((size_t)o->used + n > SW_ROUTE_BUF)
 		return -ENOSPC;
-	memcpy(o->buf + o->used, p, n);
+	if (n)
+		memcpy(o->buf + o->used, p, n);
 	sp->off = o->used;
 	sp->len = (uint16_t)n;
 	o->used = (uint16_t)(o->used + n);
@@ -579,7 +580,8 @@ expand(struct mctx *m, const struct deploy *d, struct sw_rspan *sp)
 		}
 		if ((size_t)o->used + len > SW_ROUTE_BUF)
 			return -ENOSPC;
-		memcpy(o->buf + o->used, src, len);
+		if (len)
+			memcpy(o->buf + o->used, src, len);
 		o->used = (uint16_t)(o->used + len);
 	}
 	sp->off = start;
