@@ -329,8 +329,8 @@ seq(struct xp *x, struct pvar *v, int nv)
 		bool last = at_end(x);
 		bool fixed_small = mn == mx && mn <= 3 && cnt >= 1;
 		long growth = 1;
-		for (unsigned k = 0; k < mn; k++)
-			growth *= cnt;
+		for (unsigned k = 0; k < mn && growth <= MAX_VARS; k++)
+			growth *= cnt; /* stops before it can overflow */
 		if (fixed_small && (cnt == 1 || (!last && growth * nv <= MAX_VARS))) {
 			/* expand into literal chars */
 			for (unsigned rep = 0; rep < mn; rep++) {
