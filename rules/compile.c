@@ -535,7 +535,7 @@ sw_ruleset_compile(const struct sw_rules_src *src, struct sw_diag *diag)
 						for (uint32_t k = 0; k < c->nvars; k++)
 							vv[n++] = &c->vars[k];
 				}
-				f->trie = vv ? trie_build(vv, n) : NULL;
+				f->trie = vv ? trie_build(vv, n, rs->classes, rs->nclasses) : NULL;
 				free(vv);
 				if (f->trie == NULL) {
 					/* shape too wide for the trie: Hyperscan takes them */

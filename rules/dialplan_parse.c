@@ -1133,8 +1133,9 @@ parse_text(struct parse_ctx *pc, const char *file, const char *text, size_t len)
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *e = nl ? nl : end;
 		p = nl ? nl + 1 : end;
-		if (memchr(ln, 0, (size_t)(e - ln)) != NULL) {
-			diag_at(pc->d, file, line, 0, "error", NULL, "NUL byte in line");
+		const char *nul = memchr(ln, 0, (size_t)(e - ln));
+		if (nul != NULL) {
+			diag_at(pc->d, file, line, (uint32_t)(nul - ln) + 1, "error", ln, "NUL byte in line");
 			st.errors++;
 			continue;
 		}

@@ -285,7 +285,11 @@ get_value(struct mctx *m, uint32_t fi, const char **p, uint16_t *l)
 		} else {
 			vp = base + u->user.off;
 			vl = u->user.len;
-			if (memchr(vp, '%', vl) != NULL && (t = stext(m, vl)) != NULL) {
+			/* a dozen bytes: a loop beats a memchr call */
+			bool esc = false;
+			for (uint16_t i = 0; i < vl; i++)
+				esc |= vp[i] == '%';
+			if (esc && (t = stext(m, vl)) != NULL) {
 				/* RFC 3261 §19.1.2: compare users unescaped ("2%23123" is "2#123") */
 				uint16_t k = 0;
 				for (uint16_t i = 0; i < vl; i++) {
@@ -580,8 +584,12 @@ expand(struct mctx *m, const struct deploy *d, struct sw_rspan *sp)
 		}
 		if ((size_t)o->used + len > SW_ROUTE_BUF)
 			return -ENOSPC;
-		if (len)
-			memcpy(o->buf + o->used, src, len);
+		char *dst = o->buf + o->used;
+		if (len <= 16) /* the usual piece: no call */
+			for (size_t k = 0; k < len; k++)
+				dst[k] = src[k];
+		else
+			memcpy(dst, src, len);
 		o->used = (uint16_t)(o->used + len);
 	}
 	sp->off = start;

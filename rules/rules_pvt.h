@@ -205,7 +205,8 @@ struct trie_hit {
 	uint32_t rule;
 	const struct trie_var *var;
 };
-struct trie *trie_build(struct trie_var **vars, uint32_t nvars);
+struct trie *trie_build(struct trie_var **vars, uint32_t nvars, const struct trie_class *classes,
+			 uint32_t nclasses);
 void trie_free(struct trie *t);
 size_t trie_mem(const struct trie *t);
 /* All rules >= min_rule whose variant matches s; returns count written (<= max) or -1 on overflow. */

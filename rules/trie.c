@@ -566,6 +566,7 @@ struct trie {
 	uint32_t nterms;
 	char *pool;
 	uint32_t npool, poolcap;
+	int digits;  /* index of the class [0-9], -1 none */
 	void *block; /* when packed: one huge-page backed block holding the arrays */
 	size_t block_len;
 };
@@ -723,11 +724,20 @@ pack(struct trie *t)
 }
 
 struct trie *
-trie_build(struct trie_var **vars, uint32_t nvars)
+trie_build(struct trie_var **vars, uint32_t nvars, const struct trie_class *classes,
+	   uint32_t nclasses)
 {
 	struct trie *t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;
+	t->digits = -1;
+	struct trie_class dg;
+	memset(&dg, 0, sizeof(dg));
+	for (unsigned c = '0'; c <= '9'; c++)
+		cls_set(&dg, c);
+	for (uint32_t i = 0; i < nclasses; i++)
+		if (memcmp(&classes[i], &dg, sizeof(dg)) == 0)
+			t->digits = (int)i;
 	t->sorted = malloc(sizeof(*t->sorted) * (nvars ? nvars : 1));
 	t->terms = malloc(sizeof(*t->terms) * (nvars ? nvars : 1));
 	if (t->sorted == NULL || t->terms == NULL)
@@ -786,11 +796,20 @@ trie_lookup(const struct trie *t, const struct trie_class *classes, const char *
 	int n = 0;
 	uint32_t node = 0;
 	size_t d = 0;
+	/* tails are nearly always digits: where the all-digit suffix starts, once */
+	size_t dstart = len;
+	while (dstart > 0 && (unsigned)(s[dstart - 1] - '0') < 10)
+		dstart--;
 	for (;;) {
 		const struct tnode *nd = &t->nodes[node];
 		if (nd->skip) {
 			const char *sk = nd->skip <= 8 ? nd->s.in : t->pool + nd->s.off;
-			if (len - d < nd->skip || memcmp(s + d, sk, nd->skip) != 0)
+			if (len - d < nd->skip)
+				break;
+			unsigned k = 0;
+			while (k < nd->skip && s[d + k] == sk[k])
+				k++;
+			if (k != nd->skip)
 				break;
 			d += nd->skip;
 		}
@@ -799,12 +818,17 @@ trie_lookup(const struct trie *t, const struct trie_class *classes, const char *
 			const struct tterm *v = &t->terms[nd->term + k];
 			if (v->rule < min_rule || r < v->tmin || (v->tmax != TRIE_INF && r > v->tmax))
 				continue;
-			const struct trie_class *c = &classes[v->tclass];
-			size_t i = d;
-			while (i < len && cls_has(c, (unsigned char)s[i]))
-				i++;
-			if (i != len)
-				continue;
+			if (v->tclass == t->digits) {
+				if (d < dstart)
+					continue;
+			} else {
+				const struct trie_class *c = &classes[v->tclass];
+				size_t i = d;
+				while (i < len && cls_has(c, (unsigned char)s[i]))
+					i++;
+				if (i != len)
+					continue;
+			}
 			/* one hit per rule: variants of one rule agree on captures */
 			int dup = 0;
 			for (int h = 0; h < n; h++)
