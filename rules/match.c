@@ -1001,7 +1001,9 @@ find_winner(struct mctx *m, uint32_t start)
 				s->overflow = true;
 				break;
 			}
-			for (int i = 0; i < n; i++) {
+			/* deepest hits are the most specific, usually the lowest rules:
+			 * take them first so that the sort below has little to move */
+			for (int i = n - 1; i >= 0; i--) {
 				const struct trie_var *v = s->th[i].var;
 				/* independent loads: issue them together, not one after another */
 				__builtin_prefetch(v->pf[0]);

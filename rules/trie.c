@@ -567,6 +567,7 @@ struct trie {
 	char *pool;
 	uint32_t npool, poolcap;
 	int digits;  /* index of the class [0-9], -1 none */
+	int dot;     /* index of the class '.' (all but line feed), -1 none */
 	void *block; /* when packed: one huge-page backed block holding the arrays */
 	size_t block_len;
 };
@@ -735,9 +736,16 @@ trie_build(struct trie_var **vars, uint32_t nvars, const struct trie_class *clas
 	memset(&dg, 0, sizeof(dg));
 	for (unsigned c = '0'; c <= '9'; c++)
 		cls_set(&dg, c);
-	for (uint32_t i = 0; i < nclasses; i++)
+	struct trie_class dot;
+	memset(&dot, 0xff, sizeof(dot));
+	dot.bits['\n' >> 6] &= ~(1ull << ('\n' & 63));
+	t->dot = -1;
+	for (uint32_t i = 0; i < nclasses; i++) {
 		if (memcmp(&classes[i], &dg, sizeof(dg)) == 0)
 			t->digits = (int)i;
+		if (memcmp(&classes[i], &dot, sizeof(dot)) == 0)
+			t->dot = (int)i;
+	}
 	t->sorted = malloc(sizeof(*t->sorted) * (nvars ? nvars : 1));
 	t->terms = malloc(sizeof(*t->terms) * (nvars ? nvars : 1));
 	if (t->sorted == NULL || t->terms == NULL)
@@ -800,6 +808,13 @@ trie_lookup(const struct trie *t, const struct trie_class *classes, const char *
 	size_t dstart = len;
 	while (dstart > 0 && (unsigned)(s[dstart - 1] - '0') < 10)
 		dstart--;
+	/* and where the suffix without a line feed starts ('.' tails) */
+	size_t nlstart = 0;
+	for (size_t i = len; i > 0; i--)
+		if (s[i - 1] == '\n') {
+			nlstart = i;
+			break;
+		}
 	for (;;) {
 		const struct tnode *nd = &t->nodes[node];
 		if (nd->skip) {
@@ -820,6 +835,9 @@ trie_lookup(const struct trie *t, const struct trie_class *classes, const char *
 				continue;
 			if (v->tclass == t->digits) {
 				if (d < dstart)
+					continue;
+			} else if (v->tclass == t->dot) {
+				if (d < nlstart)
 					continue;
 			} else {
 				const struct trie_class *c = &classes[v->tclass];
