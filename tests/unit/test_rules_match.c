@@ -280,9 +280,12 @@ result_overflow(void **state)
 	(void)state;
 	/* more edits than the result holds: -ENOSPC, never a write past it */
 	char text[8192];
-	size_t k = (size_t)snprintf(text, sizeof(text), "[Rule many]\n[Deploy Patterns]\n");
-	for (int i = 0; i < 30; i++)
-		k += (size_t)snprintf(text + k, sizeof(text) - k, "X-H%d = v\n", i);
+	size_t k = 0;
+	for (int r = 0; r < 2; r++) {
+		k += (size_t)snprintf(text + k, sizeof(text) - k, "[Rule many%d]\n[Deploy Patterns]\n$continue = true\n", r);
+		for (int i = 0; i < 15; i++)
+			k += (size_t)snprintf(text + k, sizeof(text) - k, "X-H%d-%d = v\n", r, i);
+	}
 	struct sw_ruleset *rs = tu_compile(text, NULL);
 	assert_non_null(rs);
 	struct sw_route_result r;
