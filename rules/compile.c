@@ -156,8 +156,8 @@ compile_value(struct deploy *d)
 {
 	const char *v = d->value;
 	size_t n = d->vlen;
-	d->segs = malloc(sizeof(*d->segs) * (n + 1));
-	if (d->segs == NULL)
+	struct seg *tmp = malloc(sizeof(*tmp) * (n + 1));
+	if (tmp == NULL)
 		return -1;
 	uint16_t k = 0;
 	size_t lit = 0;
@@ -186,13 +186,27 @@ compile_value(struct deploy *d)
 			continue;
 		}
 		if (i > lit)
-			d->segs[k++] = (struct seg){0, (uint16_t)(i - lit), v + lit};
-		d->segs[k++] = sg;
+			tmp[k++] = (struct seg){0, (uint16_t)(i - lit), v + lit};
+		tmp[k++] = sg;
 		i += adv;
 		lit = i;
 	}
 	if (n > lit)
-		d->segs[k++] = (struct seg){0, (uint16_t)(n - lit), v + lit};
+		tmp[k++] = (struct seg){0, (uint16_t)(n - lit), v + lit};
+	/* the pieces and a copy of the text in one block: one or two cache lines */
+	d->segs = malloc(sizeof(*d->segs) * k + n + 1);
+	if (d->segs == NULL) {
+		free(tmp);
+		return -1;
+	}
+	char *text = (char *)(d->segs + k);
+	memcpy(text, v, n + 1);
+	for (uint16_t i = 0; i < k; i++) {
+		d->segs[i] = tmp[i];
+		if (tmp[i].p != NULL)
+			d->segs[i].p = text + (tmp[i].p - v);
+	}
+	free(tmp);
 	d->nseg = k;
 	return 0;
 }
