@@ -513,6 +513,17 @@ sw_ruleset_compile(const struct sw_rules_src *src, struct sw_diag *diag)
 			rs->conds.v[r->primary].primary = true;
 		}
 	}
+	/* a trie hit names its rule's condition and deploy, for prefetching */
+	for (uint32_t i = 0; i < rs->rules.n; i++) {
+		struct rule *r = &rs->rules.v[i];
+		if (r->primary < 0 || rs->conds.v[r->primary].how != HOW_TRIE)
+			continue;
+		struct cond *c = &rs->conds.v[r->primary];
+		for (uint32_t k = 0; k < c->nvars; k++) {
+			c->vars[k].cond = (uint32_t)r->primary;
+			c->vars[k].dep = r->ndep ? r->dep0 : UINT32_MAX;
+		}
+	}
 	/* per field: trie + database */
 	{
 		uint32_t nf = rs->fields.n;
@@ -615,21 +626,6 @@ sw_ruleset_compile(const struct sw_rules_src *src, struct sw_diag *diag)
 	for (uint32_t i = 0; i < rs->deps.n; i++)
 		if (rs->deps.v[i].has_vars && compile_value(&rs->deps.v[i]) < 0)
 			goto fail;
-	/* prefetch hints: a trie hit names the rule's data before it is verified */
-	for (uint32_t i = 0; i < rs->rules.n; i++) {
-		struct rule *r = &rs->rules.v[i];
-		if (r->primary < 0 || rs->conds.v[r->primary].how != HOW_TRIE)
-			continue;
-		struct cond *c = &rs->conds.v[r->primary];
-		for (uint32_t k = 0; k < c->nvars; k++) {
-			c->vars[k].pf[0] = r;
-			c->vars[k].pf[1] = c;
-			c->vars[k].pf[2] = r->ndep ? &rs->deps.v[r->dep0] : NULL;
-			c->vars[k].pf[3] = r->ndep ? (rs->deps.v[r->dep0].segs ? (const void *)rs->deps.v[r->dep0].segs
-										: rs->deps.v[r->dep0].value)
-						   : NULL;
-		}
-	}
 	/* rules every message tries */
 	rs->always = malloc(sizeof(uint32_t) * (rs->rules.n + 1));
 	if (rs->always == NULL)

@@ -540,8 +540,11 @@ trie_var_match(const struct trie_var *v, const struct trie_class *classes, const
 struct tterm {
 	const struct trie_var *var;
 	uint32_t rule;
+	uint32_t cond, dep;
 	uint16_t tmin, tmax;
+	int16_t c0s, c0e;
 	uint8_t tclass;
+	uint8_t ncap;
 };
 
 struct tnode {
@@ -756,8 +759,10 @@ trie_build(struct trie_var **vars, uint32_t nvars, const struct trie_class *clas
 	qsort(t->sorted, nvars, sizeof(*t->sorted), cmp_var);
 	for (uint32_t i = 0; i < nvars; i++) {
 		const struct trie_var *v = t->sorted[i];
-		t->terms[i] = (struct tterm){.var = v, .rule = v->rule, .tmin = v->tmin,
-					     .tmax = v->tmax, .tclass = v->tclass};
+		t->terms[i] = (struct tterm){.var = v, .rule = v->rule, .cond = v->cond, .dep = v->dep,
+					     .tmin = v->tmin, .tmax = v->tmax, .tclass = v->tclass,
+					     .ncap = v->ncap, .c0s = v->ncap ? v->cap[0][0] : -2,
+					     .c0e = v->ncap ? v->cap[0][1] : -2};
 	}
 	if (node_alloc(t, 1) == UINT32_MAX || (nvars && build(t, 0, 0, nvars, 0) < 0))
 		goto fail;
@@ -859,6 +864,11 @@ trie_lookup(const struct trie *t, const struct trie_class *classes, const char *
 			if (n == max)
 				return -1;
 			hits[n].rule = v->rule;
+			hits[n].cond = v->cond;
+			hits[n].dep = v->dep;
+			hits[n].c0s = v->c0s;
+			hits[n].c0e = v->c0e;
+			hits[n].ncap = v->ncap;
 			hits[n].var = v->var;
 			n++;
 		}
