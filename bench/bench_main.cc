@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 
 #include "bench/kernels.h"
 
@@ -64,5 +65,53 @@ BENCHMARK(BM_parse)
 	->Arg(K_PARSE_OK200)
 	->Arg(K_PARSE_ACK)
 	->Arg(K_PARSE_TORTURE);
+
+// One worker iteration (parse, match, rewrite, send) per burst of 32
+// INVITEs, at 10, 1k and 10k rules of the reference workload. CPU time, so
+// a busy machine does not inflate it; BM_worker_feed is the feeding alone.
+static const char *const workloads[] = {"r10", "r1000", "r10000"};
+
+static void BM_worker(benchmark::State &state)
+{
+	static k_worker *ks[3];
+	char err[256];
+	int w = static_cast<int>(state.range(0));
+	std::string dir = std::string(SW_SHARED_WORKLOAD) + "/" + workloads[w];
+
+	if (ks[w] == nullptr && (ks[w] = k_worker_new(dir.c_str(), err, sizeof(err))) == nullptr) {
+		state.SkipWithError(err);
+		return;
+	}
+	for (auto _ : state)
+		benchmark::DoNotOptimize(k_worker_burst(ks[w]));
+	uint64_t fwd, other;
+	k_worker_counters(ks[w], &fwd, &other);
+	state.SetItemsProcessed(state.iterations() * 32);
+	state.SetLabel(workloads[w]);
+	state.counters["not_forwarded"] = static_cast<double>(other);
+	state.counters["ns_per_msg"] = benchmark::Counter(
+		static_cast<double>(state.iterations() * 32),
+		benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_worker)->Arg(0)->Arg(1)->Arg(2);
+
+static void BM_worker_feed(benchmark::State &state)
+{
+	static k_worker *k;
+	char err[256];
+	std::string dir = std::string(SW_SHARED_WORKLOAD) + "/r10";
+
+	if (k == nullptr && (k = k_worker_new(dir.c_str(), err, sizeof(err))) == nullptr) {
+		state.SkipWithError(err);
+		return;
+	}
+	for (auto _ : state)
+		benchmark::DoNotOptimize(k_worker_feed_only(k));
+	state.SetItemsProcessed(state.iterations() * 32);
+	state.counters["ns_per_msg"] = benchmark::Counter(
+		static_cast<double>(state.iterations() * 32),
+		benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_worker_feed);
 
 BENCHMARK_MAIN();

@@ -44,6 +44,24 @@ const struct k_corpus *k_parse_corpus(enum k_parse_set which, const char *dir);
  */
 uint64_t k_parse(const struct k_corpus *c);
 
+/* ---- one worker iteration over net_ring ports (bench/k_worker.c) ------ */
+
+struct k_worker;
+
+/**
+ * EAL (--no-huge, in this process, once), two net_ring ports, a dataplane
+ * with one worker on this thread, and the workload in workload_dir
+ * (rules.tsv converted, a $target added to each rule; numbers.csv as
+ * INVITEs with SDP). NULL with err filled on failure.
+ */
+struct k_worker *k_worker_new(const char *workload_dir, char *err, size_t err_len);
+/** Feed a burst of 32 INVITEs, run one worker iteration, drain. Returns 32. */
+uint64_t k_worker_burst(struct k_worker *k);
+/** The feeding and draining alone (mbuf alloc + copy + free). Returns 32. */
+uint64_t k_worker_feed_only(struct k_worker *k);
+/** Requests forwarded and requests answered or dropped so far. */
+void k_worker_counters(const struct k_worker *k, uint64_t *fwd, uint64_t *other);
+
 #ifdef __cplusplus
 }
 #endif
