@@ -56,7 +56,7 @@ static void BM_parse(benchmark::State &state)
 	state.SetLabel(c->name);
 	state.counters["msgs"] = static_cast<double>(c->n);
 	state.counters["allocs_per_parse"] = static_cast<double>(allocs) / (1000.0 * c->n);
-	state.counters["ns_per_msg"] = benchmark::Counter(
+	state.counters["time_per_msg"] = benchmark::Counter(
 		static_cast<double>(state.iterations() * c->n),
 		benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }

@@ -25,8 +25,8 @@ struct k_corpus {
 
 /** Parse corpora for k_parse_corpus(). */
 enum k_parse_set {
-	K_PARSE_INVITE,  /**< a 900 B INVITE with SDP, through two proxies */
-	K_PARSE_OK200,   /**< a 350 B 200 OK to it (no body) */
+	K_PARSE_INVITE,  /**< a 911 B INVITE with SDP, through two proxies */
+	K_PARSE_OK200,   /**< its 368 B 200 OK (no body) */
 	K_PARSE_ACK,     /**< the ACK for the 200 */
 	K_PARSE_TORTURE, /**< every RFC 4475 message (tests/fuzz/corpus/sip/rfc4475-*) */
 	K_PARSE__COUNT

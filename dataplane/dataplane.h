@@ -25,7 +25,7 @@ extern "C" {
 
 /** Largest SIP message we take over UDP (RFC 3261 §18.1.1 allows 65535). */
 #define SW_SIP_MAX_MSG 65535
-/** Most header lines indexed; more gets a 513-style refusal (400). */
+/** Most header lines indexed; more gets 513 Message Too Large (the walk still finds the end). */
 #define SW_SIP_MAX_HDRS 64
 
 /** A slice of the message: offset and length from the first byte. */
@@ -132,7 +132,7 @@ struct sw_sip_via {
 	uint16_t port_num;        /**< 0 when absent */
 	uint8_t host_type;
 	uint8_t has_rport;
-	uint8_t hdr;              /**< index in sw_sip_msg.hdr of the line holding it */
+	uint8_t hdr;              /**< index in sw_sip_msg.hdr of its line; 0xff past the index */
 };
 
 /** A name-addr or addr-spec header value (From, To, Contact, Route ...). */

@@ -188,6 +188,16 @@ status_line(struct pstate *ps, uint32_t p, uint32_t end)
 	m->reason_phrase = c + 3 < end ? span(c + 4, end) : span(end, end);
 }
 
+/* A token equal to a lower-case literal of the same length (length checked by the caller). */
+static inline bool
+tok_is(const char *b, struct sw_span name, const char *lower)
+{
+	for (unsigned i = 0; i < name.len; i++)
+		if ((char)(b[name.off + i] | 0x20) != lower[i])
+			return false;
+	return true;
+}
+
 static int
 via_param_cb(void *ctx, const char *b, struct sw_span name, struct sw_span val, bool has_val)
 {
@@ -199,18 +209,18 @@ via_param_cb(void *ctx, const char *b, struct sw_span name, struct sw_span val, 
 	switch (name.len) {
 	case 3:
 		/* ttl = 1*3DIGIT, 0-255 (§25.1 via-ttl) */
-		if (sw_span_ieq(b, name, "ttl", 3)) {
+		if (tok_is(b, name, "ttl")) {
 			if (!has_val || sw_sip_uint(b, p, end, 255, &num) != 0)
 				return -1;
 			v->ttl = val;
 		}
 		break;
 	case 5:
-		if (sw_span_ieq(b, name, "maddr", 5)) {
+		if (tok_is(b, name, "maddr")) {
 			if (!has_val || sw_sip_host_scan(b, p, end, &ht, false) != end)
 				return -1;
 			v->maddr = val;
-		} else if (sw_span_ieq(b, name, "rport", 5)) {
+		} else if (tok_is(b, name, "rport")) {
 			/* RFC 3581: a bare ";rport" asks for the source port */
 			if (has_val && sw_sip_uint(b, p, end, 65535, &num) != 0)
 				return -1;
@@ -219,7 +229,7 @@ via_param_cb(void *ctx, const char *b, struct sw_span name, struct sw_span val, 
 		}
 		break;
 	case 6:
-		if (sw_span_ieq(b, name, "branch", 6)) {
+		if (tok_is(b, name, "branch")) {
 			if (!has_val || b[p] == '"')
 				return -1;
 			v->branch = val;
@@ -227,7 +237,7 @@ via_param_cb(void *ctx, const char *b, struct sw_span name, struct sw_span val, 
 		break;
 	case 8:
 		/* received: an address, IPv6 with or without brackets (RFC 5118 §4.5) */
-		if (sw_span_ieq(b, name, "received", 8)) {
+		if (tok_is(b, name, "received")) {
 			if (!has_val || sw_sip_host_scan(b, p, end, &ht, true) != end)
 				return -1;
 			v->received = val;
@@ -322,13 +332,12 @@ parse_via(struct pstate *ps, uint8_t hi, uint32_t p, uint32_t end)
 	}
 }
 
+/* No LWS inside [p, end): the value is trimmed, so a fold would show as CR, LF, SP or HT. */
 static bool
 no_ws(const char *b, uint32_t p, uint32_t end)
 {
-	for (; p < end; p++)
-		if (cc_is(b[p], CC_WS))
-			return false;
-	return true;
+	return memchr(b + p, ' ', end - p) == NULL && memchr(b + p, '\t', end - p) == NULL &&
+	       memchr(b + p, '\n', end - p) == NULL;
 }
 
 /* A header that RFC 3261 §7.3.1 allows once (From, To, Call-ID, CSeq ...). 1 if a repeat. */

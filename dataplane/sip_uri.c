@@ -50,19 +50,19 @@ ipv4_ok(const char *b, uint32_t p, uint32_t end)
 	unsigned dots = 0, v = 0, nd = 0;
 
 	for (; p < end; p++) {
-		if (b[p] == '.') {
-			if (nd == 0 || ++dots > 3)
-				return false;
+		unsigned d = (unsigned)(uint8_t)b[p] - '0';
+
+		if (d < 10) {
+			v = v * 10 + d;
+			nd++;
+		} else if (b[p] == '.' && nd != 0 && nd <= 3 && v <= 255 && dots < 3) {
+			dots++;
 			v = nd = 0;
-		} else if (cc_is(b[p], CC_DIGIT)) {
-			v = v * 10 + (unsigned)(b[p] - '0');
-			if (++nd > 3 || v > 255)
-				return false;
 		} else {
 			return false;
 		}
 	}
-	return dots == 3 && nd > 0;
+	return dots == 3 && nd != 0 && nd <= 3 && v <= 255;
 }
 
 /*
@@ -179,49 +179,52 @@ sw_sip_host_scan(const char *b, uint32_t p, uint32_t end, uint8_t *type, bool ba
 	return q;
 }
 
-/* Every '%' must start an escape: escaped = "%" HEXDIG HEXDIG (§25.1). */
+/* A run of cls characters in which every '%' starts an escape ("%" HEXDIG HEXDIG, §25.1). */
 static bool
-escapes_ok(const char *b, uint32_t p, uint32_t end)
+run_ok(const char *b, uint32_t p, uint32_t end, uint16_t cls)
 {
-	const char *s = b + p, *e = b + end;
-
-	while ((s = memchr(s, '%', (size_t)(e - s))) != NULL) {
-		if (e - s < 3 || !cc_is(s[1], CC_HEX) || !cc_is(s[2], CC_HEX))
+	for (; p < end; p++) {
+		if (b[p] == '%') {
+			if (end - p < 3 || !cc_is(b[p + 1], CC_HEX) || !cc_is(b[p + 2], CC_HEX))
+				return false;
+			p += 2;
+		} else if (!cc_is(b[p], cls)) {
 			return false;
-		s += 3;
+		}
 	}
 	return true;
 }
 
-static bool
-all_cls(const char *b, uint32_t p, uint32_t end, uint16_t cls)
+/*
+ * uri-parameters = *( ";" pname [ "=" pvalue ] ) from p (after the first ';'),
+ * up to '?' or end: pname and pvalue are non-empty runs of paramchar. Returns
+ * where it stopped, or SCAN_ERR.
+ */
+static uint32_t
+uri_params_scan(const char *b, uint32_t p, uint32_t end)
 {
-	return skip_cls(b, p, end, cls) == end;
-}
+	uint32_t start = p;
+	bool eq = false;
 
-/* uri-parameters: *( ";" pname [ "=" pvalue ] ), each pname non-empty. */
-static bool
-uri_params_ok(const char *b, uint32_t p, uint32_t end)
-{
-	while (p <= end) {
-		uint32_t q = skip_cls(b, p, end, CC_PARAM);
+	for (; p < end; p++) {
+		char c = b[p];
 
-		if (q == p)
-			return false;
-		if (q < end && b[q] == '=') {
-			uint32_t v = q + 1;
-
-			q = skip_cls(b, v, end, CC_PARAM);
-			if (q == v)
-				return false;
+		if (c == '%') {
+			if (end - p < 3 || !cc_is(b[p + 1], CC_HEX) || !cc_is(b[p + 2], CC_HEX))
+				return SCAN_ERR;
+			p += 2;
+			continue;
 		}
-		if (q == end)
-			return true;
-		if (b[q] != ';')
-			return false;
-		p = q + 1;
+		if (cc_is(c, CC_PARAM))
+			continue;
+		if (p == start || (c != ';' && c != '=' && c != '?') || (c == '=' && eq))
+			return SCAN_ERR;
+		if (c == '?')
+			return p;
+		eq = c == '=';
+		start = p + 1;
 	}
-	return false;
+	return p > start ? p : SCAN_ERR;
 }
 
 static uint8_t
@@ -250,11 +253,11 @@ sip_uri_rest(const char *b, uint32_t p, uint32_t end, struct sw_sip_uri *u)
 		const char *colon = memchr(b + p, ':', a - p);
 		uint32_t ue = colon ? (uint32_t)(colon - b) : a;
 
-		if (ue == p || !all_cls(b, p, ue, CC_USER) || !escapes_ok(b, p, ue))
+		if (ue == p || !run_ok(b, p, ue, CC_USER))
 			return -EINVAL;
 		u->user = span(p, ue);
 		if (colon != NULL) {
-			if (!all_cls(b, ue + 1, a, CC_PASS) || !escapes_ok(b, ue + 1, a))
+			if (!run_ok(b, ue + 1, a, CC_PASS))
 				return -EINVAL;
 			u->password = span(ue + 1, a);
 		}
@@ -274,17 +277,15 @@ sip_uri_rest(const char *b, uint32_t p, uint32_t end, struct sw_sip_uri *u)
 		p = q;
 	}
 	if (p < end && b[p] == ';') {
-		const char *qm = memchr(b + p, '?', end - p);
-
-		q = qm ? (uint32_t)(qm - b) : end;
-		if (!uri_params_ok(b, p + 1, q) || !escapes_ok(b, p + 1, q))
+		q = uri_params_scan(b, p + 1, end);
+		if (q == SCAN_ERR)
 			return -EINVAL;
 		u->params = span(p + 1, q);
 		p = q;
 	}
 	if (p < end && b[p] == '?') {
 		/* headers = hname "=" hvalue *( "&" hname "=" hvalue ) */
-		if (!all_cls(b, p + 1, end, CC_HNV | CC_URIC) || !escapes_ok(b, p + 1, end))
+		if (!run_ok(b, p + 1, end, CC_HNV | CC_URIC))
 			return -EINVAL;
 		u->headers = span(p + 1, end);
 		p = end;
@@ -302,7 +303,7 @@ tel_uri_rest(const char *b, uint32_t p, uint32_t end, struct sw_sip_uri *u)
 		return -EINVAL;
 	u->user = span(p, q);
 	if (q < end) {
-		if (b[q] != ';' || !uri_params_ok(b, q + 1, end))
+		if (b[q] != ';' || uri_params_scan(b, q + 1, end) != end)
 			return -EINVAL;
 		u->params = span(q + 1, end);
 	}
@@ -331,7 +332,7 @@ sw_sip_uri_parse(const char *buf, struct sw_span s, struct sw_sip_uri *u)
 		return tel_uri_rest(buf, q + 1, end, u);
 	default:
 		/* absoluteURI: opaque to us, but it must be one run of uric */
-		return (q + 1 < end && all_cls(buf, q + 1, end, CC_URIC)) ? 0 : -EINVAL;
+		return (q + 1 < end && skip_cls(buf, q + 1, end, CC_URIC) == end) ? 0 : -EINVAL;
 	}
 }
 

@@ -3,7 +3,9 @@
 
 tests/data/sip holds messages in the RFC 4475 §2 notation (see its README);
 libFuzzer wants raw bytes. Run from anywhere; writes tests/fuzz/corpus/sip/.
-Hand-made seeds (names starting with "seed-") are left alone.
+Other files are left alone: "found-*" are inputs the fuzzer found (a
+libFuzzer -merge=1 minimised set, the ones under 512 bytes), kept so that the
+fuzz-regress suite replays them in every run.
 """
 import os
 import re
