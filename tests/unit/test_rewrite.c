@@ -129,6 +129,56 @@ random_against_copy(void **state)
 	}
 }
 
+static void
+random_with_room(void **state)
+{
+	static struct sw_rw rw;
+	static char in[512], area[4096], want[2048];
+
+	(void)state;
+	srand(7);
+	for (int iter = 0; iter < 20000; iter++) {
+		size_t len = 1 + rand() % 400, before = rand() % 200, after = rand() % 200;
+		char *buf = area + 1024;
+		uint32_t pos = 0;
+		long start = 0, r;
+
+		for (size_t i = 0; i < len; i++)
+			in[i] = 'a' + rand() % 26;
+		sw_rw_reset(&rw);
+		while (pos <= len && rw.n < 10) {
+			uint32_t off = pos + rand() % 40, cut, tl;
+			char t[64];
+
+			if (off > len)
+				break;
+			cut = rand() % 3 == 0 ? 0 : rand() % 30;
+			if (off + cut > len)
+				cut = len - off;
+			tl = rand() % 60;
+			for (uint32_t k = 0; k < tl; k++)
+				t[k] = 'A' + rand() % 26;
+			sw_rw_splice(&rw, off, cut, t, tl);
+			pos = off + cut;
+		}
+		memset(area, '#', sizeof(area));
+		memcpy(buf, in, len);
+		r = sw_rw_apply_room(&rw, buf, len, before, after, &start);
+		size_t w = naive(&rw, in, len, want);
+		if ((long)w > (long)(len + before + after)) {
+			assert_int_equal(r, -ENOSPC);
+			continue;
+		}
+		assert_int_equal(r, (long)w);
+		assert_true(start >= -(long)before);
+		assert_true(start + r <= (long)(len + after));
+		assert_memory_equal(buf + start, want, w);
+		/* Nothing written outside the room. */
+		assert_int_equal(area[1024 - before - 1], '#');
+		assert_int_equal(area[1024 + len + after], '#');
+	}
+}
+
 int
 main(void)
 {
@@ -136,6 +186,7 @@ main(void)
 		cmocka_unit_test(table),
 		cmocka_unit_test(refusals),
 		cmocka_unit_test(random_against_copy),
+		cmocka_unit_test(random_with_room),
 	};
 	return cmocka_run_group_tests_name("rewrite", tests, NULL, NULL);
 }
