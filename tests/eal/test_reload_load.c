@@ -190,12 +190,12 @@ reloads_lose_nothing(void **state)
 		drain(&t);
 	}
 	sw_dp_counters(dp, c);
-	print_message("sent %" PRIu64 ", plan A %" PRIu64 ", plan B %" PRIu64 ", mixed %" PRIu64
+	print_message("# sent %" PRIu64 ", plan A %" PRIu64 ", plan B %" PRIu64 ", mixed %" PRIu64
 		      ", other %" PRIu64 ", refused %" PRIu64 "\n",
 		      sent, t.a, t.b, t.mixed, t.other, refused);
 	for (unsigned k = 0; k < SW_CNT__COUNT; k++)
 		if (c[k] != 0)
-			print_message("  %s %" PRIu64 "\n", sw_counter_name(k), c[k]);
+			print_message("#   %s %" PRIu64 "\n", sw_counter_name(k), c[k]);
 	assert_true(sent > RELOADS * PER_RELOAD / 2);
 	assert_int_equal(t.mixed, 0);
 	assert_int_equal(t.other, 0);
