@@ -114,26 +114,11 @@ add_frame(struct k_worker *k, const char *number, unsigned i, const struct rte_e
 			 "Content-Type: application/sdp\r\n"
 			 "Content-Length: %zu\r\n\r\n%s",
 			 number, i, i, number, i, sizeof(sdp) - 1, sdp);
-	uint16_t len = (uint16_t)(14 + 20 + 8 + n);
-	char *fr = calloc(1, len);
-	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)fr;
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
-	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+	static const uint8_t a1[4] = {198, 18, 1, 1}, a2[4] = {198, 18, 1, 2};
+	char *fr = malloc(n + 64);
+	uint16_t len = (uint16_t)sw_nic_udp_frame(fr, n + 64, dst->addr_bytes, peer[0].addr_bytes,
+						  AF_INET, a2, 5061, a1, 5060, sip, n);
 
-	eth->dst_addr = *dst;
-	eth->src_addr = peer[0];
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16(20 + 8 + n);
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = rte_cpu_to_be_32(0xc6120102);
-	ip->dst_addr = rte_cpu_to_be_32(0xc6120101);
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	udp->src_port = rte_cpu_to_be_16(5061);
-	udp->dst_port = rte_cpu_to_be_16(5060);
-	udp->dgram_len = rte_cpu_to_be_16(8 + n);
-	memcpy(udp + 1, sip, n);
 	k->frames[k->nframes] = fr;
 	k->flen[k->nframes++] = len;
 }
@@ -196,24 +181,13 @@ k_worker_new(const char *workload_dir, char *err, size_t err_len)
 	memset(&c, 0, sizeof(c));
 	for (int p = 0; p < 2; p++) {
 		char n[32];
-		struct rte_eth_conf ec = {0};
 
-		snprintf(n, sizeof(n), "kwr%u_%d", seq, p);
-		k->rx[p] = rte_ring_create(n, 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-		snprintf(n, sizeof(n), "kwt%u_%d", seq, p);
-		k->tx[p] = rte_ring_create(n, 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-		snprintf(n, sizeof(n), "kwp%u_%d", seq, p);
-		int id = rte_eth_from_rings(n, &k->rx[p], 1, &k->tx[p], 1, 0);
-		if (id < 0) {
+		snprintf(n, sizeof(n), "kw%u_%d", seq, p);
+		if (sw_nic_ring_port(n, 1, 1024, 1024, pool, &k->rx[p], &k->tx[p], &k->port[p]) != 0) {
 			snprintf(err, err_len, "ring port");
 			return NULL;
 		}
-		k->port[p] = (uint16_t)id;
-		rte_eth_dev_configure(id, 1, 1, &ec);
-		rte_eth_rx_queue_setup(id, 0, 1024, 0, NULL, pool);
-		rte_eth_tx_queue_setup(id, 0, 1024, 0, NULL);
-		rte_eth_dev_start(id);
-		c.port_ids[p] = (uint16_t)id;
+		c.port_ids[p] = k->port[p];
 	}
 	rte_eth_macaddr_get(k->port[0], &mac0);
 	c.nb_ports = 2;
@@ -237,23 +211,12 @@ k_worker_new(const char *workload_dir, char *err, size_t err_len)
 	}
 	/* Learn the callee's MAC the normal way: its ARP request for us. */
 	{
+		static const uint8_t sip[4] = {198, 18, 2, 2}, tip[4] = {198, 18, 2, 1};
 		struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-		static uint8_t raw[sizeof(struct rte_ether_hdr) + sizeof(struct rte_arp_hdr)];
-		struct rte_ether_hdr *eth = (struct rte_ether_hdr *)raw;
-		struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(eth + 1);
+		char raw[64];
+		size_t n = sw_nic_arp_frame(raw, 1, peer[1].addr_bytes, NULL, sip, tip);
 
-		memset(&eth->dst_addr, 0xff, 6);
-		eth->src_addr = peer[1];
-		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
-		arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
-		arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-		arp->arp_hlen = 6;
-		arp->arp_plen = 4;
-		arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
-		arp->arp_data.arp_sha = peer[1];
-		arp->arp_data.arp_sip = rte_cpu_to_be_32(0xc6120202);
-		arp->arp_data.arp_tip = rte_cpu_to_be_32(0xc6120201);
-		memcpy(rte_pktmbuf_append(m, sizeof(raw)), raw, sizeof(raw));
+		memcpy(rte_pktmbuf_append(m, n), raw, n);
 		rte_ring_enqueue(k->rx[1], m);
 		for (int i = 0; i < 3; i++) {
 			sw_dp_worker_poll(k->dp, 0);

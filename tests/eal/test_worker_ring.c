@@ -61,50 +61,15 @@ udp_frame(uint16_t pi, const char *src, uint16_t sport, const char *dst, uint16_
 	  const char *payload)
 {
 	struct sw_addr s = ip(src), d = ip(dst);
-	size_t plen = strlen(payload);
-	bool v6 = s.family == AF_INET6;
-	size_t hl = 14 + (v6 ? 40 : 20) + 8;
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	char *p;
+	static char frame[4096];
+	size_t n = sw_nic_udp_frame(frame, sizeof(frame), port_mac[pi].addr_bytes,
+				    peer_mac[pi].addr_bytes, s.family, s.bytes, sport, d.bytes, dport,
+				    payload, strlen(payload));
 
 	assert_non_null(m);
-	p = rte_pktmbuf_append(m, hl + plen);
-	assert_non_null(p);
-	memset(p, 0, hl);
-	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)p;
-	eth->dst_addr = port_mac[pi];
-	eth->src_addr = peer_mac[pi];
-	memcpy(p + hl, payload, plen);
-	if (v6) {
-		struct rte_ipv6_hdr *h = (struct rte_ipv6_hdr *)(eth + 1);
-		struct rte_udp_hdr *u = (struct rte_udp_hdr *)(h + 1);
-
-		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
-		h->vtc_flow = rte_cpu_to_be_32(6u << 28);
-		h->payload_len = rte_cpu_to_be_16(8 + plen);
-		h->proto = IPPROTO_UDP;
-		h->hop_limits = 64;
-		memcpy(h->src_addr, s.bytes, 16);
-		memcpy(h->dst_addr, d.bytes, 16);
-		u->src_port = rte_cpu_to_be_16(sport);
-		u->dst_port = rte_cpu_to_be_16(dport);
-		u->dgram_len = rte_cpu_to_be_16(8 + plen);
-	} else {
-		struct rte_ipv4_hdr *h = (struct rte_ipv4_hdr *)(eth + 1);
-		struct rte_udp_hdr *u = (struct rte_udp_hdr *)(h + 1);
-
-		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-		h->version_ihl = RTE_IPV4_VHL_DEF;
-		h->total_length = rte_cpu_to_be_16(20 + 8 + plen);
-		h->time_to_live = 64;
-		h->next_proto_id = IPPROTO_UDP;
-		memcpy(&h->src_addr, s.bytes, 4);
-		memcpy(&h->dst_addr, d.bytes, 4);
-		h->hdr_checksum = rte_ipv4_cksum(h);
-		u->src_port = rte_cpu_to_be_16(sport);
-		u->dst_port = rte_cpu_to_be_16(dport);
-		u->dgram_len = rte_cpu_to_be_16(8 + plen);
-	}
+	assert_true(n > 0);
+	memcpy(rte_pktmbuf_append(m, n), frame, n);
 	return m;
 }
 
@@ -112,24 +77,13 @@ static struct rte_mbuf *
 arp_frame(uint16_t pi, uint16_t op, const char *sender, const char *target)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	struct rte_ether_hdr *eth;
-	struct rte_arp_hdr *arp;
 	struct sw_addr s = ip(sender), t = ip(target);
+	static char frame[64];
+	size_t n = sw_nic_arp_frame(frame, op, peer_mac[pi].addr_bytes, port_mac[pi].addr_bytes,
+				    s.bytes, t.bytes);
 
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) + sizeof(*arp));
-	memset(&eth->dst_addr, 0xff, 6);
-	eth->src_addr = peer_mac[pi];
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
-	arp = (struct rte_arp_hdr *)(eth + 1);
-	arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
-	arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	arp->arp_hlen = 6;
-	arp->arp_plen = 4;
-	arp->arp_opcode = rte_cpu_to_be_16(op);
-	arp->arp_data.arp_sha = peer_mac[pi];
-	memcpy(&arp->arp_data.arp_sip, s.bytes, 4);
-	memset(&arp->arp_data.arp_tha, 0, 6);
-	memcpy(&arp->arp_data.arp_tip, t.bytes, 4);
+	assert_non_null(m);
+	memcpy(rte_pktmbuf_append(m, n), frame, n);
 	return m;
 }
 
@@ -786,20 +740,9 @@ setup(void **state)
 	for (int p = 0; p < NPORTS; p++) {
 		char n[32];
 
-		snprintf(n, sizeof(n), "rx%d", p);
-		rxr[p] = rte_ring_create(n, 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-		snprintf(n, sizeof(n), "tx%d", p);
-		txr[p] = rte_ring_create(n, 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
 		snprintf(n, sizeof(n), "ring%d", p);
-		int id = rte_eth_from_rings(n, &rxr[p], 1, &txr[p], 1, 0);
-		if (id < 0)
+		if (sw_nic_ring_port(n, 1, 256, 256, pool, &rxr[p], &txr[p], &port_id[p]) != 0)
 			return -1;
-		port_id[p] = (uint16_t)id;
-		struct rte_eth_conf ec = {0};
-		rte_eth_dev_configure(port_id[p], 1, 1, &ec);
-		rte_eth_rx_queue_setup(port_id[p], 0, 256, 0, NULL, pool);
-		rte_eth_tx_queue_setup(port_id[p], 0, 256, 0, NULL);
-		rte_eth_dev_start(port_id[p]);
 		rte_eth_macaddr_get(port_id[p], &port_mac[p]);
 		c.port_ids[p] = port_id[p];
 	}
