@@ -114,4 +114,121 @@ static void BM_worker_feed(benchmark::State &state)
 }
 BENCHMARK(BM_worker_feed);
 
+// ---- Rule matching: sipwarp vs the naive linear PCRE2 evaluator ----------
+
+#ifndef SW_SHARED
+#define SW_SHARED "../shared"
+#endif
+#ifndef SW_BENCH_GEN
+#define SW_BENCH_GEN "."
+#endif
+
+// 10, 1k, 10k: ../shared/workload; 100k: rules/tools/gen_workload.py at build time.
+static struct k_match *match_workload(int64_t size, int naive, unsigned flags = 0)
+{
+	static struct k_match *cache[3][4];
+	int which = flags ? 2 : naive;
+	int slot = size == 10 ? 0 : size == 1000 ? 1 : size == 10000 ? 2 : 3;
+	if (cache[which][slot] == nullptr) {
+		std::string rules, numbers;
+		if (slot < 3) {
+			std::string dir = std::string(SW_SHARED) + "/workload/r" + std::to_string(size);
+			rules = dir + "/rules.tsv";
+			numbers = dir + "/numbers.csv";
+		} else {
+			rules = std::string(SW_BENCH_GEN) + "/r100000.rules.tsv";
+			numbers = std::string(SW_BENCH_GEN) + "/r100000.numbers.csv";
+		}
+		cache[which][slot] = k_match_open(rules.c_str(), numbers.c_str(), flags, naive);
+	}
+	return cache[which][slot];
+}
+
+// range(1): 0 = trie + Hyperscan (default), 1 = SW_RULES_NO_TRIE (Hyperscan decides alone)
+static void BM_match(benchmark::State &state)
+{
+	struct k_match *k = match_workload(state.range(0), 0, state.range(1) ? 1u : 0u);
+	if (k == nullptr) {
+		state.SkipWithError("workload not found");
+		return;
+	}
+	size_t i = 0;
+	uint64_t before = n_allocs;
+	for (size_t j = 0; j < 1000; j++)
+		benchmark::DoNotOptimize(k_match(k, j));
+	uint64_t allocs = n_allocs - before;
+	for (auto _ : state)
+		benchmark::DoNotOptimize(k_match(k, i++));
+	double p99 = 0, p50 = k_match_p50_ns(k, 0, &p99);
+	double build_s, bpr;
+	unsigned rules;
+	k_match_stats(k, &build_s, &bpr, &rules);
+	state.SetItemsProcessed(state.iterations());
+	state.counters["rules"] = rules;
+	state.counters["p50_ns"] = p50;
+	state.counters["p99_ns"] = p99;
+	state.counters["allocs_per_match"] = static_cast<double>(allocs) / 1000.0;
+	state.SetLabel(state.range(1) ? "hyperscan only" : "trie + hyperscan");
+	state.counters["build_s"] = build_s;
+	state.counters["bytes_per_rule"] = bpr;
+}
+BENCHMARK(BM_match)
+	->Args({10, 0})
+	->Args({1000, 0})
+	->Args({10000, 0})
+	->Args({100000, 0})
+	->Args({10, 1})
+	->Args({1000, 1})
+	->Args({10000, 1});
+
+static void BM_match_naive(benchmark::State &state)
+{
+	struct k_match *k = match_workload(state.range(0), 1);
+	if (k == nullptr) {
+		state.SkipWithError("workload not found");
+		return;
+	}
+	size_t i = 0;
+	for (auto _ : state)
+		benchmark::DoNotOptimize(k_match_naive(k, i++));
+	state.SetItemsProcessed(state.iterations());
+	if (state.range(0) <= 10000) {
+		double p99 = 0;
+		state.counters["p50_ns"] = k_match_p50_ns(k, 1, &p99);
+		state.counters["p99_ns"] = p99;
+	}
+}
+BENCHMARK(BM_match_naive)->Arg(10)->Arg(1000)->Arg(10000)->Arg(100000);
+
+// Build time of the ruleset (compile + scratch) per size.
+static void BM_build(benchmark::State &state)
+{
+	for (auto _ : state) {
+		struct k_match *k = nullptr;
+		std::string rules, numbers;
+		int64_t size = state.range(0);
+		if (size < 100000) {
+			std::string dir = std::string(SW_SHARED) + "/workload/r" + std::to_string(size);
+			rules = dir + "/rules.tsv";
+			numbers = dir + "/numbers.csv";
+		} else {
+			rules = std::string(SW_BENCH_GEN) + "/r100000.rules.tsv";
+			numbers = std::string(SW_BENCH_GEN) + "/r100000.numbers.csv";
+		}
+		k = k_match_open(rules.c_str(), numbers.c_str(), 0, 0);
+		if (k == nullptr) {
+			state.SkipWithError("workload not found");
+			return;
+		}
+		double build_s, bpr;
+		unsigned n;
+		k_match_stats(k, &build_s, &bpr, &n);
+		state.SetIterationTime(build_s);
+		state.counters["bytes_per_rule"] = bpr;
+		state.counters["rules"] = n;
+		k_match_close(k);
+	}
+}
+BENCHMARK(BM_build)->Arg(10)->Arg(1000)->Arg(10000)->Arg(100000)->UseManualTime()->Unit(benchmark::kMillisecond);
+
 BENCHMARK_MAIN();

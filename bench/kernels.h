@@ -62,6 +62,30 @@ uint64_t k_worker_feed_only(struct k_worker *k);
 /** Requests forwarded and requests answered or dropped so far. */
 void k_worker_counters(const struct k_worker *k, uint64_t *fwd, uint64_t *other);
 
+/* ---- Rule matching (bench/k_match.c) ----------------------------------- */
+
+struct k_match;
+
+/**
+ * Load a workload (rules.tsv + numbers.csv, the shape of ../shared/workload), compile it with sipwarp (flags: SW_RULES_*) and, when
+ * with_naive, the naive evaluator (every rule in order with PCRE2-JIT).
+ * NULL when the files are missing or do not compile. Allocates.
+ */
+struct k_match *k_match_open(const char *rules_tsv, const char *numbers_csv, unsigned flags,
+			     int with_naive);
+/** Numbers in the workload. */
+size_t k_match_n(const struct k_match *k);
+/** Route number i (mod n) through the ruleset; no allocation. Returns a checksum. */
+uint64_t k_match(struct k_match *k, size_t i);
+/** Route number i (mod n) with the naive evaluator. Returns a checksum. */
+uint64_t k_match_naive(struct k_match *k, size_t i);
+/** Median (and 99th percentile) per-number match time over the workload, ns. */
+double k_match_p50_ns(struct k_match *k, int naive, double *p99);
+/** Build time, approximate bytes per rule, number of rules. */
+void k_match_stats(const struct k_match *k, double *build_s, double *bytes_per_rule,
+		   unsigned *rules);
+void k_match_close(struct k_match *k);
+
 #ifdef __cplusplus
 }
 #endif

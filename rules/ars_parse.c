@@ -527,7 +527,13 @@ ars_parse_file(struct parse_ctx *pc, const char *path)
 				if (pc->rs->pats.v[k].route == i && pc->rs->pats.v[k].out)
 					has_out = true;
 			if (has_out) {
-				diag_at(pc->d, a.file, r->line, 0, "error", NULL,
+				const char *rl = text;
+				for (uint32_t l = 1; l < r->line && rl; l++) {
+					rl = strchr(rl, '\n');
+					if (rl)
+						rl++;
+				}
+				diag_at(pc->d, a.file, r->line, 1, "error", rl,
 					"route \"%s\" has OUT patterns but neither gateway nor target", r->name);
 				a.errors++;
 			}

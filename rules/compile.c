@@ -12,6 +12,7 @@
  * their captures as offsets and need no PCRE2 at all, which is what keeps a
  * 100k-rule plan under a kilobyte per rule.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,7 @@ sw_ruleset_free(struct sw_ruleset *rs)
 	for (uint32_t i = 0; i < rs->deps.n; i++) {
 		free(rs->deps.v[i].name);
 		free(rs->deps.v[i].value);
+		free(rs->deps.v[i].segs);
 	}
 	free(rs->deps.v);
 	for (uint32_t i = 0; i < rs->fields.n; i++) {
@@ -145,6 +147,53 @@ pcre_for(struct sw_ruleset *rs, struct cond *c, struct sw_diag *d)
 	/* JIT when it can; the interpreter is fine when it cannot */
 	(void)pcre2_jit_compile(c->code, PCRE2_JIT_COMPLETE);
 	(void)rs;
+	return 0;
+}
+
+/* Split a deploy value into literal runs, %n / %{n} and &name pieces. */
+static int
+compile_value(struct deploy *d)
+{
+	const char *v = d->value;
+	size_t n = d->vlen;
+	d->segs = malloc(sizeof(*d->segs) * (n + 1));
+	if (d->segs == NULL)
+		return -1;
+	uint16_t k = 0;
+	size_t lit = 0;
+	for (size_t i = 0; i < n;) {
+		size_t adv = 0;
+		struct seg sg = {0, 0, NULL};
+		if (v[i] == '%' && i + 1 < n && isdigit((unsigned char)v[i + 1])) {
+			sg = (struct seg){1, (uint16_t)(v[i + 1] - '0'), NULL};
+			adv = 2;
+		} else if (v[i] == '%' && i + 1 < n && v[i + 1] == '{') {
+			char *e;
+			unsigned long c = strtoul(v + i + 2, &e, 10);
+			if (*e == '}' && e > v + i + 2) {
+				sg = (struct seg){1, (uint16_t)(c > 65535 ? 65535 : c), NULL};
+				adv = (size_t)(e + 1 - (v + i));
+			}
+		} else if (v[i] == '&' && i + 1 < n && isalpha((unsigned char)v[i + 1])) {
+			size_t e = i + 1;
+			while (e < n && (isalnum((unsigned char)v[e]) || v[e] == '_' || v[e] == '.'))
+				e++;
+			sg = (struct seg){2, (uint16_t)(e - i - 1), v + i + 1};
+			adv = e - i;
+		}
+		if (adv == 0) {
+			i++;
+			continue;
+		}
+		if (i > lit)
+			d->segs[k++] = (struct seg){0, (uint16_t)(i - lit), v + lit};
+		d->segs[k++] = sg;
+		i += adv;
+		lit = i;
+	}
+	if (n > lit)
+		d->segs[k++] = (struct seg){0, (uint16_t)(n - lit), v + lit};
+	d->nseg = k;
 	return 0;
 }
 
@@ -549,6 +598,24 @@ sw_ruleset_compile(const struct sw_rules_src *src, struct sw_diag *diag)
 	for (uint32_t i = 0; i < rs->subconds.n; i++)
 		if (pcre_for(rs, &rs->subconds.v[i], diag) < 0)
 			goto fail;
+	for (uint32_t i = 0; i < rs->deps.n; i++)
+		if (rs->deps.v[i].has_vars && compile_value(&rs->deps.v[i]) < 0)
+			goto fail;
+	/* prefetch hints: a trie hit names the rule's data before it is verified */
+	for (uint32_t i = 0; i < rs->rules.n; i++) {
+		struct rule *r = &rs->rules.v[i];
+		if (r->primary < 0 || rs->conds.v[r->primary].how != HOW_TRIE)
+			continue;
+		struct cond *c = &rs->conds.v[r->primary];
+		for (uint32_t k = 0; k < c->nvars; k++) {
+			c->vars[k].pf[0] = r;
+			c->vars[k].pf[1] = c;
+			c->vars[k].pf[2] = r->ndep ? &rs->deps.v[r->dep0] : NULL;
+			c->vars[k].pf[3] = r->ndep ? (rs->deps.v[r->dep0].segs ? (const void *)rs->deps.v[r->dep0].segs
+										: rs->deps.v[r->dep0].value)
+						   : NULL;
+		}
+	}
 	/* rules every message tries */
 	rs->always = malloc(sizeof(uint32_t) * (rs->rules.n + 1));
 	if (rs->always == NULL)
@@ -565,6 +632,12 @@ sw_ruleset_compile(const struct sw_rules_src *src, struct sw_diag *diag)
 		rs->nalways = 0;
 		for (uint32_t i = 0; i < rs->rules.n; i++)
 			rs->always[rs->nalways++] = i;
+	}
+	/* local time zone read here, on the control thread, never first on a worker */
+	for (uint32_t i = 0; i < rs->fields.n; i++) {
+		uint8_t k = rs->fields.v[i].kind;
+		if ((k == FK_DATE || k == FK_TIME || k == FK_TIMERANGE) && rs->fields.v[i].tz == NULL)
+			(void)tz_offset(NULL, 0);
 	}
 	/* ARS without a dial plan: every request goes through ARS */
 	rs->ars_default = rs->rules.n == 0 && rs->pats.n > 0;
@@ -669,4 +742,10 @@ const struct sw_gateway_info *
 sw_ruleset_gateway(const struct sw_ruleset *rs, unsigned i)
 {
 	return rs && i < rs->gws.n ? &rs->gws.v[i].info : NULL;
+}
+
+const char *
+sw_ruleset_route_name(const struct sw_ruleset *rs, unsigned idx)
+{
+	return rs && idx < rs->routes.n ? rs->routes.v[idx].name : NULL;
 }

@@ -437,6 +437,36 @@ cond_parse(struct parse_ctx *pc, bool sub, const char *file, uint32_t line, cons
 		diag_at(pc->d, file, line, lcol, "error", srcline, "%s", err);
 		return -1;
 	}
+	/*
+	 * $addr = 198.18.0.0/15 or $addr = 198.18.0.1-198.18.0.9 (ours): an
+	 * address block or range written where a regex is expected means
+	 * $addrPrefix(...) / $addrRange(...) = true.
+	 */
+	if (pc->rs->fields.v[fi].kind == FK_ADDR) {
+		const char *v = val;
+		size_t vl = vlen;
+		bool neg = vl && v[0] == '!';
+		if (neg)
+			v++, vl--;
+		const char *sl = memchr(v, '/', vl), *da = memchr(v, '-', vl);
+		struct sw_addr a, b;
+		char left2[160], val2[8];
+		int kind = 0;
+		if (sl && vl < 100 && parse_addr(v, (size_t)(sl - v), &a) == 0)
+			kind = 1;
+		else if (da && vl < 140 && parse_addr(v, (size_t)(da - v), &a) == 0 &&
+			 parse_addr(da + 1, vl - (size_t)(da - v) - 1, &b) == 0)
+			kind = 2;
+		if (kind) {
+			snprintf(left2, sizeof(left2), kind == 1 ? "$addrPrefix(%.*s)" : "$addrRange(%.*s)",
+				 (int)vl, v);
+			if (kind == 2)
+				left2[11 + (da - v)] = ',';
+			snprintf(val2, sizeof(val2), "%s^true$", neg ? "!" : "");
+			return cond_parse(pc, sub, file, line, srcline, left2, strlen(left2), vcol, val2,
+					  strlen(val2), vcol);
+		}
+	}
 	struct cond c;
 	memset(&c, 0, sizeof(c));
 	c.field = (uint32_t)fi;
@@ -756,10 +786,25 @@ deploy_parse(struct parse_ctx *pc, bool ars, const char *file, uint32_t line, co
 		if (vlen == 0)
 			err = "empty $ruri";
 		break;
-	case DK_CUSTOM:
-		if (vlen < 3 || val[0] != '&' || memchr(val, '=', vlen) == NULL)
+	case DK_CUSTOM: {
+		const char *eq = memchr(val, '=', vlen);
+		size_t nl = eq ? (size_t)(eq - val) - 1 : 0;
+		bool ok = vlen >= 3 && val[0] == '&' && eq != NULL && nl > 0;
+		for (size_t i = 1; ok && i <= nl; i++)
+			ok = isalnum((unsigned char)val[i]) || val[i] == '_' || val[i] == '.';
+		if (!ok) {
 			err = "Custom wants &property=value";
+			break;
+		}
+		/* the property name is fixed; only the value is expanded */
+		free(d.name);
+		d.name = xstrndup(val + 1, nl);
+		free(d.value);
+		d.value = xstrndup(eq + 1, (size_t)(val + vlen - eq - 1));
+		d.vlen = (uint32_t)(val + vlen - eq - 1);
+		d.has_vars = has_vars(d.value, d.vlen);
 		break;
+	}
 	default:
 		break;
 	}

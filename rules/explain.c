@@ -59,10 +59,17 @@ kind_name(uint8_t a)
 	return a < 5 ? n[a] : "?";
 }
 
+/* The left side as an operator writes it (header names keep their case). */
+static const char *
+field_label(const struct field *f)
+{
+	return f->kind == FK_HDR ? f->hname : f->key;
+}
+
 static void
 cond_text(struct sbuf *b, const struct sw_ruleset *rs, const struct cond *c)
 {
-	sb(b, "%s = %s%s", rs->fields.v[c->field].key, c->neg ? "!" : "", c->re);
+	sb(b, "%s = %s%s", field_label(&rs->fields.v[c->field]), c->neg ? "!" : "", c->re);
 }
 
 /* Why rule r does not hold: the first failing condition and its value. */
@@ -82,7 +89,7 @@ rule_walk(struct mctx *m, struct sbuf *b, const struct rule *r)
 		cond_text(b, rs, c);
 		sb(b, "  (%s:%u:%u)\n", c->file, c->line, c->col);
 		if (!have)
-			sb(b, "        %s is absent\n", rs->fields.v[c->field].key);
+			sb(b, "        %s is absent\n", field_label(&rs->fields.v[c->field]));
 		else
 			sb(b, "        value \"%.*s\" %s\n", (int)l, p,
 			   c->neg ? "matches, and the pattern is negated" : "does not match");
@@ -183,6 +190,7 @@ sw_ruleset_explain(const struct sw_ruleset *rs, const struct sw_match_in *in)
 	out->rule = -1;
 	out->route = -1;
 	out->gateway = -1;
+	out->max_sessions = -1;
 	struct mctx m;
 	mctx_init(&m, rs, s, in, out);
 	bool ars = rs->ars_default;
@@ -223,8 +231,11 @@ sw_ruleset_explain(const struct sw_ruleset *rs, const struct sw_match_in *in)
 		ars_run(&m);
 		if (out->route >= 0) {
 			const struct ars_route *r = &rs->routes.v[out->route];
-			sb(&b, "ARS: route \"%s\" (%s:%u)%s%s\n", r->name, r->file, r->line,
+			sb(&b, "ARS: route \"%s\" (%s:%u)%s%s", r->name, r->file, r->line,
 			   r->gateway ? " via gateway " : "", r->gateway ? r->gateway : "");
+			if (out->max_sessions >= 0)
+				sb(&b, ", max sessions %d", out->max_sessions);
+			sb(&b, "\n");
 		} else
 			sb(&b, "ARS: no OUT pattern matched\n");
 	}

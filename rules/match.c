@@ -540,66 +540,48 @@ put(struct sw_route_result *o, const char *p, size_t n, struct sw_rspan *sp)
 {
 	if ((size_t)o->used + n > SW_ROUTE_BUF)
 		return -ENOSPC;
-	memcpy(o->buf + o->used, p, n);
+	if (n)
+		memcpy(o->buf + o->used, p, n);
 	sp->off = o->used;
 	sp->len = (uint16_t)n;
 	o->used = (uint16_t)(o->used + n);
 	return 0;
 }
 
-/* Expand %n, %{n} and &name into out->buf. */
+/* Expand %n, %{n} and &name into out->buf (segments compiled at load time). */
 static int
 expand(struct mctx *m, const struct deploy *d, struct sw_rspan *sp)
 {
 	struct sw_route_result *o = m->out;
-	const char *v = d->value;
-	size_t n = d->vlen;
 	if (!d->has_vars)
-		return put(o, v, n, sp);
+		return put(o, d->value, d->vlen, sp);
 	uint16_t start = o->used;
-	for (size_t i = 0; i < n;) {
-		const char *src = v + i;
-		size_t len = 1;
-		if (v[i] == '%' && i + 1 < n && (isdigit((unsigned char)v[i + 1]) || v[i + 1] == '{')) {
-			unsigned k;
-			if (v[i + 1] == '{') {
-				char *e;
-				k = (unsigned)strtoul(v + i + 2, &e, 10);
-				if (*e != '}') {
-					len = 1;
-					goto lit;
-				}
-				i = (size_t)(e + 1 - v);
-			} else {
-				k = (unsigned)(v[i + 1] - '0');
-				i += 2;
-			}
+	for (uint16_t i = 0; i < d->nseg; i++) {
+		const struct seg *g = &d->segs[i];
+		const char *src = g->p;
+		size_t len = g->n;
+		if (g->kind == 1) {
+			unsigned k = g->n;
 			if (k >= 1 && k <= m->s->ncap && k <= SCR_MAX_CAPS) {
 				src = m->s->cap[k - 1];
 				len = m->s->capl[k - 1];
 			} else
 				len = 0;
-			goto copy;
-		}
-		if (v[i] == '&' && i + 1 < n && isalpha((unsigned char)v[i + 1])) {
-			size_t e = i + 1;
-			while (e < n && (isalnum((unsigned char)v[e]) || v[e] == '_' || v[e] == '.'))
-				e++;
+		} else if (g->kind == 2) {
 			uint16_t el;
-			const char *ev = env_get(m, v + i + 1, e - i - 1, &el);
+			const char *ev = env_get(m, g->p, g->n, &el);
 			if (ev != NULL) {
 				src = ev;
 				len = el;
-				i = e;
-				goto copy;
+			} else {
+				src = g->p - 1; /* undefined: the text as written */
+				len = (size_t)g->n + 1;
 			}
 		}
-	lit:
-		i += len;
-	copy:
 		if ((size_t)o->used + len > SW_ROUTE_BUF)
 			return -ENOSPC;
-		memcpy(o->buf + o->used, src, len);
+		if (len)
+			memcpy(o->buf + o->used, src, len);
 		o->used = (uint16_t)(o->used + len);
 	}
 	sp->off = start;
@@ -678,6 +660,8 @@ to_uri(struct mctx *m, struct sw_rspan v, struct sw_rspan *u)
 	return 0;
 }
 
+static int splice_user(struct mctx *m, bool to, struct sw_rspan user);
+
 static int
 gw_apply(struct mctx *m, int32_t gi, bool primary)
 {
@@ -696,15 +680,28 @@ gw_apply(struct mctx *m, int32_t gi, bool primary)
 	if (!primary)
 		return 0;
 	o->gateway = (int16_t)gi;
-	/* sip:<destination-prefix><user>@<realm>: what FreeSWITCH sends upstream */
+	/*
+	 * sip:<destination-prefix><user>@<realm>, what FreeSWITCH sends upstream,
+	 * unless a rule already chose the Request-URI (To = / $ruri): then only
+	 * the prefix is added to its user.
+	 */
 	const char *base;
 	const struct sw_sip_uri *cu = cur_ruri(m, &base);
-	char ub[600];
-	n = snprintf(ub, sizeof(ub), "sip:%s%.*s@%s", gi_->destination_prefix, (int)cu->user.len,
-		     base + cu->user.off, gi_->realm);
-	if (n > 0 && (size_t)n < sizeof(ub)) {
+	if (!m->ruri_edited) {
+		char ub[600];
+		n = snprintf(ub, sizeof(ub), "sip:%s%.*s@%s", gi_->destination_prefix,
+			     (int)cu->user.len, base + cu->user.off, gi_->realm);
+		if (n > 0 && (size_t)n < sizeof(ub)) {
+			struct sw_rspan sp;
+			if ((rc = put(o, ub, (size_t)n, &sp)) < 0 || (rc = set_ruri(m, sp)) < 0)
+				return rc;
+		}
+	} else if (gi_->destination_prefix[0]) {
+		char ub[300];
+		n = snprintf(ub, sizeof(ub), "%s%.*s", gi_->destination_prefix, (int)cu->user.len,
+			     base + cu->user.off);
 		struct sw_rspan sp;
-		if ((rc = put(o, ub, (size_t)n, &sp)) < 0 || (rc = set_ruri(m, sp)) < 0)
+		if ((rc = put(o, ub, (size_t)n, &sp)) < 0 || (rc = splice_user(m, true, sp)) < 0)
 			return rc;
 	}
 	if (gi_->needs_auth) {
@@ -883,26 +880,9 @@ deploy_one(struct mctx *m, const struct deploy *d, bool *cont, bool *ars)
 		return 0;
 	case DK_ENV:
 		return env_set(m, d->name, vp, v.len);
-	case DK_CUSTOM: {
-		/* &name=value */
-		const char *eq = memchr(vp, '=', v.len);
-		if (eq == NULL || v.len < 2 || vp[0] != '&')
-			return 0;
-		/* the name lives in the deploy's own value (stable storage) */
-		const char *nm = strchr(d->value, '&');
-		size_t nl = (size_t)(eq - vp) - 1;
-		if (nm == NULL)
-			return 0;
-		/* intern the name: store a NUL-terminated copy in the env buffer */
-		struct sw_rules_scratch *s = m->s;
-		if (s->env_used + nl + 1 > sizeof(s->env_buf))
-			return -ENOSPC;
-		char *name = s->env_buf + s->env_used;
-		memcpy(name, vp + 1, nl);
-		name[nl] = 0;
-		s->env_used = (uint16_t)(s->env_used + nl + 1);
-		return env_set(m, name, eq + 1, (size_t)(vp + v.len - eq - 1));
-	}
+	case DK_CUSTOM:
+		/* &name=value: name fixed at load time, value expanded */
+		return env_set(m, d->name, vp, v.len);
 	case DK_ARS_FROM:
 	case DK_ARS_TO:
 		return splice_user(m, d->kind == DK_ARS_TO, v);
@@ -1014,8 +994,14 @@ find_winner(struct mctx *m, uint32_t start)
 				break;
 			}
 			for (int i = 0; i < n; i++) {
+				const struct trie_var *v = s->th[i].var;
+				/* independent loads: issue them together, not one after another */
+				__builtin_prefetch(v->pf[0]);
+				__builtin_prefetch(v->pf[1]);
+				__builtin_prefetch(v->pf[2]);
+				__builtin_prefetch(v->pf[3]);
 				s->cand[s->ncand].rule = s->th[i].rule;
-				s->cand[s->ncand].var = s->th[i].var;
+				s->cand[s->ncand].var = v;
 				s->ncand++;
 			}
 		}
@@ -1083,6 +1069,7 @@ result_init(struct sw_route_result *out)
 	out->used = 0;
 	out->route = -1;
 	out->gateway = -1;
+	out->max_sessions = -1;
 }
 
 int
@@ -1191,6 +1178,7 @@ ars_run(struct mctx *m)
 			if ((rc = rule_apply(m, &rr, &cont, &ars)) < 0)
 				return rc;
 			o->route = (int16_t)p->route;
+			o->max_sessions = p->max_sessions;
 			o->ntargets = 0;
 			m->s->cps_cnt[i]++;
 		}

@@ -131,7 +131,16 @@ enum dkind {
 	DK_ARS_TO,   /* ARS: To: user part of the Request-URI (and To URI) */
 };
 
+/* A piece of a deploy value: literal text, capture %n, or variable &name. */
+struct seg {
+	uint8_t kind; /* 0 literal, 1 capture, 2 variable */
+	uint16_t n;   /* length (literal, variable name) or capture number */
+	const char *p;
+};
+
 struct deploy {
+	struct seg *segs; /* compiled value when has_vars */
+	uint16_t nseg;
 	uint8_t kind;
 	uint8_t htype;
 	bool has_vars; /* value has %n / &name: expanded at match time */
@@ -171,6 +180,8 @@ struct trie_var {
 	uint8_t ncap;
 	int16_t cap[TRIE_MAX_CAPS][2]; /* start, end offsets; end -1 = end of value */
 	uint32_t rule;
+	/* what verifying and applying the rule will touch, for prefetching */
+	const void *pf[4];
 };
 
 /* A class: 256-bit set. */

@@ -193,6 +193,8 @@ struct sw_route_result {
 	uint16_t used;
 	int16_t route;          /**< ARS route that was selected, -1 none */
 	int16_t gateway;        /**< gateway index (sw_ruleset_gateway), -1 none */
+	int32_t max_sessions;   /**< Max Sessions of the selected ARS OUT pattern, -1 unlimited:
+				     enforced by whoever counts calls (the matcher is stateless) */
 	char buf[SW_ROUTE_BUF];
 };
 
@@ -235,6 +237,9 @@ int sw_ruleset_carry_hits(struct sw_ruleset *to, const struct sw_ruleset *from);
 /** Name, file and line of rule idx (for stats); NULL when out of range. */
 const char *sw_ruleset_rule_name(const struct sw_ruleset *rs, unsigned idx, const char **file,
 				 unsigned *line);
+
+/** Name of ARS route idx (for stats and explain), NULL when out of range. */
+const char *sw_ruleset_route_name(const struct sw_ruleset *rs, unsigned idx);
 
 /** Check once at startup that Hyperscan runs on this CPU (hs_valid_platform). */
 int sw_rules_platform_ok(void);

@@ -15,7 +15,8 @@ drawn from a uniformly chosen rule (so a linear first-match scan looks at
 half the plan on average) plus a few generic ones. The expected routing is
 not written: tools/wl_check --naive computes it with a linear PCRE2 scan.
 
-usage: gen_workload.py <rules> <numbers> <outdir> [seed]
+usage: gen_workload.py <rules> <numbers> <outdir> [seed] [--prefix P]
+(--prefix names the files <outdir>/<P>rules.tsv and <outdir>/<P>numbers.csv)
 """
 import os
 import random
@@ -91,8 +92,14 @@ def make_rule(rng, fam, used):
 def main():
     if len(sys.argv) < 4:
         raise SystemExit(__doc__)
-    nrules, nnum, outdir = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-    rng = random.Random(int(sys.argv[4]) if len(sys.argv) > 4 else 20240601)
+    args = sys.argv[1:]
+    prefix = ''
+    if '--prefix' in args:
+        i = args.index('--prefix')
+        prefix = args[i + 1]
+        del args[i:i + 2]
+    nrules, nnum, outdir = int(args[0]), int(args[1]), args[2]
+    rng = random.Random(int(args[3]) if len(args) > 3 else 20240601)
     os.makedirs(outdir, exist_ok=True)
     rules, gens, used = list(HAND[:min(6, nrules)]), [], set()
     gens = [None] * len(rules)
@@ -105,7 +112,7 @@ def main():
     for g in GENERIC[max(0, len(GENERIC) - (nrules - len(rules))):]:
         rules.append(g)
         gens.append(None)
-    with open(os.path.join(outdir, 'rules.tsv'), 'w') as f:
+    with open(os.path.join(outdir, prefix + 'rules.tsv'), 'w') as f:
         f.write('pr\tmatch_op\tmatch_exp\tmatch_len\tsubst_exp\trepl_exp\tattrs\n')
         for i, (m, s, r, a) in enumerate(rules):
             f.write('%d\t1\t%s\t0\t%s\t%s\t%s\n' % (i + 1, m, s, r, a))
@@ -115,7 +122,7 @@ def main():
                  lambda: '0' + str(rng.randint(1, 9)) + digits(rng, 8),
                  lambda: '00' + str(rng.randint(1, 9)) + digits(rng, 9),
                  lambda: '+' + str(rng.randint(1, 9)) + digits(rng, 9), lambda: 'user' + digits(rng, 3)]
-    with open(os.path.join(outdir, 'numbers.csv'), 'w') as f:
+    with open(os.path.join(outdir, prefix + 'numbers.csv'), 'w') as f:
         f.write('SEQUENTIAL\n')
         for _ in range(nnum):
             i = rng.randrange(len(rules))

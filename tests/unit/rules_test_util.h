@@ -48,7 +48,7 @@ tu_compile3(const char *dialplan, const char *ars, const char *gw, struct sw_dia
 	return sw_ruleset_compile(&src, d);
 }
 
-static struct sw_ruleset *
+static __attribute__((unused)) struct sw_ruleset *
 tu_compile(const char *dialplan, struct sw_diag *d)
 {
 	return tu_compile3(dialplan, NULL, NULL, d);
@@ -113,7 +113,7 @@ tu_str(const struct sw_route_result *r, struct sw_rspan s)
 }
 
 /* Find edit of op (and name when not NULL); returns its value text or NULL. */
-static const char *
+static __attribute__((unused)) const char *
 tu_edit(const struct sw_route_result *r, int op, const char *name)
 {
 	for (int i = r->nedits - 1; i >= 0; i--) {
@@ -129,7 +129,7 @@ tu_edit(const struct sw_route_result *r, int op, const char *name)
 }
 
 /* Match text from addr:port over transport; returns the result in *r. */
-static int
+static __attribute__((unused)) int
 tu_match(const struct sw_ruleset *rs, const char *text, const char *addr, uint16_t port,
 	 uint8_t transport, bool local, struct sw_route_result *r)
 {

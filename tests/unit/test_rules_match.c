@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
+#include <pthread.h>
 
 #include "tests/unit/rules_test_util.h"
 
@@ -161,6 +163,8 @@ addresses_and_fields(void **state)
 		"[Rule v6]\n[Matching Patterns]\n$addr = ^2001:db8::\n$addrType = 6\n[Deploy Patterns]\nX-R = v6\n"
 		"[Rule cidr]\n[Matching Patterns]\n$addrPrefix(198.18.0.0/15) = true\n$addrRange(198.19.0.1,198.19.0.9) = false\n[Deploy Patterns]\nX-R = cidr\n"
 		"[Rule range]\n[Matching Patterns]\n$addrRange(203.0.113.1, 203.0.113.9) = ^true$\n[Deploy Patterns]\nX-R = range\n"
+		"[Rule addr-cidr]\n[Matching Patterns]\n$addr = 192.0.2.0/24\n$addr = !192.0.2.128-192.0.2.255\n[Deploy Patterns]\nX-R = addr-cidr\n"
+		"[Rule addr-v6-range]\n[Matching Patterns]\n$addr = 2001:db9::1-2001:db9::ff\n[Deploy Patterns]\nX-R = v6r\n"
 		"[Rule hdrs]\n[Matching Patterns]\n$param(Via,\"branch\") = ^z9hG4bK(.*)$\n$geturi(f) = ^sip:alice@\n"
 		"$uriParam(Contact,\"transport\") = tcp\n[Deploy Patterns]\nX-R = hdrs-%1\n",
 		NULL);
@@ -179,8 +183,16 @@ addresses_and_fields(void **state)
 		 "f: \"A\" <sip:alice@h>;tag=1\nCall-ID: 1\nCSeq: 1 INVITE\nMax-Forwards: 70\n"
 		 "Contact: <sip:alice@10.1.1.1;transport=tcp>\nContent-Length: 0\n\n",
 		 "10.1.1.1", 5060, 0, false, &r);
-	assert_int_equal(r.rule, 3);
+	assert_int_equal(r.rule, 5);
 	assert_string_equal(tu_edit(&r, SW_EDIT_HDR_SET, "X-R"), "hdrs-abc");
+	tu_match(rs, TU_INVITE("sip:1@h", "<sip:1@h>", ""), "192.0.2.7", 5060, 0, false, &r);
+	assert_int_equal(r.rule, 3);
+	tu_match(rs, TU_INVITE("sip:1@h", "<sip:1@h>", ""), "192.0.2.200", 5060, 0, false, &r);
+	assert_int_equal(r.rule, -1);
+	tu_match(rs, TU_INVITE("sip:1@h", "<sip:1@h>", ""), "2001:db9::80", 5060, 0, false, &r);
+	assert_int_equal(r.rule, 4);
+	tu_match(rs, TU_INVITE("sip:1@h", "<sip:1@h>", ""), "2001:db9::100", 5060, 0, false, &r);
+	assert_int_equal(r.rule, -1);
 	sw_ruleset_free(rs);
 }
 
@@ -210,6 +222,160 @@ info_and_scratch(void **state)
 	sw_diag_free(&d);
 }
 
+static void
+time_and_logic(void **state)
+{
+	(void)state;
+	/* now = 1700000000 = 2023-11-14 22:13:20 UTC = 2023-11-15 07:13:20 JST */
+	struct sw_ruleset *rs = tu_compile(
+		"[Rule set-var]\n[Matching Patterns]\n$ruser = ^(t[0-9])$\n[Deploy Patterns]\n&case = %1\n$continue = true\n"
+		"[Rule t1]\n[Matching Patterns]\n&case = ^t1$\n$timerange(07:00,08:00,Asia/Tokyo) = true\n$timerange(23:00,01:00,UTC) = false\n[Deploy Patterns]\nX-R = t1\n"
+		"[Rule t2]\n[Matching Patterns]\n&case = ^t2$\n$date = ^(2023)/11/(14)$\n$time = ^22:13:\n[Deploy Patterns]\nX-R = t2-%1-%2\n"
+		"[Rule t3]\n[Matching Patterns]\n&case = ^t3$\n$and($port=^5060$, $transport=^UDP$) = true\n$or($port=^1$, $method=^BYE$) = false\n[Deploy Patterns]\nX-R = t3\n"
+		"[Rule t4]\n[Matching Patterns]\n&case = ^t4$\n$timerange(22:00,22:10) = true\n[Deploy Patterns]\nX-R = t4-wrong\n"
+		"[Rule t4b]\n[Matching Patterns]\n&case = ^t4$\n[Deploy Patterns]\nX-R = t4-&case\n",
+		NULL);
+	assert_non_null(rs);
+	struct sw_route_result r;
+	static const char *want[] = {"t1", "t2-2023-14", "t3", "t4-t4"};
+	static const char *ru[] = {"sip:t1@h", "sip:t2@h", "sip:t3@h", "sip:t4@h"};
+	for (int i = 0; i < 4; i++) {
+		char msg[1024];
+		snprintf(msg, sizeof(msg), TU_INVITE("%s", "<sip:x@h>", ""), ru[i]);
+		assert_int_equal(tu_match(rs, msg, "198.18.0.2", 5060, 0, false, &r), 0);
+		assert_non_null(tu_edit(&r, SW_EDIT_HDR_SET, "X-R"));
+		assert_string_equal(tu_edit(&r, SW_EDIT_HDR_SET, "X-R"), want[i]);
+	}
+	sw_ruleset_free(rs);
+}
+
+static void
+hyperscan_fallback_warning(void **state)
+{
+	(void)state;
+	struct sw_diag d;
+	sw_diag_init(&d);
+	struct sw_ruleset *rs = tu_compile("[Rule backref]\n[Matching Patterns]\n$ruser = ^([0-9])\\1\n"
+					   "[Rule plain]\n[Matching Patterns]\nSubject = ^hel+o\n",
+					   &d);
+	assert_non_null(rs);
+	assert_int_equal(d.warnings, 1);
+	assert_non_null(strstr(d.text, "dialplan.txt:3:10: warning: Hyperscan refused pattern"));
+	struct sw_ruleset_info info;
+	sw_ruleset_get_info(rs, &info);
+	assert_int_equal(info.pcre_only, 1);
+	assert_int_equal(info.hs_patterns, 1);
+	struct sw_route_result r;
+	tu_match(rs, TU_INVITE("sip:55@h", "<sip:x@h>", "Subject: hello\n"), "198.18.0.2", 5060, 0, false, &r);
+	assert_int_equal(r.rule, 0);
+	tu_match(rs, TU_INVITE("sip:56@h", "<sip:x@h>", "Subject: hello\n"), "198.18.0.2", 5060, 0, false, &r);
+	assert_int_equal(r.rule, 1);
+	sw_ruleset_free(rs);
+	sw_diag_free(&d);
+}
+
+static void
+result_overflow(void **state)
+{
+	(void)state;
+	/* more edits than the result holds: -ENOSPC, never a write past it */
+	char text[8192];
+	size_t k = (size_t)snprintf(text, sizeof(text), "[Rule many]\n[Deploy Patterns]\n");
+	for (int i = 0; i < 30; i++)
+		k += (size_t)snprintf(text + k, sizeof(text) - k, "X-H%d = v\n", i);
+	struct sw_ruleset *rs = tu_compile(text, NULL);
+	assert_non_null(rs);
+	struct sw_route_result r;
+	assert_int_equal(tu_match(rs, TU_INVITE("sip:1@h", "<sip:x@h>", ""), "198.18.0.2", 5060, 0, false, &r),
+			 -ENOSPC);
+	sw_ruleset_free(rs);
+}
+
+struct thr {
+	struct sw_ruleset *rs;
+	unsigned w;
+	int bad;
+};
+
+static void *
+thr_main(void *arg)
+{
+	struct thr *t = arg;
+	static __thread struct tu_msg tm;
+	static __thread struct sw_route_result r;
+	char msg[1024];
+	for (int i = 0; i < 20000; i++) {
+		int n = i % 100;
+		snprintf(msg, sizeof(msg), TU_INVITE("sip:+81900000%04d@h", "<sip:x@h>", "Subject: s%d\n"), n, n);
+		if (tu_parse(&tm, msg) < 0) {
+			t->bad++;
+			continue;
+		}
+		struct sw_match_in in;
+		tu_in(&in, &tm.m, "198.18.0.2", 5060, 0, false);
+		if (sw_ruleset_match(t->rs, sw_ruleset_scratch(t->rs, t->w), &in, &r) != 0 ||
+		    r.rule != (n % 2 ? 1 : 0))
+			t->bad++;
+	}
+	return NULL;
+}
+
+static void
+workers_in_parallel(void **state)
+{
+	(void)state;
+	/* two workers, each with its own scratch, on one ruleset at once */
+	struct sw_rules_src src = {.nb_workers = 2};
+	src.dialplan = tu_write("thr.txt", "[Rule even]\n[Matching Patterns]\n$ruser = ^\\+81(90|80)[0-9]{7}[02468]$\n"
+					    "Subject = ^s[0-9]*[02468]$\n[Deploy Patterns]\n$ruri = sip:%1@even\n"
+					    "[Rule odd]\n[Matching Patterns]\nSubject = s[0-9]+\n[Deploy Patterns]\n$ruri = sip:odd\n");
+	struct sw_ruleset *rs = sw_ruleset_compile(&src, NULL);
+	assert_non_null(rs);
+	pthread_t th[2];
+	struct thr t[2] = {{rs, 0, 0}, {rs, 1, 0}};
+	for (int i = 0; i < 2; i++)
+		pthread_create(&th[i], NULL, thr_main, &t[i]);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(t[0].bad, 0);
+	assert_int_equal(t[1].bad, 0);
+	assert_int_equal(sw_ruleset_rule_hits(rs, 0) + sw_ruleset_rule_hits(rs, 1), 40000);
+	sw_ruleset_free(rs);
+}
+
+static void
+ars_priority_and_cps(void **state)
+{
+	(void)state;
+	struct sw_ruleset *rs = tu_compile3(
+		"[Rule to-ars]\n[Matching Patterns]\n$method = ^INVITE$\n[Deploy Patterns]\n&caller = vip\n$ars = true\n",
+		"[Route slow]\ntarget = 198.18.1.1\n[Pattern OUT]\npriority = 300\nTo = sip:0\n"
+		"[Route capped]\ntarget = 198.18.1.2:5080\n[Pattern OUT]\npriority = 10\ncps = 2\nmax sessions = 30\nTo = sip:0([0-9]+)@\n"
+		"deploy To = 81&t1\n"
+		"[Route vip]\ntarget = 198.18.1.3\n[Pattern OUT]\npriority = 5\nTo = sip:0\nPlugin 1 = prop\nParam 1 = caller\nReturn 1 = ^gold$\n",
+		NULL, NULL);
+	assert_non_null(rs);
+	struct sw_route_result r;
+	/* the first two calls of a second go through the capped route, with failover */
+	for (int i = 0; i < 3; i++) {
+		tu_match(rs, TU_INVITE("sip:0312345678@h", "<sip:0312345678@h>", ""), "198.18.0.2", 5060, 0, false, &r);
+		assert_int_equal(r.action, SW_ROUTE_FORWARD);
+		if (i < 2) {
+			assert_int_equal(r.route, 1);
+			assert_int_equal(r.max_sessions, 30);
+			assert_int_equal(r.ntargets, 2);
+			assert_string_equal(tu_str(&r, r.targets[0]), "198.18.1.2:5080");
+			assert_string_equal(tu_str(&r, r.targets[1]), "198.18.1.1");
+			assert_string_equal(tu_edit(&r, SW_EDIT_RURI, NULL), "sip:81312345678@h");
+		} else {
+			/* over the cap: the next route in priority order */
+			assert_int_equal(r.route, 0);
+			assert_int_equal(r.ntargets, 1);
+		}
+	}
+	sw_ruleset_free(rs);
+}
+
 int
 main(void)
 {
@@ -220,6 +386,11 @@ main(void)
 		cmocka_unit_test(continue_overlay),
 		cmocka_unit_test(addresses_and_fields),
 		cmocka_unit_test(info_and_scratch),
+		cmocka_unit_test(time_and_logic),
+		cmocka_unit_test(hyperscan_fallback_warning),
+		cmocka_unit_test(result_overflow),
+		cmocka_unit_test(workers_in_parallel),
+		cmocka_unit_test(ars_priority_and_cps),
 	};
 	return cmocka_run_group_tests_name("rules_match", tests, NULL, NULL);
 }

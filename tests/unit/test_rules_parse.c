@@ -167,7 +167,9 @@ never_crash_on_garbage(void **state)
 				  "[Matching Patterns]\n$and(=) = 1\n", "[Matching Patterns]\n$and($and($and(a=b)=c)=d) = x\n",
 				  "[Matching Patterns]\n$param(,) = 1\n", "[Matching Patterns] a\n",
 				  "[Matching Patterns]\n$geturi(To = x\n", "\xef\xbb\xbf[Rule x]\n", "include\n",
-				  "include \"\"\n", "[Rule a]\n[Deploy Patterns]\nTo = %{999}\n"};
+				  "include \"\"\n", "[Rule a]\n[Deploy Patterns]\nTo = %{999}\n",
+				  /* fuzz_rules: class repeated past what the trie expands */
+				  "[Rule a]\n[Matching Patterns]\n$ruser = ^[0-9]{30}1$\n$ruser = ^(1|2){1000}$\n"};
 	for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
 		struct sw_diag d;
 		sw_diag_init(&d);
