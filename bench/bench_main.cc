@@ -65,4 +65,76 @@ BENCHMARK(BM_parse)
 	->Arg(K_PARSE_ACK)
 	->Arg(K_PARSE_TORTURE);
 
+// RCU publish latency: rcu_xchg_pointer + urcu_qsbr_synchronize_rcu with
+// range(0) reader threads looping like workers.
+static void BM_rcu_publish(benchmark::State &state)
+{
+	unsigned readers = static_cast<unsigned>(state.range(0));
+
+	if (k_rcu_readers_start(readers) != 0) {
+		state.SkipWithError("cannot start reader threads");
+		return;
+	}
+	for (auto _ : state)
+		benchmark::DoNotOptimize(k_rcu_publish());
+	uint64_t loops = k_rcu_readers_stop();
+	state.SetItemsProcessed(state.iterations());
+	state.counters["readers"] = static_cast<double>(readers);
+	state.counters["reader_loops_per_publish"] =
+		static_cast<double>(loops) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_rcu_publish)->Arg(0)->Arg(1)->Arg(2)->UseRealTime();
+
+// RCU read side per worker loop: read lock, rcu_dereference, unlock,
+// quiescent state; range(0) = 1 with a writer publishing back to back.
+static void BM_rcu_read(benchmark::State &state)
+{
+	const unsigned n = 1000;
+	bool with_writer = state.range(0) != 0;
+
+	if (with_writer && k_rcu_writer_start() != 0) {
+		state.SkipWithError("cannot start the writer thread");
+		return;
+	}
+	k_rcu_reader_register();
+	for (auto _ : state)
+		benchmark::DoNotOptimize(k_rcu_read(n));
+	k_rcu_reader_unregister();
+	if (with_writer)
+		state.counters["publishes"] = static_cast<double>(k_rcu_writer_stop());
+	state.SetItemsProcessed(state.iterations() * n);
+	state.SetLabel(with_writer ? "writer publishing" : "no writer");
+	state.counters["ns_per_loop"] = benchmark::Counter(
+		static_cast<double>(state.iterations() * n),
+		benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_rcu_read)->Arg(0)->Arg(1);
+
+// In-place rewrite of the 1 KB INVITE (dataplane/rewrite.h splices).
+static void BM_rewrite(benchmark::State &state)
+{
+	static const char *const names[] = {"copy only", "copy+rewrite", "copy+parse+rewrite"};
+	k_rw_mode mode = static_cast<k_rw_mode>(state.range(0));
+	const unsigned n = 100;
+	int len = k_rewrite_init();
+
+	if (len < 0) {
+		state.SkipWithError("INVITE does not parse");
+		return;
+	}
+	uint64_t before = n_allocs;
+	benchmark::DoNotOptimize(k_rewrite(mode, 1000));
+	uint64_t allocs = n_allocs - before;
+	for (auto _ : state)
+		benchmark::DoNotOptimize(k_rewrite(mode, n));
+	state.SetItemsProcessed(state.iterations() * n);
+	state.SetLabel(names[mode]);
+	state.counters["msg_bytes"] = static_cast<double>(len);
+	state.counters["allocs_per_msg"] = static_cast<double>(allocs) / 1000.0;
+	state.counters["ns_per_msg"] = benchmark::Counter(
+		static_cast<double>(state.iterations() * n),
+		benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_rewrite)->Arg(K_RW_COPY)->Arg(K_RW_REWRITE)->Arg(K_RW_PARSE_REWRITE);
+
 BENCHMARK_MAIN();
