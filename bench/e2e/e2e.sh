@@ -57,7 +57,14 @@ SW_READY_TIMEOUT=${SW_READY_TIMEOUT:-300}
 SIPWARPCTL=${SIPWARPCTL:-$SW_BUILD/control/sipwarpctl}
 SIPP_DIR=$BENCH_E2E/sipp
 
-say() { echo "    [$ENGINE $LABEL] $*"; }
+say() { # progress; with BENCH_T0 (bench/run.sh) the elapsed time first
+	if [ -n "${BENCH_T0:-}" ]; then
+		local t=$(($(date +%s) - BENCH_T0))
+		printf '[%02d:%02d]   %s %s: %s\n' $((t / 60)) $((t % 60)) "$ENGINE" "$LABEL" "$*"
+	else
+		echo "    [$ENGINE $LABEL] $*"
+	fi
+}
 now() { date +%s.%N; }
 
 sw_init
@@ -271,7 +278,7 @@ run_step() { # RATE -> sets PASS
 	s1=$(cpu_snapshot)
 	read -r ok fail retr el <<<"$(stat "step$step")"
 	ach=$(python3 -c "print('%.0f' % ($ok / max($el, 0.001)))")
-	PASS=0
+	PASS=0 LAST_FAIL=$fail LAST_RETR=$retr LAST_CALLS=$calls LAST_RC=$rc
 	if [ "$rc" = 0 ] && [ "$ok" = "$calls" ] && [ "$fail" = 0 ] && [ "$retr" = 0 ] &&
 		python3 -c "import sys; sys.exit(0 if $ach >= 0.9 * $rate else 1)"; then
 		PASS=1
@@ -297,23 +304,41 @@ else:
 		"$rate" "$([ $PASS = 1 ] && echo pass || echo FAIL)" "$ok" "$fail" "$retr" "$ach" "$v")"
 }
 
-good=0 bad=0 rate=$E2E_START
-while :; do
-	run_step "$rate"
-	if [ "$PASS" = 1 ]; then
-		good=$rate
-		[ $((rate * 2)) -le "$E2E_MAX" ] || break
-		rate=$((rate * 2))
-	else
-		bad=$rate
-		break
+# A step that failed by a hair (no failed call, at most one retransmission
+# or under 0.1 % of its calls) is run once more: on a shared machine one
+# late packet is noise. It passes only if the second run is clean.
+try_rate() {
+	run_step "$1"
+	if [ "$PASS" = 0 ] && [ "$LAST_FAIL" = 0 ] && [ "$LAST_RC" = 0 ] &&
+		{ [ "$LAST_RETR" -le 1 ] || [ $((LAST_RETR * 1000)) -le "$LAST_CALLS" ]; }; then
+		say "one more run at $1 calls/s (a near miss)"
+		run_step "$1"
 	fi
+}
+
+good=0 bad=0 rate=$E2E_START
+try_rate "$rate"
+# Down first while even the start rate is too much (large plans on Kamailio).
+while [ "$PASS" = 0 ] && [ "$rate" -gt 25 ]; do
+	bad=$rate
+	rate=$((rate / 2))
+	try_rate "$rate"
 done
-if [ "$bad" -gt 0 ]; then
+[ "$PASS" = 1 ] && good=$rate
+# Up by doubling while it passes (not past a rate that already failed).
+while [ "$PASS" = 1 ] && [ $((rate * 2)) -le "$E2E_MAX" ] &&
+	{ [ "$bad" = 0 ] || [ $((rate * 2)) -lt "$bad" ]; }; do
+	rate=$((rate * 2))
+	try_rate "$rate"
+	if [ "$PASS" = 1 ]; then good=$rate; else bad=$rate; fi
+done
+# Then bisect between the last pass and the first failure.
+if [ "$bad" -gt 0 ] && [ "$good" -gt 0 ]; then
 	for ((i = 0; i < E2E_BISECT; i++)); do
-		rate=$(((good + bad) / 2 / 50 * 50))
+		step_by=$(( (bad - good) >= 200 ? 50 : 10 ))
+		rate=$(((good + bad) / 2 / step_by * step_by))
 		[ "$rate" -gt "$good" ] && [ "$rate" -lt "$bad" ] || break
-		run_step "$rate"
+		try_rate "$rate"
 		if [ "$PASS" = 1 ]; then good=$rate; else bad=$rate; fi
 	done
 fi
