@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -31,6 +32,7 @@ static pthread_t readers[K_RCU_MAX_READERS], writer;
 static unsigned nb_readers;
 static atomic_int stop_readers, stop_writer;
 static atomic_uint_fast64_t reader_loops;
+static atomic_uint running_readers;
 static uint64_t publishes;
 
 static uint64_t
@@ -54,6 +56,7 @@ reader_main(void *arg)
 
 	(void)arg;
 	urcu_qsbr_register_thread();
+	atomic_fetch_add(&running_readers, 1);
 	while (!atomic_load_explicit(&stop_readers, memory_order_relaxed)) {
 		for (int i = 0; i < 64; i++)
 			sum += read_once();
@@ -71,6 +74,7 @@ k_rcu_readers_start(unsigned n)
 		return -EINVAL;
 	atomic_store(&stop_readers, 0);
 	atomic_store(&reader_loops, 0);
+	atomic_store(&running_readers, 0);
 	for (nb_readers = 0; nb_readers < n; nb_readers++) {
 		int rc = pthread_create(&readers[nb_readers], NULL, reader_main, NULL);
 
@@ -79,6 +83,9 @@ k_rcu_readers_start(unsigned n)
 			return -rc;
 		}
 	}
+	/* Time nothing until every reader is registered and looping. */
+	while (atomic_load(&running_readers) < n)
+		sched_yield();
 	return 0;
 }
 

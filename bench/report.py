@@ -9,6 +9,7 @@ Reads env.txt, micro.json (Google Benchmark), ring-rN-{tput,lat}.json
 Anything missing is left out of the report, not invented.
 """
 import glob
+import math
 import json
 import os
 import re
@@ -66,40 +67,52 @@ def chart(d, rows, ring):
         import matplotlib
         matplotlib.use('Agg')
         import matplotlib.pyplot as plt
+        import matplotlib.ticker
     except ImportError:
         return None
-    fig, ax = plt.subplots(figsize=(8, 5.2), dpi=110)
+    fig, ax = plt.subplots(figsize=(9, 5.8), dpi=110)
     series = [
         ('Kamailio 5.6: CPU per SIP message\n(dialplan + stateless forward, all processes, /proc)',
-         [(n, r['kam_us']) for n, r in rows if r.get('kam_us')], 'o-', '#c0392b'),
+         [(n, r['kam_us']) for n, r in rows if r.get('kam_us')], 'o-', '#c0392b', (6, 6)),
         ('sipwarp: busy cycles per SIP message\n(SIPp through TAP, 1 lcore)',
-         [(n, r['sw_us']) for n, r in rows if r.get('sw_us')], 's-', '#2471a3'),
+         [(n, r['sw_us']) for n, r in rows if r.get('sw_us')], 's-', '#2471a3', (6, 6)),
         ('sipwarp: worker cycles per message\n(net_ring, rings full)',
-         [(n, ring[n]['busy_us_per_msg']) for n in sorted(ring) if ring[n]], '^--', '#7fb3d5'),
+         [(n, ring[n]['busy_us_per_msg']) for n in sorted(ring) if ring[n]], '^--', '#5dade2',
+         (6, -13)),
     ]
-    for name, pts, style, color in series:
+    for name, pts, style, color, off in series:
         if not pts:
             continue
         xs, ys = zip(*pts)
         ax.plot(xs, ys, style, color=color, label=name, linewidth=2, markersize=7)
         for x, y in pts:
-            ax.annotate(fmt(y) + ' µs', (x, y), textcoords='offset points', xytext=(6, 6),
+            ax.annotate(fmt(y) + ' µs', (x, y), textcoords='offset points', xytext=off,
                         fontsize=8, color=color)
     ax.set_xscale('log')
     ax.set_yscale('log')
     ns = sorted({n for n, _ in rows} | set(ring))
-    ax.set_xticks(ns)
-    ax.set_xticklabels([rules_label(n) for n in ns])
-    ax.set_xlim(min(ns) / 2, max(ns) * 2.5)
-    ax.set_xlabel('rules in the dial plan (log)')
-    ax.set_ylabel('cost per SIP message, µs (log)')
+    ax.set_xlim(min(ns) / 2.5, max(ns) * 3)
+    ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(ns))
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FixedFormatter([rules_label(n) for n in ns]))
+    ys = [y for _, pts, _, _, _ in series for _, y in pts if y]
+    if ys:
+        lo = 10 ** math.floor(math.log10(min(ys)) - 0.3)
+        hi = 10 ** math.ceil(math.log10(max(ys)) + 0.3)
+        ax.set_ylim(lo, hi)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: '%g' % v))
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xlabel('rules in the dial plan (log scale)')
+    ax.set_ylabel('cost per SIP message, µs (log scale)')
     e = env(d)
-    ax.set_title('Cost per SIP message vs dial-plan size\n%s, %s vCPUs, %s' %
+    ax.set_title('sipwarp vs Kamailio: cost per SIP message against dial-plan size\n'
+                 '%s, %s vCPUs, %s' %
                  (e.get('cpu_model', '?'), e.get('cpus', '?'), e.get('start_utc', '')[:10]),
                  fontsize=10)
     ax.grid(True, which='major', alpha=0.4)
-    ax.grid(True, which='minor', alpha=0.15)
-    ax.legend(fontsize=8, loc='upper left')
+    ax.grid(True, which='minor', axis='y', alpha=0.15)
+    ax.legend(fontsize=8, loc='upper center', bbox_to_anchor=(0.5, -0.13), ncol=3,
+              frameon=False)
     fig.tight_layout()
     out = os.path.join(d, 'chart.png')
     fig.savefig(out)
