@@ -86,6 +86,56 @@ void k_match_stats(const struct k_match *k, double *build_s, double *bytes_per_r
 		   unsigned *rules);
 void k_match_close(struct k_match *k);
 
+/* ---- RCU publish and read side (bench/k_rcu.c) ------------------------- */
+
+/** Most background reader threads k_rcu_readers_start() takes. */
+#define K_RCU_MAX_READERS 4
+
+/**
+ * Start n reader threads that loop as workers do (QSBR registered; read
+ * lock, rcu_dereference, unlock, quiescent state). Returns 0 or -errno.
+ * Not thread safe: one benchmark thread drives all k_rcu_* calls.
+ */
+int k_rcu_readers_start(unsigned n);
+/** Stop and join them. @return the reader loops they ran in total. */
+uint64_t k_rcu_readers_stop(void);
+/**
+ * One publish as control/reload.c does it: rcu_xchg_pointer() of the slot,
+ * then urcu_qsbr_synchronize_rcu(). The caller must not be a registered
+ * reader. @return the version replaced.
+ */
+uint64_t k_rcu_publish(void);
+/** Register / unregister the calling thread as a QSBR reader. */
+void k_rcu_reader_register(void);
+void k_rcu_reader_unregister(void);
+/** n reader loops in the calling (registered) thread. @return a checksum. */
+uint64_t k_rcu_read(unsigned n);
+/** A thread that publishes back to back (for the read side under a writer). */
+int k_rcu_writer_start(void);
+/** Stop it; call after k_rcu_reader_unregister(). @return publishes done. */
+uint64_t k_rcu_writer_stop(void);
+
+/* ---- In-place rewrite of a forwarded INVITE (bench/k_rewrite.c) ------- */
+
+/** What k_rewrite() does per message. */
+enum k_rw_mode {
+	K_RW_COPY,          /**< only the copy of the original (the baseline) */
+	K_RW_REWRITE,       /**< copy, build the splices, apply them */
+	K_RW_PARSE_REWRITE, /**< copy, sw_sip_parse(), splices, apply */
+	K_RW__COUNT
+};
+
+/** Parse the K_PARSE_INVITE message once. @return its length or -1. */
+int k_rewrite_init(void);
+/**
+ * Rewrite the INVITE n times in place (Via push + received=, Max-Forwards,
+ * Request-URI, a header set, a header removal, double Record-Route).
+ * No allocation. @return a checksum for benchmark::DoNotOptimize.
+ */
+uint64_t k_rewrite(enum k_rw_mode mode, unsigned n);
+/** The rewritten message once (for a look at it); NULL on failure. */
+const char *k_rewrite_result(size_t *len);
+
 #ifdef __cplusplus
 }
 #endif
