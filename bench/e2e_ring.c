@@ -60,6 +60,9 @@
 
 static const char *dialplan, *numbers_path, *out_path;
 static double seconds = 5.0;
+static unsigned reload_ms;        /* -R: reload the dial plan every N ms during the run */
+static volatile int reload_stop;
+static uint64_t reloads_done;
 static unsigned max_inflight; /* 0: no cap */
 static uint64_t lost_total;    /* given up on while capped (dropped by the worker) */
 static pthread_t worker_thread[SW_DP_MAX_WORKERS];
@@ -294,6 +297,22 @@ generator(void *arg)
 	return 0;
 }
 
+static void *
+reload_loop(void *arg)
+{
+	(void)arg;
+	while (!reload_stop) {
+		struct sw_diag diag;
+
+		sw_diag_init(&diag);
+		if (sw_ctl_reload(NULL, &diag) == 0)
+			reloads_done++;
+		sw_diag_free(&diag);
+		usleep(reload_ms * 1000u);
+	}
+	return NULL;
+}
+
 static double
 pct(double p)
 {
@@ -406,7 +425,7 @@ main(int argc, char **argv)
 	}
 	argc -= n;
 	argv += n;
-	while ((c = getopt(argc, argv, "d:n:t:o:q:")) != -1) {
+	while ((c = getopt(argc, argv, "d:n:t:o:q:R:")) != -1) {
 		switch (c) {
 		case 'd':
 			dialplan = optarg;
@@ -420,11 +439,14 @@ main(int argc, char **argv)
 		case 'o':
 			out_path = optarg;
 			break;
+		case 'R':
+			reload_ms = (unsigned)atoi(optarg);
+			break;
 		case 'q':
 			max_inflight = (unsigned)atoi(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: %s [EAL] -- -d DIALPLAN -n NUMBERS [-t S] [-q INFLIGHT] [-o JSON]\n",
+			fprintf(stderr, "usage: %s [EAL] -- -d DIALPLAN -n NUMBERS [-t S] [-q INFLIGHT] [-R RELOAD_MS] [-o JSON]\n",
 				argv[0]);
 			return 2;
 		}
@@ -500,7 +522,17 @@ main(int argc, char **argv)
 	uint64_t c0[SW_CNT__COUNT], c1[SW_CNT__COUNT];
 	sw_dp_counters(dp, c0);
 	double cpu0 = workers_cpu_seconds();
+	pthread_t reloader;
+
+	/* -R: the control side rebuilds and swaps the ruleset every N ms while
+	 * traffic flows, so the latency below is latency during swaps. */
+	if (reload_ms > 0)
+		pthread_create(&reloader, NULL, reload_loop, NULL);
 	generator(NULL);
+	if (reload_ms > 0) {
+		reload_stop = 1;
+		pthread_join(reloader, NULL);
+	}
 	double cpu1 = workers_cpu_seconds();
 	sw_dp_counters(dp, c1);
 	sw_dp_stop(dp);
@@ -535,6 +567,9 @@ main(int argc, char **argv)
 	       cpu_us);
 	printf("in flight cap      %u%s, lost %" PRIu64 "\n", max_inflight,
 	       max_inflight ? "" : " (none: rings kept full)", lost_total);
+	if (reload_ms > 0)
+		printf("reloads            %" PRIu64 " (one every %u ms, each a full build + RCU swap)\n",
+		       reloads_done, reload_ms);
 	printf("latency us         p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n", pct(0.5),
 	       pct(0.9), pct(0.99), pct(0.999), (double)lat_max / 1000.0);
 	for (unsigned i = 0; i < SW_CNT__COUNT; i++)
@@ -549,14 +584,16 @@ main(int argc, char **argv)
 				"\"seconds\": %.2f, \"sent\": %" PRIu64 ", \"forwarded\": %" PRIu64
 				", \"msgs_per_sec\": %.0f, \"cycles_per_msg\": %.1f, "
 				"\"capacity_msgs_per_sec_per_core\": %.0f, \"tsc_hz\": %.0f, "
-				"\"max_inflight\": %u, \"lost\": %" PRIu64 ", "
+				"\"max_inflight\": %u, \"lost\": %" PRIu64 ", \"reload_ms\": %u, "
+				"\"reloads\": %" PRIu64 ", "
 				"\"worker_cpu_seconds\": %.3f, \"worker_cpu_share\": %.3f, "
 				"\"cpu_us_per_msg\": %.4f, \"busy_us_per_msg\": %.4f, "
 				"\"latency_us\": {\"p50\": %.3f, \"p90\": %.3f, \"p99\": %.3f, "
 				"\"p999\": %.3f, \"max\": %.3f, "
 				"\"histogram\": ",
 				nb_workers, dialplan, nn, seconds, sent_total, recv_total, mps, cpm,
-				capacity, hz, max_inflight, lost_total, cpu, share, cpu_us,
+				capacity, hz, max_inflight, lost_total, reload_ms, reloads_done, cpu,
+				share, cpu_us,
 				cpm * 1e6 / hz, pct(0.5), pct(0.9), pct(0.99), pct(0.999),
 				(double)lat_max / 1000.0);
 			json_histogram(f);
