@@ -148,11 +148,27 @@ if [ -z "$huge_dir" ]; then
 fi
 
 # --- the capture
+# dpdk-dumpcap 22.11 stops after -c packets, but its secondary-process
+# teardown sometimes never returns after it printed its final statistics.
+# Give it 15 s to leave by itself, then SIGINT (its own clean stop), then
+# SIGKILL; what counts is what the pcapng holds, checked below.
 dc_rc=0
+for ((n = 150; n > 0; n--)); do
+	kill -0 "$dc_pid" 2>/dev/null || break
+	sleep 0.1
+done
+if kill -0 "$dc_pid" 2>/dev/null; then
+	grep -q 'Packets received' "$SW_TMP/dumpcap.out" ||
+		sw_fail "dpdk-dumpcap neither finished nor exited: $(tail -n 5 "$SW_TMP/dumpcap.out")"
+	sw_log "dpdk-dumpcap printed its statistics but did not exit: SIGINT"
+	kill -INT "$dc_pid" 2>/dev/null || true
+	sw_wait_pid "$dc_pid" 5 || kill -KILL "$dc_pid" 2>/dev/null || true
+fi
 wait "$dc_pid" || dc_rc=$?
 _sw_forget "$dc_pid"
 sw_log "dpdk-dumpcap: exit $dc_rc; $(grep -h 'Packets received' "$SW_TMP/dumpcap.out" || true)"
-[ "$dc_rc" = 0 ] || sw_fail "dpdk-dumpcap exit $dc_rc: $(tail -n 5 "$SW_TMP/dumpcap.out")"
+grep -q 'Packets received' "$SW_TMP/dumpcap.out" ||
+	sw_fail "dpdk-dumpcap exit $dc_rc without its statistics: $(tail -n 5 "$SW_TMP/dumpcap.out")"
 [ -s "$cap" ] || sw_fail "no capture file $cap"
 magic=$(od -A n -t x1 -N 4 "$cap" | tr -d ' ')
 [ "$magic" = 0a0d0d0a ] || sw_fail "$cap is not pcapng (first bytes $magic)"
