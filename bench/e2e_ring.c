@@ -6,17 +6,31 @@
  * drains the callee side. Latency: the generator writes the TSC into the
  * Call-ID, the sink reads it back from the forwarded message.
  *
- *   sipwarp-bench-ring [EAL] -- -d DIALPLAN -n NUMBERS.csv [-t SECONDS] [-o OUT.json]
+ *   sipwarp-bench-ring [EAL] -- -d DIALPLAN -n NUMBERS.csv [-t SECONDS]
+ *                      [-q INFLIGHT] [-o OUT.json]
  *
  * EAL: -l GEN,W1[,W2...] --no-huge -m 1024 --no-pci --file-prefix NAME.
  * The first lcore generates; every other one is a worker.
+ *
+ * -q caps the messages in flight (sent, not yet back): 0 (the default)
+ * keeps the rings full, which measures throughput but makes the latency
+ * the time spent queued in a 4096-deep ring; a small cap (e.g. 32) measures
+ * the latency of a worker that is not overloaded.
+ *
+ * Cost per message comes two ways: the worker's busy cycles per packet
+ * (TSC over bursts that had packets: exact on a quiet core, inflated when the
+ * kernel preempts the lcore mid-burst) and the worker thread's CPU time per
+ * packet (pthread_getcpuclockid: includes idle polling, so an upper bound).
+ * The JSON has both, the CPU share the worker got, and the latency histogram.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <urcu/urcu-qsbr.h>
@@ -40,11 +54,19 @@
 #define MAX_NUMBERS 100000
 #define RING 4096
 #define BURST 32
-#define LAT_BUCKETS 4096 /* 0.25 µs each, up to ~1 ms */
-#define LAT_NS 250
+/* Log-linear latency buckets: 16 per power of two (6 % wide), 1 ns to ~18 min. */
+#define LAT_SUB 16
+#define LAT_BUCKETS ((40 - 3) * LAT_SUB + LAT_SUB)
 
 static const char *dialplan, *numbers_path, *out_path;
 static double seconds = 5.0;
+static unsigned reload_ms;        /* -R: reload the dial plan every N ms during the run */
+static volatile int reload_stop;
+static uint64_t reloads_done;
+static unsigned max_inflight; /* 0: no cap */
+static uint64_t lost_total;    /* given up on while capped (dropped by the worker) */
+static pthread_t worker_thread[SW_DP_MAX_WORKERS];
+static volatile unsigned nb_started;
 static unsigned nb_workers;
 static struct sw_dp *dp;
 static struct rte_mempool *pool;
@@ -59,7 +81,34 @@ static struct tmpl {
 static unsigned nb_tmpls;
 static volatile int running = 1;
 static uint64_t lat[LAT_BUCKETS + 1];
-static uint64_t sent_total, recv_total, other_total;
+
+static unsigned
+lat_bucket(uint64_t ns)
+{
+	unsigned msb, b;
+
+	if (ns < LAT_SUB)
+		return (unsigned)ns;
+	msb = 63u - (unsigned)__builtin_clzll(ns);
+	b = (msb - 3) * LAT_SUB + (unsigned)((ns >> (msb - 4)) & (LAT_SUB - 1));
+	return b > LAT_BUCKETS ? LAT_BUCKETS : b;
+}
+
+/* Bucket b holds [lo, hi) ns. */
+static void
+lat_bounds(unsigned b, double *lo, double *hi)
+{
+	unsigned msb = b / LAT_SUB + 3, sub = b % LAT_SUB;
+
+	if (b < LAT_SUB) {
+		*lo = b;
+		*hi = b + 1;
+		return;
+	}
+	*lo = (double)((uint64_t)(LAT_SUB + sub) << (msb - 4));
+	*hi = (double)((uint64_t)(LAT_SUB + sub + 1) << (msb - 4));
+}
+static uint64_t sent_total, recv_total, other_total, lat_max;
 
 static char **
 read_numbers(const char *path, unsigned *n)
@@ -171,10 +220,9 @@ sink(unsigned q, uint64_t hz)
 			if (p == 1 && cid != NULL) {
 				uint64_t t = strtoull(cid + 9, NULL, 16);
 				uint64_t ns = (now - t) * 1000000000ull / hz;
-				uint64_t b = ns / LAT_NS;
-
-				lat[b > LAT_BUCKETS ? LAT_BUCKETS : b]++;
+				lat[lat_bucket(ns)]++;
 				recv_total++;
+				lat_max = ns > lat_max ? ns : lat_max;
 			} else {
 				other_total++;
 			}
@@ -197,6 +245,31 @@ generator(void *arg)
 		for (unsigned q = 0; q < nb_workers; q++) {
 			unsigned room = rte_ring_free_count(rx[0][q]);
 			unsigned n = room < BURST ? room : BURST;
+
+			if (max_inflight != 0) {
+				uint64_t back = recv_total + other_total + lost_total;
+				uint64_t in = sent_total > back ? sent_total - back : 0;
+				static uint64_t stuck_since, last_back;
+
+				if (back != last_back) {
+					last_back = back;
+					stuck_since = 0;
+				}
+				if (in >= max_inflight) {
+					/* Nothing back for 200 ms: the worker dropped them. */
+					uint64_t t = rte_rdtsc();
+
+					if (stuck_since == 0)
+						stuck_since = t;
+					else if (t - stuck_since > hz / 5) {
+						lost_total += in;
+						stuck_since = 0;
+					}
+					n = 0;
+				} else if (n > max_inflight - in) {
+					n = (unsigned)(max_inflight - in);
+				}
+			}
 
 			if (n == 0 || rte_pktmbuf_alloc_bulk(pool, ms, n) != 0) {
 				sink(q, hz);
@@ -224,6 +297,22 @@ generator(void *arg)
 	return 0;
 }
 
+static void *
+reload_loop(void *arg)
+{
+	(void)arg;
+	while (!reload_stop) {
+		struct sw_diag diag;
+
+		sw_diag_init(&diag);
+		if (sw_ctl_reload(NULL, &diag) == 0)
+			reloads_done++;
+		sw_diag_free(&diag);
+		usleep(reload_ms * 1000u);
+	}
+	return NULL;
+}
+
 static double
 pct(double p)
 {
@@ -231,10 +320,59 @@ pct(double p)
 
 	for (unsigned b = 0; b <= LAT_BUCKETS; b++) {
 		acc += lat[b];
-		if (acc >= target && acc > 0)
-			return (b + 0.5) * LAT_NS / 1000.0;
+		if (acc >= target && acc > 0) {
+			double lo, hi;
+
+			lat_bounds(b, &lo, &hi);
+			return (lo + hi) / 2 / 1000.0;
+		}
 	}
 	return 0;
+}
+
+/* The worker loop, with its thread noted so its CPU time can be read. */
+static int
+worker_main(void *arg)
+{
+	unsigned i = __atomic_fetch_add(&nb_started, 1, __ATOMIC_SEQ_CST);
+
+	worker_thread[i] = pthread_self();
+	return sw_dp_worker_main(arg);
+}
+
+static double
+workers_cpu_seconds(void)
+{
+	double t = 0;
+
+	for (unsigned i = 0; i < nb_started; i++) {
+		clockid_t cid;
+		struct timespec ts;
+
+		if (pthread_getcpuclockid(worker_thread[i], &cid) == 0 &&
+		    clock_gettime(cid, &ts) == 0)
+			t += (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	}
+	return t;
+}
+
+/* The histogram as [[from µs, to µs, count], ...], non-empty buckets only. */
+static void
+json_histogram(FILE *f)
+{
+	const char *sep = "";
+
+	fprintf(f, "[");
+	for (unsigned b = 0; b <= LAT_BUCKETS; b++) {
+		if (lat[b] == 0)
+			continue;
+		double lo, hi;
+
+		lat_bounds(b, &lo, &hi);
+		fprintf(f, "%s[%.3f, %.3f, %" PRIu64 "]", sep, lo / 1000.0, hi / 1000.0, lat[b]);
+		sep = ", ";
+	}
+	fprintf(f, "]");
 }
 
 static int
@@ -287,7 +425,7 @@ main(int argc, char **argv)
 	}
 	argc -= n;
 	argv += n;
-	while ((c = getopt(argc, argv, "d:n:t:o:")) != -1) {
+	while ((c = getopt(argc, argv, "d:n:t:o:q:R:")) != -1) {
 		switch (c) {
 		case 'd':
 			dialplan = optarg;
@@ -301,8 +439,14 @@ main(int argc, char **argv)
 		case 'o':
 			out_path = optarg;
 			break;
+		case 'R':
+			reload_ms = (unsigned)atoi(optarg);
+			break;
+		case 'q':
+			max_inflight = (unsigned)atoi(optarg);
+			break;
 		default:
-			fprintf(stderr, "usage: %s [EAL] -- -d DIALPLAN -n NUMBERS [-t S] [-o JSON]\n",
+			fprintf(stderr, "usage: %s [EAL] -- -d DIALPLAN -n NUMBERS [-t S] [-q INFLIGHT] [-R RELOAD_MS] [-o JSON]\n",
 				argv[0]);
 			return 2;
 		}
@@ -366,7 +510,7 @@ main(int argc, char **argv)
 	arp_from_peer(0, 0xc6120102, 0xc6120101);
 	arp_from_peer(1, 0xc6120202, 0xc6120201);
 	RTE_LCORE_FOREACH_WORKER(l)
-	rte_eal_remote_launch(sw_dp_worker_main, dp, l);
+	rte_eal_remote_launch(worker_main, dp, l);
 	rte_delay_ms(200);
 	for (unsigned q = 0; q < nb_workers; q++)
 		for (int p = 0; p < 2; p++) {
@@ -377,7 +521,19 @@ main(int argc, char **argv)
 		}
 	uint64_t c0[SW_CNT__COUNT], c1[SW_CNT__COUNT];
 	sw_dp_counters(dp, c0);
+	double cpu0 = workers_cpu_seconds();
+	pthread_t reloader;
+
+	/* -R: the control side rebuilds and swaps the ruleset every N ms while
+	 * traffic flows, so the latency below is latency during swaps. */
+	if (reload_ms > 0)
+		pthread_create(&reloader, NULL, reload_loop, NULL);
 	generator(NULL);
+	if (reload_ms > 0) {
+		reload_stop = 1;
+		pthread_join(reloader, NULL);
+	}
+	double cpu1 = workers_cpu_seconds();
 	sw_dp_counters(dp, c1);
 	sw_dp_stop(dp);
 	rte_eal_mp_wait_lcore();
@@ -401,8 +557,21 @@ main(int argc, char **argv)
 	printf("cycles per message %.0f (busy cycles / packets, TSC %.2f GHz)\n", cpm, hz / 1e9);
 	printf("worker capacity    %.2f M msg/s per core (TSC / cycles per message)\n",
 	       capacity / 1e6);
-	printf("latency us         p50 %.2f  p99 %.2f  p99.9 %.2f\n", pct(0.5), pct(0.99),
-	       pct(0.999));
+	double cpu = cpu1 - cpu0, share = cpu / (seconds * nb_workers);
+	double cpu_us = pkts > 0 ? cpu * 1e6 / pkts : 0;
+
+	printf("worker CPU         %.2f s of %.2f s (%.0f %% of its core; the rest went to other "
+	       "processes)\n",
+	       cpu, seconds * nb_workers, 100 * share);
+	printf("CPU per message    %.3f us (worker thread CPU time / packets, idle polls included)\n",
+	       cpu_us);
+	printf("in flight cap      %u%s, lost %" PRIu64 "\n", max_inflight,
+	       max_inflight ? "" : " (none: rings kept full)", lost_total);
+	if (reload_ms > 0)
+		printf("reloads            %" PRIu64 " (one every %u ms, each a full build + RCU swap)\n",
+		       reloads_done, reload_ms);
+	printf("latency us         p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n", pct(0.5),
+	       pct(0.9), pct(0.99), pct(0.999), (double)lat_max / 1000.0);
 	for (unsigned i = 0; i < SW_CNT__COUNT; i++)
 		if (c1[i] - c0[i] != 0)
 			printf("  %-22s %" PRIu64 "\n", sw_counter_name(i), c1[i] - c0[i]);
@@ -415,9 +584,28 @@ main(int argc, char **argv)
 				"\"seconds\": %.2f, \"sent\": %" PRIu64 ", \"forwarded\": %" PRIu64
 				", \"msgs_per_sec\": %.0f, \"cycles_per_msg\": %.1f, "
 				"\"capacity_msgs_per_sec_per_core\": %.0f, \"tsc_hz\": %.0f, "
-				"\"latency_us\": {\"p50\": %.3f, \"p99\": %.3f, \"p999\": %.3f}}\n",
+				"\"max_inflight\": %u, \"lost\": %" PRIu64 ", \"reload_ms\": %u, "
+				"\"reloads\": %" PRIu64 ", "
+				"\"worker_cpu_seconds\": %.3f, \"worker_cpu_share\": %.3f, "
+				"\"cpu_us_per_msg\": %.4f, \"busy_us_per_msg\": %.4f, "
+				"\"latency_us\": {\"p50\": %.3f, \"p90\": %.3f, \"p99\": %.3f, "
+				"\"p999\": %.3f, \"max\": %.3f, "
+				"\"histogram\": ",
 				nb_workers, dialplan, nn, seconds, sent_total, recv_total, mps, cpm,
-				capacity, hz, pct(0.5), pct(0.99), pct(0.999));
+				capacity, hz, max_inflight, lost_total, reload_ms, reloads_done, cpu,
+				share, cpu_us,
+				cpm * 1e6 / hz, pct(0.5), pct(0.9), pct(0.99), pct(0.999),
+				(double)lat_max / 1000.0);
+			json_histogram(f);
+			fprintf(f, "}, \"counters\": {");
+			const char *sep = "";
+			for (unsigned i = 0; i < SW_CNT__COUNT; i++)
+				if (c1[i] - c0[i] != 0) {
+					fprintf(f, "%s\"%s\": %" PRIu64, sep, sw_counter_name(i),
+						c1[i] - c0[i]);
+					sep = ", ";
+				}
+			fprintf(f, "}}\n");
 			fclose(f);
 		}
 	}

@@ -44,6 +44,24 @@ const struct k_corpus *k_parse_corpus(enum k_parse_set which, const char *dir);
  */
 uint64_t k_parse(const struct k_corpus *c);
 
+/* ---- one worker iteration over net_ring ports (bench/k_worker.c) ------ */
+
+struct k_worker;
+
+/**
+ * EAL (--no-huge, in this process, once), two net_ring ports, a dataplane
+ * with one worker on this thread, and the workload in workload_dir
+ * (rules.tsv converted, a $target added to each rule; numbers.csv as
+ * INVITEs with SDP). NULL with err filled on failure.
+ */
+struct k_worker *k_worker_new(const char *workload_dir, char *err, size_t err_len);
+/** Feed a burst of 32 INVITEs, run one worker iteration, drain. Returns 32. */
+uint64_t k_worker_burst(struct k_worker *k);
+/** The feeding and draining alone (mbuf alloc + copy + free). Returns 32. */
+uint64_t k_worker_feed_only(struct k_worker *k);
+/** Requests forwarded and requests answered or dropped so far. */
+void k_worker_counters(const struct k_worker *k, uint64_t *fwd, uint64_t *other);
+
 /* ---- Rule matching (bench/k_match.c) ----------------------------------- */
 
 struct k_match;
@@ -67,6 +85,56 @@ double k_match_p50_ns(struct k_match *k, int naive, double *p99);
 void k_match_stats(const struct k_match *k, double *build_s, double *bytes_per_rule,
 		   unsigned *rules);
 void k_match_close(struct k_match *k);
+
+/* ---- RCU publish and read side (bench/k_rcu.c) ------------------------- */
+
+/** Most background reader threads k_rcu_readers_start() takes. */
+#define K_RCU_MAX_READERS 4
+
+/**
+ * Start n reader threads that loop as workers do (QSBR registered; read
+ * lock, rcu_dereference, unlock, quiescent state). Returns 0 or -errno.
+ * Not thread safe: one benchmark thread drives all k_rcu_* calls.
+ */
+int k_rcu_readers_start(unsigned n);
+/** Stop and join them. @return the reader loops they ran in total. */
+uint64_t k_rcu_readers_stop(void);
+/**
+ * One publish as control/reload.c does it: rcu_xchg_pointer() of the slot,
+ * then urcu_qsbr_synchronize_rcu(). The caller must not be a registered
+ * reader. @return the version replaced.
+ */
+uint64_t k_rcu_publish(void);
+/** Register / unregister the calling thread as a QSBR reader. */
+void k_rcu_reader_register(void);
+void k_rcu_reader_unregister(void);
+/** n reader loops in the calling (registered) thread. @return a checksum. */
+uint64_t k_rcu_read(unsigned n);
+/** A thread that publishes back to back (for the read side under a writer). */
+int k_rcu_writer_start(void);
+/** Stop it; call after k_rcu_reader_unregister(). @return publishes done. */
+uint64_t k_rcu_writer_stop(void);
+
+/* ---- In-place rewrite of a forwarded INVITE (bench/k_rewrite.c) ------- */
+
+/** What k_rewrite() does per message. */
+enum k_rw_mode {
+	K_RW_COPY,          /**< only the copy of the original (the baseline) */
+	K_RW_REWRITE,       /**< copy, build the splices, apply them */
+	K_RW_PARSE_REWRITE, /**< copy, sw_sip_parse(), splices, apply */
+	K_RW__COUNT
+};
+
+/** Parse the K_PARSE_INVITE message once. @return its length or -1. */
+int k_rewrite_init(void);
+/**
+ * Rewrite the INVITE n times in place (Via push + received=, Max-Forwards,
+ * Request-URI, a header set, a header removal, double Record-Route).
+ * No allocation. @return a checksum for benchmark::DoNotOptimize.
+ */
+uint64_t k_rewrite(enum k_rw_mode mode, unsigned n);
+/** The rewritten message once (for a look at it); NULL on failure. */
+const char *k_rewrite_result(size_t *len);
 
 #ifdef __cplusplus
 }

@@ -144,7 +144,15 @@ addr_len(uint8_t family)
 static bool
 addr_eq(const struct sw_addr *a, const struct sw_addr *b)
 {
-	return a->family == b->family && memcmp(a->bytes, b->bytes, addr_len(a->family)) == 0;
+	uint32_t x, y;
+
+	if (a->family != b->family)
+		return false;
+	if (a->family == AF_INET6)
+		return memcmp(a->bytes, b->bytes, 16) == 0;
+	memcpy(&x, a->bytes, 4);
+	memcpy(&y, b->bytes, 4);
+	return x == y;
 }
 
 static bool
@@ -239,9 +247,14 @@ sw_dp_route(const struct sw_dp *dp, const struct sw_addr *dst, struct sw_hop *ho
 static void
 neigh_key(struct sw_neigh_key *k, const struct sw_addr *a)
 {
-	memset(k, 0, sizeof(*k));
-	k->family = a->family;
-	memcpy(k->addr, a->bytes, addr_len(a->family));
+	if (a->family == AF_INET6) {
+		memcpy(k->addr, a->bytes, 16);
+		return;
+	}
+	memset(k->addr, 0, 10);
+	k->addr[10] = 0xff;
+	k->addr[11] = 0xff;
+	memcpy(k->addr + 12, a->bytes, 4);
 }
 
 bool

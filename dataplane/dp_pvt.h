@@ -77,10 +77,11 @@ struct sw_worker {
 	char shadow[2048];
 } __rte_cache_aligned;
 
-/** The neighbour table key: address family + address. */
+/**
+ * The neighbour table key: an IPv6 address, IPv4 as ::ffff:a.b.c.d. Sixteen
+ * bytes, so rte_hash compares keys with its SIMD compare, not memcmp.
+ */
 struct sw_neigh_key {
-	uint8_t family;
-	uint8_t pad[3];
 	uint8_t addr[16];
 };
 
@@ -130,11 +131,12 @@ void sw_dp_neigh_set(struct sw_dp *dp, const struct sw_addr *a, const struct rte
 
 /**
  * Write Ethernet + IPv4/IPv6 + UDP headers in front of a UDP payload of plen
- * bytes that already sits at its place in m (after the old headers), from
+ * bytes that already sits at offset l4_payload_off from the mbuf's data start
+ * (negative: in the headroom), from
  * src:sport to dst:dport. Adjusts the mbuf head when the L3 size changes.
  * @return 0, or -ENOSPC when there is no headroom.
  */
-int sw_dp_encap_udp(struct rte_mbuf *m, uint32_t l4_payload_off, uint32_t plen,
+int sw_dp_encap_udp(struct rte_mbuf *m, int32_t l4_payload_off, uint32_t plen,
 		    const struct sw_addr *src, uint16_t sport, const struct sw_addr *dst,
 		    uint16_t dport, uint64_t tx_offloads);
 

@@ -296,7 +296,8 @@ looping(const struct sw_worker *w, const struct sw_sip_msg *msg)
 		const struct sw_sip_hdr *hd = &msg->hdr[i];
 		uint16_t pos = hd->value.off, end = hd->value.off + hd->value.len;
 
-		if (hd->type != SW_HDR_VIA)
+		if (hd->type != SW_HDR_VIA ||
+		    memmem(msg->buf + pos, end - pos, mark, sizeof(mark) - 1) == NULL)
 			continue;
 		while (pos < end) {
 			uint16_t ve = value_end(msg->buf, pos, end);
@@ -474,11 +475,16 @@ send_on(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const struct sw
 {
 	struct sw_dp *dp = w->dp;
 	uint16_t out = hop->port;
-	long len;
+	/* Room in front of the message: what the mbuf has, less the largest
+	 * Ethernet + 802.1Q + IPv6 + UDP headers that go in front of it again. */
+	long front = (long)rte_pktmbuf_headroom(p->m) + (long)p->off - (14 + 4 + 40 + 8);
+	long len, start = 0;
 
-	len = sw_rw_apply(rw, p->sip, w->msg.len, p->len + rte_pktmbuf_tailroom(p->m));
-	if (len < 0 || sw_dp_encap_udp(p->m, p->off, (uint32_t)len, hop->src, dp->conf.sip_port,
-				       dst, dport, dp->tx_offloads[out]) != 0) {
+	len = sw_rw_apply_room(rw, p->sip, w->msg.len, front > 0 ? (size_t)front : 0,
+			       p->len - w->msg.len + rte_pktmbuf_tailroom(p->m), &start);
+	if (len < 0 || sw_dp_encap_udp(p->m, (int32_t)((long)p->off + start), (uint32_t)len,
+				       hop->src, dp->conf.sip_port, dst, dport,
+				       dp->tx_offloads[out]) != 0) {
 		CNT(w, DROP_REWRITE);
 		rte_pktmbuf_free(p->m);
 		return;

@@ -55,4 +55,14 @@ void sw_rw_append(struct sw_rw *rw, const char *text, uint32_t len);
  */
 long sw_rw_apply(struct sw_rw *rw, char *buf, size_t len, size_t cap);
 
+/**
+ * The same, but the result may start before or after buf: bytes
+ * [buf - before, buf + len + after) are writable. The start is chosen so that
+ * the fewest bytes move (a Via pushed on top grows into the headroom instead
+ * of moving the whole message). *start gets the new start relative to buf.
+ * @return the new length, -ENOSPC or -EINVAL (buf unchanged).
+ */
+long sw_rw_apply_room(struct sw_rw *rw, char *buf, size_t len, size_t before, size_t after,
+		      long *start);
+
 #endif /* SW_DP_REWRITE_H */

@@ -97,21 +97,21 @@ sw_dp_send(struct sw_worker *w, struct rte_mbuf *m, const struct sw_hop *hop)
 }
 
 int
-sw_dp_encap_udp(struct rte_mbuf *m, uint32_t l4_payload_off, uint32_t plen,
+sw_dp_encap_udp(struct rte_mbuf *m, int32_t l4_payload_off, uint32_t plen,
 		const struct sw_addr *src, uint16_t sport, const struct sw_addr *dst, uint16_t dport,
 		uint64_t tx_offloads)
 {
 	bool v6 = dst->family == AF_INET6;
-	uint32_t hl = sizeof(struct rte_ether_hdr) + (v6 ? sizeof(struct rte_ipv6_hdr)
-							  : sizeof(struct rte_ipv4_hdr)) +
-		      sizeof(struct rte_udp_hdr);
+	int32_t hl = sizeof(struct rte_ether_hdr) + (v6 ? sizeof(struct rte_ipv6_hdr)
+							 : sizeof(struct rte_ipv4_hdr)) +
+		     sizeof(struct rte_udp_hdr);
 	struct rte_ether_hdr *eth;
 	struct rte_udp_hdr *udp;
 
 	if (l4_payload_off > hl) {
-		rte_pktmbuf_adj(m, l4_payload_off - hl);
+		rte_pktmbuf_adj(m, (uint16_t)(l4_payload_off - hl));
 	} else if (l4_payload_off < hl) {
-		if (rte_pktmbuf_prepend(m, hl - l4_payload_off) == NULL)
+		if (rte_pktmbuf_prepend(m, (uint16_t)(hl - l4_payload_off)) == NULL)
 			return -ENOSPC;
 	}
 	m->data_len = hl + plen;

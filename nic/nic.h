@@ -7,6 +7,7 @@
 #ifndef SW_NIC_H
 #define SW_NIC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -14,6 +15,7 @@ extern "C" {
 #endif
 
 struct rte_mempool;
+struct rte_ring;
 
 /**
  * Create the mbuf pool shared by all ports (2 KB data room, 128 B headroom).
@@ -45,6 +47,35 @@ uint64_t sw_nic_port_tx_offloads(uint16_t port_id);
 
 /** Stop and close a port opened by sw_nic_port_open. */
 void sw_nic_port_close(uint16_t port_id);
+
+/* ---- in-process ports and frames, for tests and benchmarks ------------ */
+
+/**
+ * A port over rte_rings (net_ring): nb_queues RX rings of rx_size and TX
+ * rings of tx_size, configured and started. Feed rx[q], read what the port
+ * sent from tx[q]. 0, or -errno.
+ */
+int sw_nic_ring_port(const char *name, uint16_t nb_queues, unsigned rx_size, unsigned tx_size,
+		     struct rte_mempool *pool, struct rte_ring **rx, struct rte_ring **tx,
+		     uint16_t *port_id);
+
+/**
+ * Write an Ethernet + IPv4 or IPv6 (by family) + UDP frame carrying payload
+ * into buf. Addresses are 4 or 16 bytes in network order; checksums are set
+ * (IPv4 header; UDP left 0, which UDP over IPv4 allows).
+ * @return the frame length, or 0 when it does not fit in cap.
+ */
+size_t sw_nic_udp_frame(void *buf, size_t cap, const uint8_t dst_mac[6], const uint8_t src_mac[6],
+			int family, const void *saddr, uint16_t sport, const void *daddr,
+			uint16_t dport, const void *payload, size_t len);
+
+/**
+ * Write an Ethernet + ARP frame (op 1 request, broadcast; op 2 reply, to
+ * dst_mac) from sha/sip about tip (IPv4 addresses in network order).
+ * @return the frame length (42).
+ */
+size_t sw_nic_arp_frame(void *buf, uint16_t op, const uint8_t sha[6], const uint8_t dst_mac[6],
+			const void *sip, const void *tip);
 
 #ifdef __cplusplus
 }

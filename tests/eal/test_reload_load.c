@@ -70,49 +70,25 @@ make_frame(void)
 				  "Call-ID: load@198.18.1.2\r\n"
 				  "CSeq: 1 INVITE\r\n"
 				  "Content-Length: 0\r\n\r\n";
-	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)frame;
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
-	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+	static const uint8_t a1[4] = {198, 18, 1, 1}, a2[4] = {198, 18, 1, 2};
 
-	eth->dst_addr = port_mac[0];
-	eth->src_addr = peer_mac[0];
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16(20 + 8 + sizeof(sip) - 1);
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = rte_cpu_to_be_32(0xc6120102);
-	ip->dst_addr = rte_cpu_to_be_32(0xc6120101);
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	udp->src_port = rte_cpu_to_be_16(5061);
-	udp->dst_port = rte_cpu_to_be_16(5060);
-	udp->dgram_len = rte_cpu_to_be_16(8 + sizeof(sip) - 1);
-	memcpy(udp + 1, sip, sizeof(sip) - 1);
-	frame_len = 14 + 20 + 8 + sizeof(sip) - 1;
+	frame_len = (uint16_t)sw_nic_udp_frame(frame, sizeof(frame), port_mac[0].addr_bytes,
+					       peer_mac[0].addr_bytes, AF_INET, a2, 5061, a1, 5060,
+					       sip, sizeof(sip) - 1);
 }
 
+/* The callee (198.18.2.2) asks who has 198.18.2.1: sipwarp learns its MAC. */
 static void
-arp_in(uint16_t pi, uint32_t sender, uint32_t target)
+arp_in(void)
 {
+	static const uint8_t sip[4] = {198, 18, 2, 2}, tip[4] = {198, 18, 2, 1};
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	static uint8_t raw[sizeof(struct rte_ether_hdr) + sizeof(struct rte_arp_hdr)];
-	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)raw;
-	struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(eth + 1);
+	char raw[64];
+	size_t n = sw_nic_arp_frame(raw, RTE_ARP_OP_REQUEST, peer_mac[1].addr_bytes, NULL, sip, tip);
 
-	memset(&eth->dst_addr, 0xff, 6);
-	eth->src_addr = peer_mac[pi];
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
-	arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
-	arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	arp->arp_hlen = 6;
-	arp->arp_plen = 4;
-	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
-	arp->arp_data.arp_sha = peer_mac[pi];
-	arp->arp_data.arp_sip = rte_cpu_to_be_32(sender);
-	arp->arp_data.arp_tip = rte_cpu_to_be_32(target);
 	assert_non_null(m);
-	memcpy(rte_pktmbuf_append(m, sizeof(raw)), raw, sizeof(raw));
-	rte_ring_enqueue(rxr[pi], m);
+	memcpy(rte_pktmbuf_append(m, n), raw, n);
+	rte_ring_enqueue(rxr[1], m);
 }
 
 struct tally {
@@ -190,12 +166,12 @@ reloads_lose_nothing(void **state)
 		drain(&t);
 	}
 	sw_dp_counters(dp, c);
-	print_message("sent %" PRIu64 ", plan A %" PRIu64 ", plan B %" PRIu64 ", mixed %" PRIu64
+	print_message("# sent %" PRIu64 ", plan A %" PRIu64 ", plan B %" PRIu64 ", mixed %" PRIu64
 		      ", other %" PRIu64 ", refused %" PRIu64 "\n",
 		      sent, t.a, t.b, t.mixed, t.other, refused);
 	for (unsigned k = 0; k < SW_CNT__COUNT; k++)
 		if (c[k] != 0)
-			print_message("  %s %" PRIu64 "\n", sw_counter_name(k), c[k]);
+			print_message("#   %s %" PRIu64 "\n", sw_counter_name(k), c[k]);
 	assert_true(sent > RELOADS * PER_RELOAD / 2);
 	assert_int_equal(t.mixed, 0);
 	assert_int_equal(t.other, 0);
@@ -238,23 +214,12 @@ setup(void **state)
 		return -1;
 	for (int p = 0; p < 2; p++) {
 		char n[32];
-		struct rte_eth_conf ec = {0};
 
-		snprintf(n, sizeof(n), "lrx%d", p);
-		rxr[p] = rte_ring_create(n, 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-		snprintf(n, sizeof(n), "ltx%d", p);
-		/* Larger than anything the RX ring can hold back: the sink (this
-		 * thread) may be slower than the worker, and that is not a loss. */
-		txr[p] = rte_ring_create(n, 4096, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
 		snprintf(n, sizeof(n), "lring%d", p);
-		int id = rte_eth_from_rings(n, &rxr[p], 1, &txr[p], 1, 0);
-		if (id < 0)
+		/* TX larger than anything the RX ring can hold back: the sink (this
+		 * thread) may be slower than the worker, and that is not a loss. */
+		if (sw_nic_ring_port(n, 1, 1024, 4096, pool, &rxr[p], &txr[p], &port_id[p]) != 0)
 			return -1;
-		port_id[p] = (uint16_t)id;
-		rte_eth_dev_configure(port_id[p], 1, 1, &ec);
-		rte_eth_rx_queue_setup(port_id[p], 0, 1024, 0, NULL, pool);
-		rte_eth_tx_queue_setup(port_id[p], 0, 4096, 0, NULL);
-		rte_eth_dev_start(port_id[p]);
 		rte_eth_macaddr_get(port_id[p], &port_mac[p]);
 		cfg.dp.port_ids[p] = port_id[p];
 	}
@@ -280,7 +245,7 @@ setup(void **state)
 	if (dp == NULL || sw_ctl_slowpath_start(dp) != 0)
 		return -1;
 	make_frame();
-	arp_in(1, 0xc6120202, 0xc6120201); /* learn the callee's MAC */
+	arp_in();
 	rte_eal_remote_launch(sw_dp_worker_main, dp, cfg.dp.worker_lcores[0]);
 	rte_delay_ms(100);
 	struct tally t = {0};

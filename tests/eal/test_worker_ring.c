@@ -61,50 +61,15 @@ udp_frame(uint16_t pi, const char *src, uint16_t sport, const char *dst, uint16_
 	  const char *payload)
 {
 	struct sw_addr s = ip(src), d = ip(dst);
-	size_t plen = strlen(payload);
-	bool v6 = s.family == AF_INET6;
-	size_t hl = 14 + (v6 ? 40 : 20) + 8;
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	char *p;
+	static char frame[4096];
+	size_t n = sw_nic_udp_frame(frame, sizeof(frame), port_mac[pi].addr_bytes,
+				    peer_mac[pi].addr_bytes, s.family, s.bytes, sport, d.bytes, dport,
+				    payload, strlen(payload));
 
 	assert_non_null(m);
-	p = rte_pktmbuf_append(m, hl + plen);
-	assert_non_null(p);
-	memset(p, 0, hl);
-	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)p;
-	eth->dst_addr = port_mac[pi];
-	eth->src_addr = peer_mac[pi];
-	memcpy(p + hl, payload, plen);
-	if (v6) {
-		struct rte_ipv6_hdr *h = (struct rte_ipv6_hdr *)(eth + 1);
-		struct rte_udp_hdr *u = (struct rte_udp_hdr *)(h + 1);
-
-		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
-		h->vtc_flow = rte_cpu_to_be_32(6u << 28);
-		h->payload_len = rte_cpu_to_be_16(8 + plen);
-		h->proto = IPPROTO_UDP;
-		h->hop_limits = 64;
-		memcpy(h->src_addr, s.bytes, 16);
-		memcpy(h->dst_addr, d.bytes, 16);
-		u->src_port = rte_cpu_to_be_16(sport);
-		u->dst_port = rte_cpu_to_be_16(dport);
-		u->dgram_len = rte_cpu_to_be_16(8 + plen);
-	} else {
-		struct rte_ipv4_hdr *h = (struct rte_ipv4_hdr *)(eth + 1);
-		struct rte_udp_hdr *u = (struct rte_udp_hdr *)(h + 1);
-
-		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-		h->version_ihl = RTE_IPV4_VHL_DEF;
-		h->total_length = rte_cpu_to_be_16(20 + 8 + plen);
-		h->time_to_live = 64;
-		h->next_proto_id = IPPROTO_UDP;
-		memcpy(&h->src_addr, s.bytes, 4);
-		memcpy(&h->dst_addr, d.bytes, 4);
-		h->hdr_checksum = rte_ipv4_cksum(h);
-		u->src_port = rte_cpu_to_be_16(sport);
-		u->dst_port = rte_cpu_to_be_16(dport);
-		u->dgram_len = rte_cpu_to_be_16(8 + plen);
-	}
+	assert_true(n > 0);
+	memcpy(rte_pktmbuf_append(m, n), frame, n);
 	return m;
 }
 
@@ -112,24 +77,13 @@ static struct rte_mbuf *
 arp_frame(uint16_t pi, uint16_t op, const char *sender, const char *target)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	struct rte_ether_hdr *eth;
-	struct rte_arp_hdr *arp;
 	struct sw_addr s = ip(sender), t = ip(target);
+	static char frame[64];
+	size_t n = sw_nic_arp_frame(frame, op, peer_mac[pi].addr_bytes, port_mac[pi].addr_bytes,
+				    s.bytes, t.bytes);
 
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) + sizeof(*arp));
-	memset(&eth->dst_addr, 0xff, 6);
-	eth->src_addr = peer_mac[pi];
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
-	arp = (struct rte_arp_hdr *)(eth + 1);
-	arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
-	arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	arp->arp_hlen = 6;
-	arp->arp_plen = 4;
-	arp->arp_opcode = rte_cpu_to_be_16(op);
-	arp->arp_data.arp_sha = peer_mac[pi];
-	memcpy(&arp->arp_data.arp_sip, s.bytes, 4);
-	memset(&arp->arp_data.arp_tha, 0, 6);
-	memcpy(&arp->arp_data.arp_tip, t.bytes, 4);
+	assert_non_null(m);
+	memcpy(rte_pktmbuf_append(m, n), frame, n);
 	return m;
 }
 
@@ -223,6 +177,17 @@ open_udp(struct rte_mbuf *m, struct udp_out *o)
 		assert_int_equal(sw_sip_parse(&msg, o->sip, plen), SW_SIP_OK);
 }
 
+/* The one UDP frame port pi sent, opened into o and freed. */
+static void
+expect_udp(uint16_t pi, struct udp_out *o)
+{
+	struct rte_mbuf *m = sent(pi);
+
+	assert_non_null(m);
+	open_udp(m, o);
+	rte_pktmbuf_free(m);
+}
+
 static bool
 addr_is(const struct sw_addr *a, const char *s)
 {
@@ -290,16 +255,12 @@ arp_answered_and_learned(void **state)
 static void
 invite_forwarded_and_rewritten(void **state)
 {
-	struct rte_mbuf *m;
 	struct udp_out o;
 
 	(void)state;
 	inject(0, invite("1000", "inv1", 70, "test"));
 	assert_null(sent(0));
-	m = sent(1);
-	assert_non_null(m);
-	open_udp(m, &o);
-	rte_pktmbuf_free(m);
+	expect_udp(1, &o);
 	assert_true(addr_is(&o.src, "198.18.2.1"));
 	assert_true(addr_is(&o.dst, "198.18.2.2"));
 	assert_int_equal(o.dport, 5060);
@@ -320,17 +281,13 @@ invite_forwarded_and_rewritten(void **state)
 static void
 response_back_along_via(void **state)
 {
-	struct rte_mbuf *m;
 	struct udp_out o;
 	char text[1024];
 
 	(void)state;
 	/* Get our branch from a forwarded INVITE, answer 200 with it. */
 	inject(0, invite("1001", "inv2", 70, "test"));
-	m = sent(1);
-	assert_non_null(m);
-	open_udp(m, &o);
-	rte_pktmbuf_free(m);
+	expect_udp(1, &o);
 	char *b = strstr(o.sip, "branch=z9hG4bK-sw");
 	assert_non_null(b);
 	char branch[64];
@@ -347,10 +304,7 @@ response_back_along_via(void **state)
 		 "Content-Length: 0\r\n\r\n",
 		 branch);
 	inject(1, udp_frame(1, "198.18.2.2", 5060, "198.18.2.1", 5060, text));
-	m = sent(0);
-	assert_non_null(m);
-	open_udp(m, &o);
-	rte_pktmbuf_free(m);
+	expect_udp(0, &o);
 	assert_true(addr_is(&o.dst, "198.18.1.2"));
 	assert_int_equal(o.dport, 5061);
 	assert_true(strncmp(o.sip, "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.18.1.2:5061;", 48) == 0);
@@ -368,16 +322,12 @@ response_back_along_via(void **state)
 static void
 stateless_answers(void **state)
 {
-	struct rte_mbuf *m;
 	struct udp_out o;
 
 	(void)state;
 	/* No rule: the configured 404, with a To-tag of ours, back to the source. */
 	inject(0, invite("9999", "nm", 70, "test"));
-	m = sent(0);
-	assert_non_null(m);
-	open_udp(m, &o);
-	rte_pktmbuf_free(m);
+	expect_udp(0, &o);
 	assert_true(addr_is(&o.dst, "198.18.1.2"));
 	assert_int_equal(o.dport, 5061);
 	assert_true(strncmp(o.sip, "SIP/2.0 404 Not Found\r\n", 23) == 0);
@@ -401,17 +351,11 @@ stateless_answers(void **state)
 	assert_int_equal(counter(SW_CNT_ACK_ABSORBED), 1);
 	/* A rule's $action. */
 	inject(0, invite("1000", "evil", 70, "evil"));
-	m = sent(0);
-	assert_non_null(m);
-	open_udp(m, &o);
-	rte_pktmbuf_free(m);
+	expect_udp(0, &o);
 	assert_true(strncmp(o.sip, "SIP/2.0 603 Decline\r\n", 21) == 0);
 	/* Max-Forwards 0: 483. */
 	inject(0, invite("1000", "mf0", 0, "test"));
-	m = sent(0);
-	assert_non_null(m);
-	open_udp(m, &o);
-	rte_pktmbuf_free(m);
+	expect_udp(0, &o);
 	assert_true(strncmp(o.sip, "SIP/2.0 483 Too Many Hops\r\n", 27) == 0);
 	/* Malformed: a 400 that says why. */
 	inject(0, udp_frame(0, "198.18.1.2", 5061, "198.18.1.1", 5060,
@@ -419,10 +363,7 @@ stateless_answers(void **state)
 			    "Via: SIP/2.0/UDP 198.18.1.2:5061;branch=z9hG4bK-bad\r\n"
 			    "From: <sip:a@198.18.1.2>;tag=1\r\nTo: <sip:1000@198.18.1.1>\r\n"
 			    "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"));
-	m = sent(0);
-	assert_non_null(m);
-	open_udp(m, &o);
-	rte_pktmbuf_free(m);
+	expect_udp(0, &o);
 	assert_true(strncmp(o.sip, "SIP/2.0 400 ", 12) == 0);
 	/* Garbage: dropped and counted, nothing sent. */
 	uint64_t before = counter(SW_CNT_DROP_SIP_MALFORMED);
@@ -436,17 +377,13 @@ stateless_answers(void **state)
 			    "Max-Forwards: 70\r\nFrom: <sip:a@198.18.1.2>;tag=1\r\n"
 			    "To: <sip:198.18.1.1>\r\nCall-ID: opt1\r\nCSeq: 1 OPTIONS\r\n"
 			    "Content-Length: 0\r\n\r\n"));
-	m = sent(0);
-	assert_non_null(m);
-	open_udp(m, &o);
-	rte_pktmbuf_free(m);
+	expect_udp(0, &o);
 	assert_true(strncmp(o.sip, "SIP/2.0 200 OK\r\n", 16) == 0);
 }
 
 static void
 in_dialog_loose_routing(void **state)
 {
-	struct rte_mbuf *m;
 	struct udp_out o;
 
 	(void)state;
@@ -457,10 +394,7 @@ in_dialog_loose_routing(void **state)
 			    "Max-Forwards: 70\r\nFrom: <sip:alice@198.18.1.2>;tag=a1\r\n"
 			    "To: <sip:1000@198.18.1.1>;tag=b1\r\nCall-ID: dlg1\r\nCSeq: 2 BYE\r\n"
 			    "Content-Length: 0\r\n\r\n"));
-	m = sent(1);
-	assert_non_null(m);
-	open_udp(m, &o);
-	rte_pktmbuf_free(m);
+	expect_udp(1, &o);
 	assert_true(addr_is(&o.dst, "198.18.2.2"));
 	assert_true(strncmp(o.sip, "BYE sip:1000@198.18.2.2:5060 SIP/2.0\r\n", 38) == 0);
 	assert_null(strstr(o.sip, "Route:"));
@@ -487,10 +421,7 @@ unresolved_next_hop_is_held_then_sent(void **state)
 	assert_null(sent(1));
 	/* The answer releases the INVITE. */
 	inject(1, arp_frame(1, RTE_ARP_OP_REPLY, "198.18.2.3", "198.18.2.1"));
-	m = sent(1);
-	assert_non_null(m);
-	open_udp(m, &o);
-	rte_pktmbuf_free(m);
+	expect_udp(1, &o);
 	assert_true(addr_is(&o.dst, "198.18.2.3"));
 	assert_int_equal(o.dport, 5070);
 }
@@ -539,10 +470,7 @@ ipv6_forwarding(void **state)
 	rte_pktmbuf_free(m);
 	/* INVITE over IPv4 with a $target on IPv6: forwarded from our IPv6 address. */
 	inject(0, invite("6666", "v6", 70, "test"));
-	m = sent(1);
-	assert_non_null(m);
-	open_udp(m, &o);
-	rte_pktmbuf_free(m);
+	expect_udp(1, &o);
 	assert_true(addr_is(&o.src, "2001:db8:2::1"));
 	assert_true(addr_is(&o.dst, "2001:db8:2::2"));
 	assert_non_null(strstr(o.sip, "Via: SIP/2.0/UDP [2001:db8:2::1]:5060;branch="));
@@ -561,16 +489,12 @@ top_branch(const char *sip, char *out, size_t n)
 static void
 cancel_and_ack_follow_their_invite(void **state)
 {
-	struct rte_mbuf *m;
 	struct udp_out o;
 	char b_inv[64], b_cancel[64], b_ack[64];
 
 	(void)state;
 	inject(0, invite("1002", "cx", 70, "test"));
-	m = sent(1);
-	assert_non_null(m);
-	open_udp(m, &o);
-	rte_pktmbuf_free(m);
+	expect_udp(1, &o);
 	top_branch(o.sip, b_inv, sizeof(b_inv));
 
 	/* CANCEL: same R-URI, Call-ID, CSeq number, branch (§9.1) as the INVITE. */
@@ -580,10 +504,7 @@ cancel_and_ack_follow_their_invite(void **state)
 			    "Max-Forwards: 70\r\nFrom: <sip:alice@198.18.1.2>;tag=a1\r\n"
 			    "To: <sip:1002@198.18.1.1>\r\nCall-ID: call-cx@198.18.1.2\r\n"
 			    "CSeq: 1 CANCEL\r\nContent-Length: 0\r\n\r\n"));
-	m = sent(1);
-	assert_non_null(m);
-	open_udp(m, &o);
-	rte_pktmbuf_free(m);
+	expect_udp(1, &o);
 	assert_true(strncmp(o.sip, "CANCEL sip:1002@198.18.2.2:5060 SIP/2.0\r\n", 41) == 0);
 	assert_null(strstr(o.sip, "Record-Route"));
 	top_branch(o.sip, b_cancel, sizeof(b_cancel));
@@ -596,10 +517,7 @@ cancel_and_ack_follow_their_invite(void **state)
 			    "Max-Forwards: 70\r\nFrom: <sip:alice@198.18.1.2>;tag=a1\r\n"
 			    "To: <sip:1002@198.18.1.1>;tag=callee9\r\nCall-ID: call-cx@198.18.1.2\r\n"
 			    "CSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"));
-	m = sent(1);
-	assert_non_null(m);
-	open_udp(m, &o);
-	rte_pktmbuf_free(m);
+	expect_udp(1, &o);
 	assert_true(strncmp(o.sip, "ACK sip:1002@198.18.2.2:5060 SIP/2.0\r\n", 38) == 0);
 	top_branch(o.sip, b_ack, sizeof(b_ack));
 	assert_string_equal(b_inv, b_ack);
@@ -608,34 +526,26 @@ cancel_and_ack_follow_their_invite(void **state)
 static void
 loop_gets_482(void **state)
 {
-	struct rte_mbuf *m;
 	struct udp_out o;
 	char text[2048], *via;
 
 	(void)state;
 	/* Forward once, then send the forwarded request back to us unchanged. */
 	inject(0, invite("1003", "lp", 70, "test"));
-	m = sent(1);
-	assert_non_null(m);
-	open_udp(m, &o);
-	rte_pktmbuf_free(m);
+	expect_udp(1, &o);
 	/* Put back the original R-URI so the request is the same one coming round. */
 	via = strstr(o.sip, "\r\n");
 	snprintf(text, sizeof(text), "INVITE sip:1003@198.18.1.1 SIP/2.0%s", via);
 	char *to = strstr(text, "To: sip:1003@198.18.2.2:5060");
 	assert_non_null(to);
 	inject(1, udp_frame(1, "198.18.2.2", 5060, "198.18.2.1", 5060, text));
-	m = sent(1);
-	assert_non_null(m);
-	open_udp(m, &o);
-	rte_pktmbuf_free(m);
+	expect_udp(1, &o);
 	assert_true(strncmp(o.sip, "SIP/2.0 482 Loop Detected\r\n", 27) == 0);
 }
 
 static void
 strict_router_before_us(void **state)
 {
-	struct rte_mbuf *m;
 	struct udp_out o;
 
 	(void)state;
@@ -647,10 +557,7 @@ strict_router_before_us(void **state)
 			    "Max-Forwards: 70\r\nFrom: <sip:alice@198.18.1.2>;tag=a1\r\n"
 			    "To: <sip:1000@198.18.1.1>;tag=b1\r\nCall-ID: sr1\r\nCSeq: 3 BYE\r\n"
 			    "Content-Length: 0\r\n\r\n"));
-	m = sent(1);
-	assert_non_null(m);
-	open_udp(m, &o);
-	rte_pktmbuf_free(m);
+	expect_udp(1, &o);
 	assert_true(addr_is(&o.dst, "198.18.2.2"));
 	assert_true(strncmp(o.sip, "BYE sip:1000@198.18.2.2:5060 SIP/2.0\r\n", 38) == 0);
 	assert_null(strstr(o.sip, "Route:"));
@@ -659,7 +566,6 @@ strict_router_before_us(void **state)
 static void
 register_forwarded(void **state)
 {
-	struct rte_mbuf *m;
 	struct udp_out o;
 
 	(void)state;
@@ -670,10 +576,7 @@ register_forwarded(void **state)
 			    "To: <sip:alice@198.18.1.1>\r\nCall-ID: reg1\r\nCSeq: 1 REGISTER\r\n"
 			    "Contact: <sip:alice@198.18.1.2:5061>\r\nExpires: 3600\r\n"
 			    "Content-Length: 0\r\n\r\n"));
-	m = sent(1);
-	assert_non_null(m);
-	open_udp(m, &o);
-	rte_pktmbuf_free(m);
+	expect_udp(1, &o);
 	assert_true(addr_is(&o.dst, "198.18.2.2"));
 	assert_true(strncmp(o.sip, "REGISTER sip:198.18.1.1 SIP/2.0\r\n", 33) == 0);
 	assert_null(strstr(o.sip, "Record-Route"));
@@ -786,20 +689,9 @@ setup(void **state)
 	for (int p = 0; p < NPORTS; p++) {
 		char n[32];
 
-		snprintf(n, sizeof(n), "rx%d", p);
-		rxr[p] = rte_ring_create(n, 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-		snprintf(n, sizeof(n), "tx%d", p);
-		txr[p] = rte_ring_create(n, 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
 		snprintf(n, sizeof(n), "ring%d", p);
-		int id = rte_eth_from_rings(n, &rxr[p], 1, &txr[p], 1, 0);
-		if (id < 0)
+		if (sw_nic_ring_port(n, 1, 256, 256, pool, &rxr[p], &txr[p], &port_id[p]) != 0)
 			return -1;
-		port_id[p] = (uint16_t)id;
-		struct rte_eth_conf ec = {0};
-		rte_eth_dev_configure(port_id[p], 1, 1, &ec);
-		rte_eth_rx_queue_setup(port_id[p], 0, 256, 0, NULL, pool);
-		rte_eth_tx_queue_setup(port_id[p], 0, 256, 0, NULL);
-		rte_eth_dev_start(port_id[p]);
 		rte_eth_macaddr_get(port_id[p], &port_mac[p]);
 		c.port_ids[p] = port_id[p];
 	}

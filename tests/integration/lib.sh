@@ -362,3 +362,174 @@ sw_expect_zero() {
 SW_SIP_DROPS=(drop_bad_l3 drop_fragment drop_bad_l4 drop_sip_malformed drop_resp_not_ours
 	drop_resp_no_via drop_blocked drop_no_ruleset drop_no_route drop_rewrite drop_no_mbuf
 	drop_tx_full drop_slowpath_full drop_neigh_failed)
+
+# ---------------------------------------------------------------------------
+# Helpers for the call-flow, IPv6, worker, control and capture scenarios
+# (t_call_flows, t_ipv6, t_two_workers, t_control, t_reload_under_load,
+# t_capture). They only add to what is above.
+
+SW_CTL=${SW_CTL:-$SW_BUILD/control/sipwarpctl}
+
+# IPv6 addresses of the same topology (t_ipv6).
+SW_A_ADDR6=2001:db8:1::2
+SW_A_GW6=2001:db8:1::1
+SW_B_ADDR6=2001:db8:2::2
+SW_B_GW6=2001:db8:2::1
+
+# sw_start_ex [EAL options] -- [sipwarp options]: sw_start with our own EAL
+# options instead of "-l 0" (e.g. --lcores 0@0,1@0,2@1 for two workers on
+# two cores). The file prefix, the TAPs and the control socket are as in
+# sw_start; the local addresses are SW_ADDR_ARGS when set (an array of
+# sipwarp options), else the IPv4 ones of sw_start; the memory options are
+# SW_EAL_MEM when set (an array, e.g. (-m 128 --huge-dir DIR) for
+# hugepages, which secondary processes such as dpdk-dumpcap need), else
+# "--no-huge -m 256" as in sw_start.
+sw_start_ex() {
+	local dialplan=${SW_DIALPLAN:-$SW_SRC/examples/demo.dialplan} eal=() mem=(--no-huge -m 256)
+	if [ -n "${SW_EAL_MEM+x}" ]; then
+		mem=("${SW_EAL_MEM[@]}")
+	fi
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		eal+=("$1")
+		shift
+	done
+	[ $# -eq 0 ] || shift
+	[ ${#eal[@]} -gt 0 ] || eal=(-l 0)
+	local addrs=(-a "0:$SW_A_GW/24" -a "1:$SW_B_GW/24")
+	if [ -n "${SW_ADDR_ARGS+x}" ]; then
+		addrs=("${SW_ADDR_ARGS[@]}")
+	fi
+	SW_CMD=("$SIPWARP" "${mem[@]}" --no-pci --file-prefix "$SW_PREFIX" "${eal[@]}" --
+		-d "$dialplan"
+		-p "net_tap0,iface=$SW_IF_A" -p "net_tap1,iface=$SW_IF_B"
+		"${addrs[@]}" -s "$SW_TMP/ctl.sock" "$@")
+	sw_vlog "start: ${SW_CMD[*]}"
+	"${SW_CMD[@]}" >"$SW_TMP/sipwarp.out" 2>"$SW_TMP/sipwarp.err" </dev/null &
+	SW_PID=$!
+	SW_PIDS+=("$SW_PID")
+	local n=$((SW_READY_TIMEOUT * 10))
+	while ! grep -q 'sipwarp: ready' "$SW_TMP/sipwarp.out" 2>/dev/null; do
+		if ! kill -0 "$SW_PID" 2>/dev/null; then
+			wait "$SW_PID" && SW_RC=0 || SW_RC=$?
+			_sw_forget "$SW_PID"
+			sw_fail "sipwarp exited ($SW_RC) before it was ready: $(tail -n 5 "$SW_TMP/sipwarp.err")"
+		fi
+		n=$((n - 1))
+		[ $n -gt 0 ] || sw_fail "sipwarp not ready after ${SW_READY_TIMEOUT}s"
+		sleep 0.1
+	done
+	sw_vlog "sipwarp ready (pid $SW_PID)"
+}
+
+# sw_attach6: like sw_attach, IPv6 only: each TAP into its namespace with
+# its 2001:db8:N::2/64 (no duplicate address detection, so the address is
+# usable at once), a route to 2001:db8::/32 through sipwarp. No static
+# neighbour: the kernel must resolve sipwarp by neighbour solicitation.
+sw_attach6() {
+	_sw_attach6 "$SW_IF_A" "$SW_NS_A" "$SW_A_ADDR6" "$SW_A_GW6"
+	_sw_attach6 "$SW_IF_B" "$SW_NS_B" "$SW_B_ADDR6" "$SW_B_GW6"
+}
+
+_sw_attach6() {
+	local ifc=$1 ns=$2 addr=$3 gw=$4
+	ip link show "$ifc" >/dev/null 2>&1 || sw_fail "sipwarp said ready but there is no interface $ifc"
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+		net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.dad_transmits=0 \
+		net.ipv6.conf.default.dad_transmits=0 >/dev/null
+	ip link set "$ifc" netns "$ns"
+	ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$ifc.accept_dad=0" \
+		"net.ipv6.conf.$ifc.dad_transmits=0" >/dev/null
+	ip -n "$ns" -6 addr add "$addr/64" dev "$ifc" nodad
+	ip -n "$ns" link set "$ifc" up
+	ip -n "$ns" -6 route add 2001:db8::/32 via "$gw" dev "$ifc"
+	sw_vlog "$ifc in $ns: $addr/64 via $gw"
+}
+
+# sw_uas_start_at TAG SCENARIO CALLS ADDR [sipp options]: sw_uas_start on
+# another local address of namespace B (e.g. $SW_B_ADDR6). Sets SW_UAS_PID.
+sw_uas_start_at() {
+	local tag=$1 scen=$2 calls=$3 addr=$4
+	shift 4
+	# shellcheck disable=SC2046
+	ip netns exec "$SW_NS_B" sipp -sf "$SW_SIPP_DIR/$scen" \
+		-i "$addr" -p "$SW_SIP_PORT" -m "$calls" \
+		-timeout 60s -timeout_error $(_sw_sipp_opts "$tag") "$@" \
+		>"$SW_TMP/$tag.out" 2>&1 </dev/null &
+	SW_UAS_PID=$!
+	SW_PIDS+=("$SW_UAS_PID")
+	local n=50
+	while ! ip netns exec "$SW_NS_B" ss -Hlun "sport = :$SW_SIP_PORT" 2>/dev/null | grep -q .; do
+		kill -0 "$SW_UAS_PID" 2>/dev/null || sw_fail "SIPp UAS ($tag) exited at start: $(tail -n 5 "$SW_TMP/$tag.out")"
+		n=$((n - 1))
+		[ $n -gt 0 ] || sw_fail "SIPp UAS ($tag) is not listening after 5 s"
+		sleep 0.1
+	done
+}
+
+# sw_uac_at TAG SCENARIO NUMBERS_FILE CALLS RATE LOCAL REMOTE LIMIT
+# [sipp options]: sw_uac from another local address of namespace A (LOCAL)
+# to REMOTE (host:port, IPv6 in brackets), killed after LIMIT seconds
+# whatever happens. Returns SIPp's exit code.
+sw_uac_at() {
+	local tag=$1 scen=$2 inf=$3 calls=$4 rate=$5 local=$6 remote=$7 limit=$8 pid rc
+	shift 8
+	# shellcheck disable=SC2046
+	timeout -k 5 "$limit" ip netns exec "$SW_NS_A" sipp -sf "$SW_SIPP_DIR/$scen" \
+		-inf "$inf" -i "$local" -p "$SW_SIP_PORT" \
+		-m "$calls" -r "$rate" -l "$rate" -recv_timeout 10s \
+		-timeout "$((limit - 10))s" -timeout_error $(_sw_sipp_opts "$tag") "$@" \
+		"$remote" >"$SW_TMP/$tag.out" 2>&1 </dev/null &
+	pid=$!
+	SW_PIDS+=("$pid")
+	wait "$pid" && rc=0 || rc=$?
+	_sw_forget "$pid"
+	return $rc
+}
+
+# sw_ctl [sipwarpctl arguments]: sipwarpctl on this run's control socket
+# (bounded: 20 s). Returns sipwarpctl's exit code.
+sw_ctl() {
+	timeout -k 2 20 "$SW_CTL" -s "$SW_TMP/ctl.sock" "$@"
+}
+
+# sw_ctl_total NAME: a total counter from stats.get (while sipwarp runs).
+sw_ctl_total() {
+	sw_ctl --json stats.get | jq -er --arg n "$1" '.result.total[$n]'
+}
+
+# sw_ctl_version: the running ruleset's version (ruleset.info).
+sw_ctl_version() {
+	sw_ctl --json ruleset.info | jq -er '.result.version'
+}
+
+# sw_sipp_logged TAG REGEX: how many lines of SIPp's -trace_logs file
+# (the <log> actions of the scenario) match REGEX.
+sw_sipp_logged() {
+	local f="$SW_TMP/$1.logs.log"
+	[ -s "$f" ] || { echo 0; return; }
+	grep -cE -- "$2" "$f" || true
+}
+
+# sw_uac_bg TAG SCENARIO NUMBERS_FILE CALLS RATE LIMIT [sipp options]: the
+# sw_uac caller (198.18.1.2 -> 198.18.1.1:5060), started in the background
+# so that the test can act while the calls run; killed after LIMIT seconds
+# whatever happens. Sets SW_UAC_PID; sw_uac_bg_wait collects it.
+sw_uac_bg() {
+	local tag=$1 scen=$2 inf=$3 calls=$4 rate=$5 limit=$6
+	shift 6
+	# shellcheck disable=SC2046
+	timeout -k 5 "$limit" ip netns exec "$SW_NS_A" sipp -sf "$SW_SIPP_DIR/$scen" \
+		-inf "$inf" -i "$SW_A_ADDR" -p "$SW_SIP_PORT" \
+		-m "$calls" -r "$rate" -l "$rate" -recv_timeout 10s \
+		-timeout "$((limit - 10))s" -timeout_error $(_sw_sipp_opts "$tag") "$@" \
+		"$SW_A_GW:$SW_SIP_PORT" >"$SW_TMP/$tag.out" 2>&1 </dev/null &
+	SW_UAC_PID=$!
+	SW_PIDS+=("$SW_UAC_PID")
+}
+
+# sw_uac_bg_wait: wait for the sw_uac_bg caller; sets SW_UAC_RC (SIPp's exit
+# code; 124 when the time limit killed it).
+sw_uac_bg_wait() {
+	wait "$SW_UAC_PID" && SW_UAC_RC=0 || SW_UAC_RC=$?
+	_sw_forget "$SW_UAC_PID"
+}

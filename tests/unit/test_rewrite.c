@@ -91,6 +91,30 @@ naive(const struct sw_rw *rw, const char *in, size_t len, char *out)
 	return o + len - pos;
 }
 
+/* Up to ten random non-overlapping splices over a message of len bytes. */
+static void
+random_splices(struct sw_rw *rw, size_t len)
+{
+	uint32_t pos = 0;
+
+	sw_rw_reset(rw);
+	while (pos <= len && rw->n < 10) {
+		uint32_t off = pos + rand() % 40, cut, tl;
+		char t[64];
+
+		if (off > len)
+			break;
+		cut = rand() % 3 == 0 ? 0 : rand() % 30;
+		if (off + cut > len)
+			cut = len - off;
+		tl = rand() % 60;
+		for (uint32_t k = 0; k < tl; k++)
+			t[k] = 'A' + rand() % 26;
+		sw_rw_splice(rw, off, cut, t, tl);
+		pos = off + cut;
+	}
+}
+
 static void
 random_against_copy(void **state)
 {
@@ -101,31 +125,48 @@ random_against_copy(void **state)
 	srand(42);
 	for (int iter = 0; iter < 20000; iter++) {
 		size_t len = 1 + rand() % 400;
-		uint32_t pos = 0;
-
 		for (size_t i = 0; i < len; i++)
 			in[i] = 'a' + rand() % 26;
-		sw_rw_reset(&rw);
-		while (pos <= len && rw.n < 10) {
-			uint32_t off = pos + rand() % 40, cut, tl;
-			char t[64];
-
-			if (off > len)
-				break;
-			cut = rand() % 3 == 0 ? 0 : rand() % 30;
-			if (off + cut > len)
-				cut = len - off;
-			tl = rand() % 60;
-			for (uint32_t k = 0; k < tl; k++)
-				t[k] = 'A' + rand() % 26;
-			sw_rw_splice(&rw, off, cut, t, tl);
-			pos = off + cut;
-		}
+		random_splices(&rw, len);
 		memcpy(buf, in, len);
 		long r = sw_rw_apply(&rw, buf, len, sizeof(buf));
 		size_t w = naive(&rw, in, len, want);
 		assert_int_equal(r, (long)w);
 		assert_memory_equal(buf, want, w);
+	}
+}
+
+static void
+random_with_room(void **state)
+{
+	static struct sw_rw rw;
+	static char in[512], area[4096], want[2048];
+
+	(void)state;
+	srand(7);
+	for (int iter = 0; iter < 20000; iter++) {
+		size_t len = 1 + rand() % 400, before = rand() % 200, after = rand() % 200;
+		char *buf = area + 1024;
+		long start = 0, r;
+
+		for (size_t i = 0; i < len; i++)
+			in[i] = 'a' + rand() % 26;
+		random_splices(&rw, len);
+		memset(area, '#', sizeof(area));
+		memcpy(buf, in, len);
+		r = sw_rw_apply_room(&rw, buf, len, before, after, &start);
+		size_t w = naive(&rw, in, len, want);
+		if ((long)w > (long)(len + before + after)) {
+			assert_int_equal(r, -ENOSPC);
+			continue;
+		}
+		assert_int_equal(r, (long)w);
+		assert_true(start >= -(long)before);
+		assert_true(start + r <= (long)(len + after));
+		assert_memory_equal(buf + start, want, w);
+		/* Nothing written outside the room. */
+		assert_int_equal(area[1024 - before - 1], '#');
+		assert_int_equal(area[1024 + len + after], '#');
 	}
 }
 
@@ -136,6 +177,7 @@ main(void)
 		cmocka_unit_test(table),
 		cmocka_unit_test(refusals),
 		cmocka_unit_test(random_against_copy),
+		cmocka_unit_test(random_with_room),
 	};
 	return cmocka_run_group_tests_name("rewrite", tests, NULL, NULL);
 }
