@@ -223,6 +223,25 @@ bool_text(bool b, uint16_t *l)
 	return b ? "true" : "false";
 }
 
+/* Any '%' in p[0..n)? Eight bytes at a time: a user part is a dozen bytes. */
+static inline bool
+has_pct(const char *p, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ull, pct = ones * '%';
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		w ^= pct;
+		if ((w - ones) & ~w & (ones << 7))
+			return true;
+	}
+	for (; i < n; i++)
+		if (p[i] == '%')
+			return true;
+	return false;
+}
+
 int
 get_value(struct mctx *m, uint32_t fi, const char **p, uint16_t *l)
 {
@@ -285,11 +304,7 @@ get_value(struct mctx *m, uint32_t fi, const char **p, uint16_t *l)
 		} else {
 			vp = base + u->user.off;
 			vl = u->user.len;
-			/* a dozen bytes: a loop beats a memchr call */
-			bool esc = false;
-			for (uint16_t i = 0; i < vl; i++)
-				esc |= vp[i] == '%';
-			if (esc && (t = stext(m, vl)) != NULL) {
+			if (has_pct(vp, vl) && (t = stext(m, vl)) != NULL) {
 				/* RFC 3261 §19.1.2: compare users unescaped ("2%23123" is "2#123") */
 				uint16_t k = 0;
 				for (uint16_t i = 0; i < vl; i++) {

@@ -18,6 +18,7 @@
  * match the same value with different captures) stays with Hyperscan.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -809,17 +810,11 @@ trie_lookup(const struct trie *t, const struct trie_class *classes, const char *
 	int n = 0;
 	uint32_t node = 0;
 	size_t d = 0;
-	/* tails are nearly always digits: where the all-digit suffix starts, once */
-	size_t dstart = len;
-	while (dstart > 0 && (unsigned)(s[dstart - 1] - '0') < 10)
-		dstart--;
-	/* and where the suffix without a line feed starts ('.' tails) */
-	size_t nlstart = 0;
-	for (size_t i = len; i > 0; i--)
-		if (s[i - 1] == '\n') {
-			nlstart = i;
-			break;
-		}
+	/*
+	 * Tails are nearly always digits or '.': where the all-digit suffix and
+	 * the suffix without a line feed start, found once when first needed.
+	 */
+	size_t dstart = SIZE_MAX, nlstart = SIZE_MAX;
 	for (;;) {
 		const struct tnode *nd = &t->nodes[node];
 		if (nd->skip) {
@@ -839,9 +834,22 @@ trie_lookup(const struct trie *t, const struct trie_class *classes, const char *
 			if (v->rule < min_rule || r < v->tmin || (v->tmax != TRIE_INF && r > v->tmax))
 				continue;
 			if (v->tclass == t->digits) {
+				if (dstart == SIZE_MAX) {
+					dstart = len;
+					while (dstart > 0 && (unsigned)(s[dstart - 1] - '0') < 10)
+						dstart--;
+				}
 				if (d < dstart)
 					continue;
 			} else if (v->tclass == t->dot) {
+				if (nlstart == SIZE_MAX) {
+					nlstart = 0;
+					for (size_t i = len; i > 0; i--)
+						if (s[i - 1] == '\n') {
+							nlstart = i;
+							break;
+						}
+				}
 				if (d < nlstart)
 					continue;
 			} else {
