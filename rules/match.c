@@ -1023,23 +1023,27 @@ find_winner(struct mctx *m, uint32_t start)
 		if (!get_value(m, fi, &p, &l))
 			continue;
 		if (f->trie != NULL) {
-			int n = trie_lookup(f->trie, rs->classes, p, l, start, s->th,
-					    SCR_MAX_CAND - s->ncand);
+			struct trie_hit *h = &s->cand[s->ncand];
+			int n = trie_lookup(f->trie, rs->classes, p, l, start, h, SCR_MAX_CAND - s->ncand);
 			if (n < 0) {
 				s->overflow = true;
 				break;
 			}
 			/* deepest hits are the most specific, usually the lowest rules:
-			 * take them first so that the sort below has little to move */
-			for (int i = n - 1; i >= 0; i--) {
-				const struct trie_hit *h = &s->th[i];
-				/* independent loads: issue them together, not one after another */
-				__builtin_prefetch(&rs->rules.v[h->rule]);
-				__builtin_prefetch(&rs->conds.v[h->cond]);
-				if (h->dep != UINT32_MAX)
-					__builtin_prefetch(&rs->deps.v[h->dep]);
-				s->cand[s->ncand++] = *h;
+			 * reversed, the sort below has little to move */
+			for (int a = 0, b = n - 1; a < b; a++, b--) {
+				struct trie_hit x = h[a];
+				h[a] = h[b];
+				h[b] = x;
 			}
+			for (int i = 0; i < n; i++) {
+				/* independent loads: issue them together, not one after another */
+				__builtin_prefetch(&rs->rules.v[h[i].rule]);
+				__builtin_prefetch(&rs->conds.v[h[i].cond]);
+				if (h[i].dep != UINT32_MAX)
+					__builtin_prefetch(&rs->deps.v[h[i].dep]);
+			}
+			s->ncand += n;
 		}
 		if (f->db != NULL) {
 			hs_error_t e = hs_scan(f->db, p, l, 0, s->hs, on_hs_match, s);

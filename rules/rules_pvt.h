@@ -307,7 +307,6 @@ struct sw_rules_scratch {
 	bool overflow;
 	uint32_t min_rule;
 	uint32_t cur_field;
-	struct trie_hit th[SCR_MAX_CAND];
 	const char **vp;  /* value per field */
 	uint16_t *vl;
 	uint8_t *vs;      /* 0 unknown, 1 present, 2 absent */
