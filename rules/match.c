@@ -566,13 +566,35 @@ cond_eval(struct mctx *m, const struct cond *c, bool caps, const struct trie_hit
 /* Deploy                                                                   */
 /* ------------------------------------------------------------------------ */
 
+/* Small copies without a call: two overlapping moves, never past either end. */
+static inline void
+copy_short(char *dst, const char *src, size_t len)
+{
+	if (len >= 8 && len <= 16) {
+		uint64_t a, b;
+		memcpy(&a, src, 8);
+		memcpy(&b, src + len - 8, 8);
+		memcpy(dst, &a, 8);
+		memcpy(dst + len - 8, &b, 8);
+	} else if (len >= 4 && len < 8) {
+		uint32_t a, b;
+		memcpy(&a, src, 4);
+		memcpy(&b, src + len - 4, 4);
+		memcpy(dst, &a, 4);
+		memcpy(dst + len - 4, &b, 4);
+	} else if (len < 4) {
+		for (size_t k = 0; k < len; k++)
+			dst[k] = src[k];
+	} else
+		memcpy(dst, src, len);
+}
+
 static int
 put(struct sw_route_result *o, const char *p, size_t n, struct sw_rspan *sp)
 {
 	if ((size_t)o->used + n > SW_ROUTE_BUF)
 		return -ENOSPC;
-	if (n)
-		memcpy(o->buf + o->used, p, n);
+	copy_short(o->buf + o->used, p, n);
 	sp->off = o->used;
 	sp->len = (uint16_t)n;
 	o->used = (uint16_t)(o->used + n);
@@ -611,12 +633,7 @@ expand(struct mctx *m, const struct deploy *d, struct sw_rspan *sp)
 		}
 		if ((size_t)o->used + len > SW_ROUTE_BUF)
 			return -ENOSPC;
-		char *dst = o->buf + o->used;
-		if (len <= 16) /* the usual piece: no call */
-			for (size_t k = 0; k < len; k++)
-				dst[k] = src[k];
-		else
-			memcpy(dst, src, len);
+		copy_short(o->buf + o->used, src, len);
 		o->used = (uint16_t)(o->used + len);
 	}
 	sp->off = start;
