@@ -81,6 +81,16 @@ static uint8_t htab[HTAB];
 static char lname[NFULL][NAME_MAX_LEN];
 static uint8_t compact[256];
 
+/*
+ * The same names as two 64-bit words for sw_sip_hname_type16: lower-case
+ * bytes, and a fold mask with 0x20 on letters only, so that (x | fold) ==
+ * name holds exactly for the name in any case (a CR never passes for '-').
+ */
+struct hname16 {
+	uint64_t lo, hi, flo, fhi;
+};
+static struct hname16 w16[NFULL];
+
 static inline unsigned
 hkey(const char *n, size_t len)
 {
@@ -108,6 +118,17 @@ static void __attribute__((constructor)) hname_init(void)
 		while (htab[k] != 0)
 			k = (k + 1) & (HTAB - 1);
 		htab[k] = (uint8_t)(i + 1);
+		for (size_t j = 0; j < full[i].len && j < 16; j++) {
+			uint64_t c = (uint8_t)lname[i][j], f = cc_is(lname[i][j], CC_ALPHA) ? 0x20 : 0;
+
+			if (j < 8) {
+				w16[i].lo |= c << (8 * j);
+				w16[i].flo |= f << (8 * j);
+			} else {
+				w16[i].hi |= c << (8 * (j - 8));
+				w16[i].fhi |= f << (8 * (j - 8));
+			}
+		}
 	}
 	for (size_t i = 0; i < sizeof(cf) / sizeof(cf[0]); i++) {
 		if (cf[i].c == 0)
@@ -156,6 +177,28 @@ sw_sip_hname_type(const char *name, size_t len)
 		unsigned i = htab[k] - 1u;
 
 		if (full[i].len == len && token_ieq(name, lname[i], len))
+			return full[i].type;
+	}
+	return SW_HDR_OTHER;
+}
+
+uint8_t
+sw_sip_hname_type16(uint64_t lo, uint64_t hi, uint32_t len)
+{
+	uint64_t mlo = len >= 8 ? ~0ull : (1ull << (8 * len)) - 1;
+	uint64_t mhi = len >= 16 ? ~0ull : len <= 8 ? 0 : (1ull << (8 * (len - 8))) - 1;
+	unsigned last = len <= 8 ? (unsigned)(lo >> (8 * (len - 1))) : (unsigned)(hi >> (8 * (len - 9)));
+	unsigned k = (len * 7 + (unsigned)(uint8_t)(lo | 0x20) * 3 + (uint8_t)(last | 0x20)) &
+		     (HTAB - 1);
+
+	lo &= mlo;
+	hi &= mhi;
+	for (; htab[k] != 0; k = (k + 1) & (HTAB - 1)) {
+		unsigned i = htab[k] - 1u;
+		const struct hname16 *e = &w16[i];
+
+		/* the length too: a NUL inside the name must not pass for the padding */
+		if ((lo | e->flo) == e->lo && (hi | e->fhi) == e->hi && full[i].len == len)
 			return full[i].type;
 	}
 	return SW_HDR_OTHER;

@@ -94,6 +94,14 @@ skip_cls(const char *b, uint32_t p, uint32_t end, uint16_t cls)
 /** Header type of a name (full or compact, any case); SW_HDR_OTHER when unknown. */
 uint8_t sw_sip_hname_type(const char *name, size_t len);
 
+/**
+ * The same for a name of 2 to 16 bytes whose first 16 bytes are already
+ * loaded (lo = bytes 0-7, hi = bytes 8-15, little endian; bytes past len
+ * may hold anything). Exact: the name need not be checked for token
+ * characters first, a known name never matches anything else.
+ */
+uint8_t sw_sip_hname_type16(uint64_t lo, uint64_t hi, uint32_t len);
+
 /** Position after the quoted-string opening at b[p] == '"', SCAN_ERR when unterminated. */
 uint32_t sw_sip_quoted_end(const char *b, uint32_t p, uint32_t end);
 
@@ -111,6 +119,73 @@ int sw_sip_uint(const char *b, uint32_t p, uint32_t end, uint64_t max, uint64_t 
 /** Called by sw_sip_params_scan for each parameter; non-zero refuses the value. */
 typedef int (*sw_sip_param_cb_t)(void *ctx, const char *b, struct sw_span name, struct sw_span val,
 				 bool has_val);
+
+/* The first of SP, HT, CR or LF at or after p is not at p: the common case needs no call. */
+static inline uint32_t
+lws(const char *b, uint32_t p, uint32_t end)
+{
+	return (p < end && cc_is(b[p], CC_WS)) ? skip_lws(b, p + 1, end) : p;
+}
+
+/*
+ * *( SEMI generic-param ) from p, with the per-parameter hook inlined: cb is
+ * a constant at every call site, so each caller gets its own copy with the
+ * hook folded in and no indirect call per parameter. Same contract as
+ * sw_sip_params_scan.
+ */
+static inline __attribute__((always_inline)) uint32_t
+params_scan_i(const char *b, uint32_t p, uint32_t end, struct sw_span *params,
+	      sw_sip_param_cb_t cb, void *ctx)
+{
+	uint32_t first = UINT32_MAX, last = p;
+
+	params->off = (uint16_t)p;
+	params->len = 0;
+	for (;;) {
+		uint32_t n, ne, v, ve;
+		bool has_val = false;
+
+		p = lws(b, last, end);
+		if (p >= end || b[p] != ';')
+			break;
+		n = lws(b, p + 1, end);
+		ne = skip_cls(b, n, end, CC_TOKEN);
+		if (ne == n)
+			return SCAN_ERR;
+		if (first == UINT32_MAX)
+			first = n;
+		last = ne;
+		v = ve = lws(b, ne, end);
+		if (v < end && b[v] == '=') {
+			v = lws(b, v + 1, end);
+			if (v < end && b[v] == '"')
+				ve = sw_sip_quoted_end(b, v, end);
+			else
+				ve = skip_cls(b, v, end, CC_GVAL);
+			if (ve == SCAN_ERR || ve == v)
+				return SCAN_ERR;
+			last = ve;
+			has_val = true;
+		} else {
+			v = ve = ne;
+		}
+		if (cb != NULL && cb(ctx, b, span(n, ne), span(v, ve), has_val) != 0)
+			return SCAN_ERR;
+	}
+	if (first != UINT32_MAX)
+		*params = span(first, last);
+	return last;
+}
+
+/* Four bytes at s folded to lower case for letters only (the caller compares with letters). */
+static inline uint32_t
+ld4_lc(const char *s)
+{
+	uint32_t x;
+
+	__builtin_memcpy(&x, s, 4);
+	return x | 0x20202020u;
+}
 
 /**
  * Scan *( SEMI generic-param ) from p (RFC 3261 §25.1 generic-param).
