@@ -32,7 +32,9 @@ const uint16_t sw_sip_cc[256] = {
 	['*'] = MARK_TOK | CC_TEL,
 	['\''] = MARK_TOK,
 	['~'] = MARK_TOK,
-	['%'] = MARK_TOK,
+	/* '%' starts an escape: the URI scanners check it themselves, so it is
+	 * left out of the user/password/param/header classes they skip over */
+	['%'] = CC_TOKEN | CC_GVAL | CC_URIC,
 	['+'] = CC_TOKEN | CC_USER | CC_PASS | CC_PARAM | CC_HNV | CC_SCHEME | CC_GVAL | CC_URIC |
 		CC_TEL,
 	['`'] = CC_TOKEN | CC_GVAL,

@@ -286,12 +286,12 @@ sent_protocol(const char *b, uint32_t p, uint32_t end, struct sw_sip_via *v)
 
 		memcpy(&x, b + p, 8);
 		if ((x | 0x0000000000202020ull) == 0x2f302e322f706973ull /* sip/2.0/ */) {
-			p += 8;
-			q = skip_cls(b, p, end, CC_TOKEN);
-			if (q == p)
-				return SCAN_ERR;
-			v->transport = span(p, q);
-			return q;
+			q = skip_cls(b, p + 8, end, CC_TOKEN);
+			if (q > p + 8) {
+				v->transport = span(p + 8, q);
+				return q;
+			}
+			/* white space after the slash: the general path */
 		}
 	}
 	for (int i = 0; i < 3; i++) {

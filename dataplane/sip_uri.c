@@ -133,6 +133,33 @@ sw_sip_host_scan(const char *b, uint32_t p, uint32_t end, uint8_t *type, bool ba
 
 	if (p >= end)
 		return SCAN_ERR;
+	if (cc_is(b[p], CC_DIGIT)) {
+		/*
+		 * Fast path for the common dotted quad: four 1-3 digit octets up
+		 * to 255, then a character that cannot continue a host (nor an
+		 * IPv6 address when bare_v6). Anything else takes the full path.
+		 */
+		uint16_t stop = bare_v6 ? (CC_HOST | CC_HEX | CC_GVAL) : CC_HOST;
+
+		q = p;
+		for (int o = 0;; o++) {
+			uint32_t s = q, v = 0;
+
+			while (q < end && q - s < 4 && cc_is(b[q], CC_DIGIT))
+				v = v * 10 + (uint32_t)(b[q++] - '0');
+			if (q == s || q - s > 3 || v > 255)
+				break;
+			if (o == 3) {
+				if (q < end && cc_is(b[q], stop))
+					break;
+				*type = SW_HOST_IPV4;
+				return q;
+			}
+			if (q >= end || b[q] != '.')
+				break;
+			q++;
+		}
+	}
 	if (b[p] == '[') {
 		const char *rb = memchr(b + p, ']', end - p);
 
@@ -152,6 +179,14 @@ sw_sip_host_scan(const char *b, uint32_t p, uint32_t end, uint8_t *type, bool ba
 			*type = SW_HOST_IPV6;
 			return q;
 		}
+	}
+	if (cc_is(b[p], CC_ALPHA)) {
+		/* a toplabel starts with ALPHA, so this can only be a hostname */
+		q = skip_cls(b, p + 1, end, CC_HOST);
+		if (b[q - 1] == '-')
+			return SCAN_ERR;
+		*type = SW_HOST_NAME;
+		return q;
 	}
 	/* one pass: the run of host characters, and whether it is all digits and dots */
 	uint16_t any = 0;
@@ -179,20 +214,30 @@ sw_sip_host_scan(const char *b, uint32_t p, uint32_t end, uint8_t *type, bool ba
 	return q;
 }
 
-/* A run of cls characters in which every '%' starts an escape ("%" HEXDIG HEXDIG, §25.1). */
-static bool
-run_ok(const char *b, uint32_t p, uint32_t end, uint16_t cls)
+/* "%" HEXDIG HEXDIG at p (§25.1 escaped). */
+static inline bool
+escape_ok(const char *b, uint32_t p, uint32_t end)
 {
-	for (; p < end; p++) {
-		if (b[p] == '%') {
-			if (end - p < 3 || !cc_is(b[p + 1], CC_HEX) || !cc_is(b[p + 2], CC_HEX))
-				return false;
-			p += 2;
-		} else if (!cc_is(b[p], cls)) {
-			return false;
+	return end - p >= 3 && cc_is(b[p + 1], CC_HEX) && cc_is(b[p + 2], CC_HEX);
+}
+
+/*
+ * A run of cls characters (a class without '%') in which every '%' starts
+ * an escape. Returns where the run stops; *ok false on a bad escape.
+ */
+static inline uint32_t
+run_esc(const char *b, uint32_t p, uint32_t end, uint16_t cls, bool *ok)
+{
+	for (;;) {
+		p = skip_cls(b, p, end, cls);
+		if (p >= end || b[p] != '%')
+			return p;
+		if (!escape_ok(b, p, end)) {
+			*ok = false;
+			return p;
 		}
+		p += 3;
 	}
-	return true;
 }
 
 /*
@@ -206,25 +251,26 @@ uri_params_scan(const char *b, uint32_t p, uint32_t end)
 	uint32_t start = p;
 	bool eq = false;
 
-	for (; p < end; p++) {
-		char c = b[p];
+	for (;;) {
+		char c;
 
+		p = skip_cls(b, p, end, CC_PARAM);
+		if (p >= end)
+			return p > start ? p : SCAN_ERR;
+		c = b[p];
 		if (c == '%') {
-			if (end - p < 3 || !cc_is(b[p + 1], CC_HEX) || !cc_is(b[p + 2], CC_HEX))
+			if (!escape_ok(b, p, end))
 				return SCAN_ERR;
-			p += 2;
+			p += 3;
 			continue;
 		}
-		if (cc_is(c, CC_PARAM))
-			continue;
 		if (p == start || (c != ';' && c != '=' && c != '?') || (c == '=' && eq))
 			return SCAN_ERR;
 		if (c == '?')
 			return p;
 		eq = c == '=';
-		start = p + 1;
+		start = ++p;
 	}
-	return p > start ? p : SCAN_ERR;
 }
 
 static uint8_t
@@ -244,24 +290,38 @@ scheme_type(const char *b, uint32_t p, uint32_t len)
 static int
 sip_uri_rest(const char *b, uint32_t p, uint32_t end, struct sw_sip_uri *u)
 {
-	const char *at = memchr(b + p, '@', end - p);
+	bool ok = true, userinfo = false;
 	uint32_t q;
 	uint64_t port;
 
-	if (at != NULL) {
-		uint32_t a = (uint32_t)(at - b);
-		const char *colon = memchr(b + p, ':', a - p);
-		uint32_t ue = colon ? (uint32_t)(colon - b) : a;
-
-		if (ue == p || !run_ok(b, p, ue, CC_USER))
+	/*
+	 * userinfo in one pass: the run of user characters stops at the '@'
+	 * (or at ':' and then the password stops at '@'). Neither run holds
+	 * '@', so that is the first '@' of the URI. When it stops anywhere
+	 * else there is no userinfo, and a later '@' could only be in the
+	 * headers; there it is refused below, as treating it as the end of a
+	 * userinfo holding the host would fail.
+	 */
+	q = run_esc(b, p, end, CC_USER, &ok);
+	if (!ok)
+		return -EINVAL;
+	if (q < end && b[q] == '@') {
+		if (q == p)
 			return -EINVAL;
-		u->user = span(p, ue);
-		if (colon != NULL) {
-			if (!run_ok(b, ue + 1, a, CC_PASS))
+		u->user = span(p, q);
+		p = q + 1;
+		userinfo = true;
+	} else if (q < end && b[q] == ':') {
+		uint32_t r = run_esc(b, q + 1, end, CC_PASS, &ok);
+
+		if (r < end && b[r] == '@') {
+			if (!ok || q == p)
 				return -EINVAL;
-			u->password = span(ue + 1, a);
+			u->user = span(p, q);
+			u->password = span(q + 1, r);
+			p = r + 1;
+			userinfo = true;
 		}
-		p = a + 1;
 	}
 	q = sw_sip_host_scan(b, p, end, &u->host_type, false);
 	if (q == SCAN_ERR)
@@ -284,8 +344,14 @@ sip_uri_rest(const char *b, uint32_t p, uint32_t end, struct sw_sip_uri *u)
 		p = q;
 	}
 	if (p < end && b[p] == '?') {
-		/* headers = hname "=" hvalue *( "&" hname "=" hvalue ) */
-		if (!run_ok(b, p + 1, end, CC_HNV | CC_URIC))
+		/* headers = hname "=" hvalue *( "&" hname "=" hvalue ); '%' is in uric */
+		for (q = p + 1; q < end; q++) {
+			if (b[q] == '%' ? !escape_ok(b, q, end) : !cc_is(b[q], CC_HNV | CC_URIC))
+				return -EINVAL;
+			if (b[q] == '%')
+				q += 2;
+		}
+		if (!userinfo && memchr(b + p + 1, '@', end - p - 1) != NULL)
 			return -EINVAL;
 		u->headers = span(p + 1, end);
 		p = end;
