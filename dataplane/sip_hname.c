@@ -57,6 +57,8 @@ const uint16_t sw_sip_cc[256] = {
 	['#'] = CC_TEL | CC_USER,
 };
 
+uint8_t sw_sip_nib[16][16];
+
 struct hname {
 	const char *name;
 	uint8_t len;
@@ -112,6 +114,10 @@ static void __attribute__((constructor)) hname_init(void)
 #undef SW_X_COMPACT
 	};
 
+	for (unsigned c = 0; c < 128; c++)
+		for (unsigned k = 0; k < 16; k++)
+			if (sw_sip_cc[c] & (1u << k))
+				sw_sip_nib[k][c & 15] |= (uint8_t)(1u << (c >> 4));
 	for (size_t i = 0; i < NFULL; i++) {
 		unsigned k = hkey(full[i].name, full[i].len);
 

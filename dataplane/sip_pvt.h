@@ -11,6 +11,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#ifdef __SSSE3__
+#include <tmmintrin.h>
+#endif
 
 #include "dataplane/dataplane.h"
 
@@ -33,6 +36,13 @@
 #define CC_HNAME 0x8000u /* host characters that are not digits or dots: ALPHA - _ */
 
 extern const uint16_t sw_sip_cc[256];
+
+/*
+ * sw_sip_cc as nibble tables for 16-byte classification: byte c is in class
+ * bit k when sw_sip_nib[k][c & 15] has bit (c >> 4) set. Every class is
+ * ASCII, so eight high nibbles fit a byte (filled at load time).
+ */
+extern uint8_t sw_sip_nib[16][16];
 
 /* What a scanner returns when the input is malformed (never a valid position). */
 #define SCAN_ERR UINT32_MAX
@@ -72,9 +82,9 @@ skip_lws(const char *b, uint32_t p, uint32_t end)
 	return p;
 }
 
-/* Unrolled by four: one bound check per four bytes on the hottest loop of the parser. */
+/* Unrolled by four: one bound check per four bytes. */
 static inline uint32_t
-skip_cls(const char *b, uint32_t p, uint32_t end, uint16_t cls)
+skip_cls_scalar(const char *b, uint32_t p, uint32_t end, uint16_t cls)
 {
 	for (; p + 4 <= end; p += 4) {
 		if (!cc_is(b[p], cls))
@@ -89,6 +99,57 @@ skip_cls(const char *b, uint32_t p, uint32_t end, uint16_t cls)
 	while (p < end && cc_is(b[p], cls))
 		p++;
 	return p;
+}
+
+#ifdef __SSSE3__
+/* Bytes of x outside class bit k, as a 16-bit mask. */
+static inline unsigned
+nib_miss(__m128i x, unsigned k)
+{
+	const __m128i lt = _mm_loadu_si128((const __m128i *)(const void *)sw_sip_nib[k]);
+	const __m128i ht = _mm_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)0x80, 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m128i m4 = _mm_set1_epi8(0x0f);
+	__m128i lo = _mm_shuffle_epi8(lt, _mm_and_si128(x, m4));
+	__m128i hi = _mm_shuffle_epi8(ht, _mm_and_si128(_mm_srli_epi16(x, 4), m4));
+
+	return (unsigned)_mm_movemask_epi8(
+		_mm_cmpeq_epi8(_mm_and_si128(lo, hi), _mm_setzero_si128()));
+}
+
+/*
+ * The run of one class from p, 16 bytes a step. The last partial step is a
+ * load ending at end (offsets count from b, so b + end - 16 is inside the
+ * buffer whenever end >= 16): nothing is read outside [b, b + end).
+ */
+static inline uint32_t
+skip_cls_simd(const char *b, uint32_t p, uint32_t end, unsigned k)
+{
+	unsigned mk;
+
+	for (; p + 16 <= end; p += 16) {
+		mk = nib_miss(_mm_loadu_si128((const __m128i *)(const void *)(b + p)), k);
+		if (mk != 0)
+			return p + (uint32_t)__builtin_ctz(mk);
+	}
+	if (p < end && end >= 16) {
+		mk = nib_miss(_mm_loadu_si128((const __m128i *)(const void *)(b + end - 16)), k);
+		mk >>= p - (end - 16);
+		return mk != 0 ? p + (uint32_t)__builtin_ctz(mk) : end;
+	}
+	return skip_cls_scalar(b, p, end, (uint16_t)(1u << k));
+}
+#endif
+
+/* The run of class cls characters from p: the end of a token, a host, a value ... */
+static inline uint32_t
+skip_cls(const char *b, uint32_t p, uint32_t end, uint16_t cls)
+{
+#ifdef __SSSE3__
+	/* one class bit (the common case): its nibble table */
+	if (__builtin_constant_p(cls) && (cls & (cls - 1)) == 0)
+		return skip_cls_simd(b, p, end, (unsigned)__builtin_ctz(cls));
+#endif
+	return skip_cls_scalar(b, p, end, cls);
 }
 
 /** Header type of a name (full or compact, any case); SW_HDR_OTHER when unknown. */

@@ -133,31 +133,41 @@ sw_sip_host_scan(const char *b, uint32_t p, uint32_t end, uint8_t *type, bool ba
 
 	if (p >= end)
 		return SCAN_ERR;
-	if (cc_is(b[p], CC_DIGIT)) {
+	if ((unsigned)(uint8_t)b[p] - '0' < 10) {
 		/*
 		 * Fast path for the common dotted quad: four 1-3 digit octets up
 		 * to 255, then a character that cannot continue a host (nor an
 		 * IPv6 address when bare_v6). Anything else takes the full path.
 		 */
 		uint16_t stop = bare_v6 ? (CC_HOST | CC_HEX | CC_GVAL) : CC_HOST;
+		int o;
 
 		q = p;
-		for (int o = 0;; o++) {
-			uint32_t s = q, v = 0;
+		for (o = 0; o < 4; o++) {
+			unsigned v, d;
 
-			while (q < end && q - s < 4 && cc_is(b[q], CC_DIGIT))
-				v = v * 10 + (uint32_t)(b[q++] - '0');
-			if (q == s || q - s > 3 || v > 255)
-				break;
-			if (o == 3) {
-				if (q < end && cc_is(b[q], stop))
+			if (o > 0) {
+				if (q >= end || b[q] != '.')
 					break;
-				*type = SW_HOST_IPV4;
-				return q;
+				q++;
 			}
-			if (q >= end || b[q] != '.')
+			if (q >= end || (v = (unsigned)(uint8_t)b[q] - '0') >= 10)
 				break;
 			q++;
+			if (q < end && (d = (unsigned)(uint8_t)b[q] - '0') < 10) {
+				v = v * 10 + d;
+				q++;
+				if (q < end && (d = (unsigned)(uint8_t)b[q] - '0') < 10) {
+					v = v * 10 + d;
+					q++;
+				}
+			}
+			if (v > 255 || (q < end && (unsigned)(uint8_t)b[q] - '0' < 10))
+				break;
+		}
+		if (o == 4 && !(q < end && cc_is(b[q], stop))) {
+			*type = SW_HOST_IPV4;
+			return q;
 		}
 	}
 	if (b[p] == '[') {
@@ -446,7 +456,7 @@ sw_sip_params_scan(const char *b, uint32_t p, uint32_t end, struct sw_span *para
 	return last;
 }
 
-static int
+static inline __attribute__((always_inline)) int
 tag_cb(void *ctx, const char *b, struct sw_span name, struct sw_span val, bool has_val)
 {
 	if (name.len == 3 && lc(b[name.off]) == 't' && lc(b[name.off + 1]) == 'a' &&
@@ -518,7 +528,7 @@ sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_namead
 			return SCAN_ERR;
 		p = ue;
 	}
-	q = sw_sip_params_scan(b, p, end, &na->params, tag_cb, &na->tag);
+	q = params_scan_i(b, p, end, &na->params, tag_cb, &na->tag);
 	if (q == SCAN_ERR)
 		return SCAN_ERR;
 	na->all = span(start, q);
