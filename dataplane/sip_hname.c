@@ -191,16 +191,16 @@ sw_sip_hname_type(const char *name, size_t len)
 }
 
 uint8_t
-sw_sip_hname_type16(uint64_t lo, uint64_t hi, uint32_t len)
+sw_sip_hname_type16(uint64_t lo, uint64_t hi, uint32_t len, char last)
 {
-	uint64_t mlo = len >= 8 ? ~0ull : (1ull << (8 * len)) - 1;
-	uint64_t mhi = len >= 16 ? ~0ull : len <= 8 ? 0 : (1ull << (8 * (len - 8))) - 1;
-	unsigned last = len <= 8 ? (unsigned)(lo >> (8 * (len - 1))) : (unsigned)(hi >> (8 * (len - 9)));
+	static const uint64_t keep_lo[17] = {
+		0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffffull, 0xffffffffffffull,
+		0xffffffffffffffull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull};
 	unsigned k = (len * 7 + (unsigned)(uint8_t)(lo | 0x20) * 3 + (uint8_t)(last | 0x20)) &
 		     (HTAB - 1);
 
-	lo &= mlo;
-	hi &= mhi;
+	lo &= keep_lo[len];
+	hi &= len > 8 ? keep_lo[len - 8] : 0;
 	for (; htab[k] != 0; k = (k + 1) & (HTAB - 1)) {
 		unsigned i = htab[k] - 1u;
 		const struct hname16 *e = &w16[i];

@@ -158,10 +158,10 @@ uint8_t sw_sip_hname_type(const char *name, size_t len);
 /**
  * The same for a name of 2 to 16 bytes whose first 16 bytes are already
  * loaded (lo = bytes 0-7, hi = bytes 8-15, little endian; bytes past len
- * may hold anything). Exact: the name need not be checked for token
+ * may hold anything); last is its last byte. Exact: the name need not be checked for token
  * characters first, a known name never matches anything else.
  */
-uint8_t sw_sip_hname_type16(uint64_t lo, uint64_t hi, uint32_t len);
+uint8_t sw_sip_hname_type16(uint64_t lo, uint64_t hi, uint32_t len, char last);
 
 /** Position after the quoted-string opening at b[p] == '"', SCAN_ERR when unterminated. */
 uint32_t sw_sip_quoted_end(const char *b, uint32_t p, uint32_t end);

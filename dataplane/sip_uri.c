@@ -6,6 +6,9 @@
  */
 #include <errno.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "dataplane/sip_pvt.h"
 
@@ -13,7 +16,21 @@ uint32_t
 sw_sip_quoted_end(const char *b, uint32_t p, uint32_t end)
 {
 	/* quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F): a backslash never escapes CR or LF */
-	for (p++; p < end; p++) {
+	p++;
+#ifdef __SSE2__
+	/* to the first '"' or '\\' sixteen bytes a step; the loop below takes it from there */
+	for (; p + 16 <= end; p += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
+		unsigned mk = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+
+		if (mk != 0) {
+			p += (uint32_t)__builtin_ctz(mk);
+			break;
+		}
+	}
+#endif
+	for (; p < end; p++) {
 		if (b[p] == '"')
 			return p + 1;
 		if (b[p] == '\\') {
