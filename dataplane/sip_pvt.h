@@ -166,16 +166,106 @@ uint8_t sw_sip_hname_type16(uint64_t lo, uint64_t hi, uint32_t len, char last);
 /** Position after the quoted-string opening at b[p] == '"', SCAN_ERR when unterminated. */
 uint32_t sw_sip_quoted_end(const char *b, uint32_t p, uint32_t end);
 
+/* sw_sip_host_scan without the inline fast paths: IPv6 references, bare IPv6, odd hosts. */
+uint32_t sw_sip_host_scan_full(const char *b, uint32_t p, uint32_t end, uint8_t *type,
+			       bool bare_v6);
+
 /**
  * Scan host (hostname, IPv4address or IPv6reference) starting at p.
  * Returns the position after it and sets *type, or SCAN_ERR when there is none
  * or it is malformed. bare_v6 accepts an IPv6address without brackets (Via
- * received, RFC 5118 §4.5).
+ * received, RFC 5118 §4.5). The dotted quad and the plain hostname are
+ * inline; everything else goes to sw_sip_host_scan_full.
  */
-uint32_t sw_sip_host_scan(const char *b, uint32_t p, uint32_t end, uint8_t *type, bool bare_v6);
+static inline uint32_t
+sw_sip_host_scan(const char *b, uint32_t p, uint32_t end, uint8_t *type, bool bare_v6)
+{
+	uint32_t q;
+
+	if (p >= end)
+		return SCAN_ERR;
+	if ((unsigned)(uint8_t)b[p] - '0' < 10) {
+		/*
+		 * Fast path for the common dotted quad: four 1-3 digit octets up
+		 * to 255, then a character that cannot continue a host (nor an
+		 * IPv6 address when bare_v6). Anything else takes the full path.
+		 */
+		uint16_t stop = bare_v6 ? (CC_HOST | CC_HEX | CC_GVAL) : CC_HOST;
+		int o;
+
+		q = p;
+		for (o = 0; o < 4; o++) {
+			unsigned v, d;
+
+			if (o > 0) {
+				if (q >= end || b[q] != '.')
+					break;
+				q++;
+			}
+			if (q >= end || (v = (unsigned)(uint8_t)b[q] - '0') >= 10)
+				break;
+			q++;
+			if (q < end && (d = (unsigned)(uint8_t)b[q] - '0') < 10) {
+				v = v * 10 + d;
+				q++;
+				if (q < end && (d = (unsigned)(uint8_t)b[q] - '0') < 10) {
+					v = v * 10 + d;
+					q++;
+				}
+			}
+			if (v > 255 || (q < end && (unsigned)(uint8_t)b[q] - '0' < 10))
+				break;
+		}
+		if (o == 4 && !(q < end && cc_is(b[q], stop))) {
+			*type = SW_HOST_IPV4;
+			return q;
+		}
+	}
+	if (!bare_v6 && cc_is(b[p], CC_ALPHA)) {
+		/* a toplabel starts with ALPHA, so this can only be a hostname (§25.1) */
+		q = skip_cls(b, p + 1, end, CC_HOST);
+		if (b[q - 1] == '-')
+			return SCAN_ERR;
+		*type = SW_HOST_NAME;
+		return q;
+	}
+	return sw_sip_host_scan_full(b, p, end, type, bare_v6);
+}
 
 /** Parse 1*DIGIT in [p, end) into *v, refusing values above max. 0 ok, -1 bad. */
-int sw_sip_uint(const char *b, uint32_t p, uint32_t end, uint64_t max, uint64_t *v);
+static inline int
+sw_sip_uint(const char *b, uint32_t p, uint32_t end, uint64_t max, uint64_t *v)
+{
+	uint64_t n = 0;
+
+	if (p >= end)
+		return -1;
+	if (end - p <= 19) {
+		/* 19 digits cannot overflow 64 bits: one range check at the end */
+		for (; p < end; p++) {
+			unsigned d = (unsigned)(uint8_t)b[p] - '0';
+
+			if (d > 9)
+				return -1;
+			n = n * 10 + d;
+		}
+		if (n > max)
+			return -1;
+		*v = n;
+		return 0;
+	}
+	for (; p < end; p++) {
+		unsigned d = (unsigned)(uint8_t)b[p] - '0';
+
+		if (d > 9)
+			return -1;
+		n = n * 10 + d;
+		if (n > max)
+			return -1;
+	}
+	*v = n;
+	return 0;
+}
 
 /** Called by sw_sip_params_scan for each parameter; non-zero refuses the value. */
 typedef int (*sw_sip_param_cb_t)(void *ctx, const char *b, struct sw_span name, struct sw_span val,

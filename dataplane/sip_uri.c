@@ -42,24 +42,6 @@ sw_sip_quoted_end(const char *b, uint32_t p, uint32_t end)
 	return SCAN_ERR;
 }
 
-int
-sw_sip_uint(const char *b, uint32_t p, uint32_t end, uint64_t max, uint64_t *v)
-{
-	uint64_t n = 0;
-
-	if (p >= end)
-		return -1;
-	for (; p < end; p++) {
-		if (!cc_is(b[p], CC_DIGIT))
-			return -1;
-		n = n * 10 + (uint64_t)(b[p] - '0');
-		if (n > max)
-			return -1;
-	}
-	*v = n;
-	return 0;
-}
-
 /* IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each 0-255. */
 static bool
 ipv4_ok(const char *b, uint32_t p, uint32_t end)
@@ -144,49 +126,12 @@ ipv6_ok(const char *b, uint32_t p, uint32_t end)
 }
 
 uint32_t
-sw_sip_host_scan(const char *b, uint32_t p, uint32_t end, uint8_t *type, bool bare_v6)
+sw_sip_host_scan_full(const char *b, uint32_t p, uint32_t end, uint8_t *type, bool bare_v6)
 {
 	uint32_t q;
 
 	if (p >= end)
 		return SCAN_ERR;
-	if ((unsigned)(uint8_t)b[p] - '0' < 10) {
-		/*
-		 * Fast path for the common dotted quad: four 1-3 digit octets up
-		 * to 255, then a character that cannot continue a host (nor an
-		 * IPv6 address when bare_v6). Anything else takes the full path.
-		 */
-		uint16_t stop = bare_v6 ? (CC_HOST | CC_HEX | CC_GVAL) : CC_HOST;
-		int o;
-
-		q = p;
-		for (o = 0; o < 4; o++) {
-			unsigned v, d;
-
-			if (o > 0) {
-				if (q >= end || b[q] != '.')
-					break;
-				q++;
-			}
-			if (q >= end || (v = (unsigned)(uint8_t)b[q] - '0') >= 10)
-				break;
-			q++;
-			if (q < end && (d = (unsigned)(uint8_t)b[q] - '0') < 10) {
-				v = v * 10 + d;
-				q++;
-				if (q < end && (d = (unsigned)(uint8_t)b[q] - '0') < 10) {
-					v = v * 10 + d;
-					q++;
-				}
-			}
-			if (v > 255 || (q < end && (unsigned)(uint8_t)b[q] - '0' < 10))
-				break;
-		}
-		if (o == 4 && !(q < end && cc_is(b[q], stop))) {
-			*type = SW_HOST_IPV4;
-			return q;
-		}
-	}
 	if (b[p] == '[') {
 		const char *rb = memchr(b + p, ']', end - p);
 
@@ -206,14 +151,6 @@ sw_sip_host_scan(const char *b, uint32_t p, uint32_t end, uint8_t *type, bool ba
 			*type = SW_HOST_IPV6;
 			return q;
 		}
-	}
-	if (cc_is(b[p], CC_ALPHA)) {
-		/* a toplabel starts with ALPHA, so this can only be a hostname */
-		q = skip_cls(b, p + 1, end, CC_HOST);
-		if (b[q - 1] == '-')
-			return SCAN_ERR;
-		*type = SW_HOST_NAME;
-		return q;
 	}
 	/* one pass: the run of host characters, and whether it is all digits and dots */
 	uint16_t any = 0;
