@@ -74,14 +74,15 @@ static const struct hname full[] = {
 
 #define NFULL (sizeof(full) / sizeof(full[0]))
 #define NAME_MAX_LEN 24
-#define HTAB 128 /* power of two, a few times NFULL: probes stay short */
+#define HTAB SW_SIP_HTAB
 
 /*
  * Open-addressed table keyed by length and first and last letter (what
  * differs first between SIP header names), holding index + 1 into lname[];
  * compact[] maps the one-letter forms of §7.3.3.
  */
-static uint8_t htab[HTAB];
+uint8_t sw_sip_htab[HTAB];
+#define htab sw_sip_htab
 static char lname[NFULL][NAME_MAX_LEN];
 static uint8_t compact[256];
 
@@ -90,10 +91,8 @@ static uint8_t compact[256];
  * bytes, and a fold mask with 0x20 on letters only, so that (x | fold) ==
  * name holds exactly for the name in any case (a CR never passes for '-').
  */
-struct hname16 {
-	uint64_t lo, hi, flo, fhi;
-};
-static struct hname16 w16[NFULL];
+struct sw_sip_hname16 sw_sip_h16[SW_HDR__COUNT];
+#define w16 sw_sip_h16
 
 static inline unsigned
 hkey(const char *n, size_t len)
@@ -126,6 +125,8 @@ static void __attribute__((constructor)) hname_init(void)
 		while (htab[k] != 0)
 			k = (k + 1) & (HTAB - 1);
 		htab[k] = (uint8_t)(i + 1);
+		w16[i].len = full[i].len;
+		w16[i].type = full[i].type;
 		for (size_t j = 0; j < full[i].len && j < 16; j++) {
 			uint64_t c = (uint8_t)lname[i][j], f = cc_is(lname[i][j], CC_ALPHA) ? 0x20 : 0;
 
@@ -185,28 +186,6 @@ sw_sip_hname_type(const char *name, size_t len)
 		unsigned i = htab[k] - 1u;
 
 		if (full[i].len == len && token_ieq(name, lname[i], len))
-			return full[i].type;
-	}
-	return SW_HDR_OTHER;
-}
-
-uint8_t
-sw_sip_hname_type16(uint64_t lo, uint64_t hi, uint32_t len, char last)
-{
-	static const uint64_t keep_lo[17] = {
-		0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffffull, 0xffffffffffffull,
-		0xffffffffffffffull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull};
-	unsigned k = (len * 7 + (unsigned)(uint8_t)(lo | 0x20) * 3 + (uint8_t)(last | 0x20)) &
-		     (HTAB - 1);
-
-	lo &= keep_lo[len];
-	hi &= len > 8 ? keep_lo[len - 8] : 0;
-	for (; htab[k] != 0; k = (k + 1) & (HTAB - 1)) {
-		unsigned i = htab[k] - 1u;
-		const struct hname16 *e = &w16[i];
-
-		/* the length too: a NUL inside the name must not pass for the padding */
-		if ((lo | e->flo) == e->lo && (hi | e->fhi) == e->hi && full[i].len == len)
 			return full[i].type;
 	}
 	return SW_HDR_OTHER;

@@ -155,13 +155,46 @@ skip_cls(const char *b, uint32_t p, uint32_t end, uint16_t cls)
 /** Header type of a name (full or compact, any case); SW_HDR_OTHER when unknown. */
 uint8_t sw_sip_hname_type(const char *name, size_t len);
 
-/**
- * The same for a name of 2 to 16 bytes whose first 16 bytes are already
- * loaded (lo = bytes 0-7, hi = bytes 8-15, little endian; bytes past len
- * may hold anything); last is its last byte. Exact: the name need not be checked for token
- * characters first, a known name never matches anything else.
+/*
+ * The known names as two 64-bit words for sw_sip_hname_type16: lower-case
+ * bytes, and a fold mask with 0x20 on letters only, so that (x | fold) ==
+ * name holds exactly for the name in any case (a CR never passes for '-').
+ * sw_sip_htab is an open-addressed index (entry + 1, 0 empty) keyed by
+ * length, first and last letter. Filled at load time by sip_hname.c.
  */
-uint8_t sw_sip_hname_type16(uint64_t lo, uint64_t hi, uint32_t len, char last);
+struct sw_sip_hname16 {
+	uint64_t lo, hi, flo, fhi;
+	uint8_t len, type;
+};
+#define SW_SIP_HTAB 128
+extern struct sw_sip_hname16 sw_sip_h16[SW_HDR__COUNT];
+extern uint8_t sw_sip_htab[SW_SIP_HTAB];
+
+/**
+ * Header type of a name of 2 to 16 bytes whose first 16 bytes are already
+ * loaded (lo = bytes 0-7, hi = bytes 8-15, little endian; bytes past len
+ * may hold anything); last is its last byte. Exact: the name need not be
+ * checked for token characters first, a known name never matches anything
+ * else.
+ */
+static inline uint8_t
+sw_sip_hname_type16(uint64_t lo, uint64_t hi, uint32_t len, char last)
+{
+	unsigned k = (len * 7 + (unsigned)(uint8_t)(lo | 0x20) * 3 + (uint8_t)(last | 0x20)) &
+		     (SW_SIP_HTAB - 1);
+	uint64_t keep = len >= 8 ? ~0ull : (1ull << (8 * len)) - 1;
+
+	hi &= len >= 16 ? ~0ull : len > 8 ? (1ull << (8 * (len - 8))) - 1 : 0;
+	lo &= keep;
+	for (; sw_sip_htab[k] != 0; k = (k + 1) & (SW_SIP_HTAB - 1)) {
+		const struct sw_sip_hname16 *e = &sw_sip_h16[sw_sip_htab[k] - 1u];
+
+		/* the length too: a NUL inside the name must not pass for the padding */
+		if ((lo | e->flo) == e->lo && (hi | e->fhi) == e->hi && e->len == len)
+			return e->type;
+	}
+	return SW_HDR_OTHER;
+}
 
 /** Position after the quoted-string opening at b[p] == '"', SCAN_ERR when unterminated. */
 uint32_t sw_sip_quoted_end(const char *b, uint32_t p, uint32_t end);
