@@ -192,6 +192,11 @@ struct sw_sip_msg {
 
 	uint8_t nvia;            /**< Via entries seen (all headers, all commas) */
 	struct sw_sip_via via[2]; /**< topmost two: ours and the next hop back */
+	/**
+	 * From and To: all, display, params and tag. The URI inside is only
+	 * checked for its shape (a scheme, no white space); uri stays empty
+	 * (uri.all.len 0) until SW_SIP_MORE_FROM_TO splits it.
+	 */
 	struct sw_sip_nameaddr from, to;
 	struct sw_span call_id;
 	struct sw_span cseq_method;
@@ -247,7 +252,8 @@ enum sw_sip_more {
 	SW_SIP_MORE_EXPIRES = 1u << 2,      /**< expires */
 	SW_SIP_MORE_CHECKS = 1u << 3,       /**< Content-Type, Require, Supported syntax */
 	SW_SIP_MORE_VIA = 1u << 4,          /**< syntax of the Via entries past the second */
-	SW_SIP_MORE_ALL = 0x1f,
+	SW_SIP_MORE_FROM_TO = 1u << 5,      /**< from.uri and to.uri, split and checked */
+	SW_SIP_MORE_ALL = 0x3f,
 };
 
 /**

@@ -435,38 +435,6 @@ parse_via(struct pstate *ps, uint8_t hi, uint32_t p, uint32_t end)
 	}
 }
 
-/* No LWS inside [p, end): the value is trimmed, so a fold would show as CR, LF, SP or HT. */
-static bool
-no_ws(const char *b, uint32_t p, uint32_t end)
-{
-#ifdef __SSE2__
-	const __m128i sp = _mm_set1_epi8(' '), ht = _mm_set1_epi8('\t'), lf = _mm_set1_epi8('\n');
-	unsigned mk;
-
-	for (; p + 16 <= end; p += 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
-
-		mk = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-			_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, ht)),
-			_mm_cmpeq_epi8(x, lf)));
-		if (mk != 0)
-			return false;
-	}
-	if (p < end && end >= 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + end - 16));
-
-		mk = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-			_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, ht)),
-			_mm_cmpeq_epi8(x, lf)));
-		return (mk >> (p - (end - 16))) == 0;
-	}
-#endif
-	for (; p < end; p++)
-		if (b[p] == ' ' || b[p] == '\t' || b[p] == '\n')
-			return false;
-	return true;
-}
-
 /* A header that RFC 3261 §7.3.1 allows once (From, To, Call-ID, CSeq ...). 1 if a repeat. */
 static int
 repeated(struct pstate *ps, uint8_t type, const char *reason)
@@ -482,7 +450,7 @@ static void
 parse_nameaddr(struct pstate *ps, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na,
 	       const char *reason)
 {
-	if (sw_sip_nameaddr_at(ps->b, p, end, na, false) == SCAN_ERR)
+	if (sw_sip_nameaddr_at(ps->b, p, end, na, false, true) == SCAN_ERR)
 		bad(ps, reason);
 }
 
@@ -569,7 +537,7 @@ nameaddr_list(struct pstate *ps, uint32_t p, uint32_t end, uint8_t *count,
 
 	for (;;) {
 		struct sw_sip_nameaddr *na = (*count == 0 && first) ? first : &scratch;
-		uint32_t q = sw_sip_nameaddr_at(ps->b, p, end, na, true);
+		uint32_t q = sw_sip_nameaddr_at(ps->b, p, end, na, true, false);
 
 		if (q == SCAN_ERR)
 			return -1;
@@ -964,6 +932,16 @@ sw_sip_parse_more(struct sw_sip_msg *m, unsigned what)
 		uint64_t v;
 
 		switch (h->type) {
+		case SW_HDR_FROM:
+		case SW_HDR_TO:
+			/* the first one is the one sw_sip_parse() took the tag from */
+			if ((todo & SW_SIP_MORE_FROM_TO) && i == m->first[h->type] &&
+			    sw_sip_nameaddr_at(m->buf, p, end, h->type == SW_HDR_FROM ? &m->from : &m->to,
+					       false, false) == SCAN_ERR)
+				more_bad(m, SW_SIP_MORE_FROM_TO, h->type == SW_HDR_FROM
+									 ? "Bad Request - malformed From URI"
+									 : "Bad Request - malformed To URI");
+			break;
 		case SW_HDR_CONTACT:
 			if (todo & SW_SIP_MORE_CONTACT)
 				more_contact(m, p, end);

@@ -11,6 +11,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #ifdef __SSSE3__
 #include <tmmintrin.h>
 #endif
@@ -150,6 +153,38 @@ skip_cls(const char *b, uint32_t p, uint32_t end, uint16_t cls)
 		return skip_cls_simd(b, p, end, (unsigned)__builtin_ctz(cls));
 #endif
 	return skip_cls_scalar(b, p, end, cls);
+}
+
+/* No LWS inside [p, end): the value is trimmed, so a fold would show as CR, LF, SP or HT. */
+static inline bool
+no_ws(const char *b, uint32_t p, uint32_t end)
+{
+#ifdef __SSE2__
+	const __m128i sp = _mm_set1_epi8(' '), ht = _mm_set1_epi8('\t'), lf = _mm_set1_epi8('\n');
+	unsigned mk;
+
+	for (; p + 16 <= end; p += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
+
+		mk = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, ht)),
+			_mm_cmpeq_epi8(x, lf)));
+		if (mk != 0)
+			return false;
+	}
+	if (p < end && end >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + end - 16));
+
+		mk = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, ht)),
+			_mm_cmpeq_epi8(x, lf)));
+		return (mk >> (p - (end - 16))) == 0;
+	}
+#endif
+	for (; p < end; p++)
+		if (b[p] == ' ' || b[p] == '\t' || b[p] == '\n')
+			return false;
+	return true;
 }
 
 /** Header type of a name (full or compact, any case); SW_HDR_OTHER when unknown. */
@@ -383,9 +418,11 @@ uint32_t sw_sip_params_scan(const char *b, uint32_t p, uint32_t end, struct sw_s
 /**
  * Parse one name-addr / addr-spec with its header parameters starting at p.
  * On success returns the position after it, LWS skipped: end, or a ',' when
- * list is true. Returns SCAN_ERR on error.
+ * list is true. Returns SCAN_ERR on error. With shape_only the URI is only
+ * checked for a scheme and no white space, and na->uri is left empty: the
+ * display name, tag, params and all are filled as usual.
  */
 uint32_t sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na,
-			    bool list);
+			    bool list, bool shape_only);
 
 #endif /* SW_SIP_PVT_H */

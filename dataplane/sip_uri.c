@@ -446,8 +446,21 @@ display_scan(const char *b, uint32_t p, uint32_t end, struct sw_span *display)
 	return q;
 }
 
+/* scheme ":" then one or more characters and no white space: what a URI looks like from afar */
+static bool
+uri_shape_ok(const char *b, uint32_t p, uint32_t end)
+{
+	uint32_t q;
+
+	if (p >= end || !cc_is(b[p], CC_ALPHA))
+		return false;
+	q = skip_cls(b, p, end, CC_SCHEME);
+	return q + 1 < end && b[q] == ':' && no_ws(b, q + 1, end);
+}
+
 uint32_t
-sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na, bool list)
+sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na, bool list,
+		   bool shape_only)
 {
 	uint32_t start, q, ue;
 
@@ -463,7 +476,8 @@ sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_namead
 		if (gt == NULL)
 			return SCAN_ERR;
 		ue = (uint32_t)(gt - b);
-		if (sw_sip_uri_parse(b, span(q + 1, ue), &na->uri) != 0)
+		if (shape_only ? !uri_shape_ok(b, q + 1, ue)
+			       : sw_sip_uri_parse(b, span(q + 1, ue), &na->uri) != 0)
 			return SCAN_ERR;
 		p = ue + 1;
 	} else {
@@ -478,7 +492,8 @@ sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_namead
 			if (c == ';' || c == ',' || c == '?' || cc_is(c, CC_WS))
 				break;
 		}
-		if (sw_sip_uri_parse(b, span(p, ue), &na->uri) != 0)
+		if (shape_only ? !uri_shape_ok(b, p, ue)
+			       : sw_sip_uri_parse(b, span(p, ue), &na->uri) != 0)
 			return SCAN_ERR;
 		p = ue;
 	}
@@ -495,7 +510,8 @@ sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_namead
 int
 sw_sip_nameaddr_parse(const char *buf, struct sw_span s, struct sw_sip_nameaddr *na)
 {
-	return sw_sip_nameaddr_at(buf, s.off, span_end(s), na, false) == SCAN_ERR ? -EINVAL : 0;
+	return sw_sip_nameaddr_at(buf, s.off, span_end(s), na, false, false) == SCAN_ERR ? -EINVAL
+										    : 0;
 }
 
 int
@@ -559,7 +575,7 @@ sw_sip_nameaddr_next(const char *buf, struct sw_span list, uint32_t *pos,
 		return 0;
 	if (buf[p] == ',' && p != list.off)
 		p++;
-	p = sw_sip_nameaddr_at(buf, p, end, na, true);
+	p = sw_sip_nameaddr_at(buf, p, end, na, true, false);
 	if (p == SCAN_ERR)
 		return -EINVAL;
 	*pos = p;

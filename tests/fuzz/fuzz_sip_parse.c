@@ -144,6 +144,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	check_nameaddr(&m.contact, len);
+	check_nameaddr(&m.from, len);
+	check_nameaddr(&m.to, len);
 	for (unsigned i = 0; i < m.nvia && i < 2; i++) {
 		check_via(&m.via[i], len);
 		if (m.via[i].hdr != 0xff && m.via[i].hdr >= m.nhdr)

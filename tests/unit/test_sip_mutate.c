@@ -77,9 +77,9 @@ good_message(void **state)
 	assert_int_equal(msg.via[0].ttl.len, 2);
 	assert_int_equal(msg.via[1].received.len, strlen("2001:db8::2"));
 	assert_true(msg.via[1].has_rport);
+	assert_int_equal(sw_sip_parse_more(&msg, SW_SIP_MORE_ALL), 0);
 	assert_int_equal(msg.from.uri.host_type, SW_HOST_IPV6);
 	assert_int_equal(msg.to.uri.host_type, SW_HOST_IPV6);
-	assert_int_equal(sw_sip_parse_more(&msg, SW_SIP_MORE_ALL), 0);
 	assert_int_equal(msg.contact.uri.port_num, 5062);
 	assert_int_equal(msg.nroute, 2);
 	assert_int_equal(msg.route.uri.host_type, SW_HOST_IPV6);

@@ -247,6 +247,7 @@ details(void **state)
 	assert_int_equal(msg.max_forwards, 0);
 
 	assert_int_equal(sw_sip_parse(&msg, buf, (size_t)load("rfc4475/unksm2")), SW_SIP_OK);
+	assert_int_equal(sw_sip_parse_more(&msg, SW_SIP_MORE_FROM_TO), 0);
 	assert_int_equal(msg.to.uri.scheme_type, SW_SCHEME_OTHER);
 	span_is(msg.to.uri.all, "isbn:2983792873");
 
