@@ -212,12 +212,13 @@ struct sw_sip_msg {
 	uint8_t drop;            /**< enum sw_sip_drop: why SW_SIP_DROP (NONE otherwise) */
 	uint8_t nroute;          /**< Route entries (all headers, all commas) */
 	uint8_t nrecord_route;   /**< Record-Route entries (SW_SIP_MORE_RECORD_ROUTE) */
-	uint8_t ncontact;        /**< Contact entries; 0 with contact_star for "*" (SW_SIP_MORE_CONTACT) */
-	uint8_t contact_star;    /**< Contact: * (REGISTER removal, RFC 3261 §10.2.2) (SW_SIP_MORE_CONTACT) */
+	/* ncontact, contact_star, contact: filled by SW_SIP_MORE_CONTACT */
+	uint8_t ncontact;        /**< Contact entries; 0 with contact_star for "*" */
+	uint8_t contact_star;    /**< Contact: * (REGISTER removal, RFC 3261 §10.2.2) */
 	uint8_t more_done;       /**< enum sw_sip_more: the lazy parts parsed so far */
 	uint8_t more_bad;        /**< enum sw_sip_more: the lazy parts found malformed */
 	struct sw_sip_nameaddr route;   /**< topmost Route entry (uri.all.len 0 when none) */
-	struct sw_sip_nameaddr contact; /**< first Contact entry, not for "*" (SW_SIP_MORE_CONTACT) */
+	struct sw_sip_nameaddr contact; /**< first Contact entry (not for "*") */
 	int64_t expires;         /**< Expires header, -1 when absent (SW_SIP_MORE_EXPIRES) */
 	const char *more_reason; /**< static text of the first fault sw_sip_parse_more() found */
 	/**

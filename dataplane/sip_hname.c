@@ -128,7 +128,8 @@ static void __attribute__((constructor)) hname_init(void)
 		w16[i].len = full[i].len;
 		w16[i].type = full[i].type;
 		for (size_t j = 0; j < full[i].len && j < 16; j++) {
-			uint64_t c = (uint8_t)lname[i][j], f = cc_is(lname[i][j], CC_ALPHA) ? 0x20 : 0;
+			uint64_t c = (uint8_t)lname[i][j],
+				 f = cc_is(lname[i][j], CC_ALPHA) ? 0x20 : 0;
 
 			if (j < 8) {
 				w16[i].lo |= c << (8 * j);

@@ -75,8 +75,8 @@ find_lf(const char *b, uint32_t p, uint32_t n)
 	unsigned mk;
 
 	for (; p + 16 <= n; p += 16) {
-		mk = (unsigned)_mm_movemask_epi8(
-			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(b + p)), lf));
+		mk = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+			_mm_loadu_si128((const __m128i *)(const void *)(b + p)), lf));
 		if (mk != 0)
 			return p + (uint32_t)__builtin_ctz(mk);
 	}
@@ -605,10 +605,12 @@ parse_header(struct pstate *ps, uint8_t type, uint8_t hi, uint32_t p, uint32_t e
 			fault(ps, RANK_420, 420, "Bad Extension");
 		}
 		break;
-	/*
-	 * Contact, Record-Route, Expires, Content-Type, Require, Supported:
-	 * nothing a proxy routes on; sw_sip_parse_more() reads them.
-	 */
+	default:
+		/*
+		 * Contact, Record-Route, Expires, Content-Type, Require, Supported:
+		 * nothing a proxy routes on; sw_sip_parse_more() reads them.
+		 */
+		break;
 	}
 	ps->seen |= 1u << type;
 }
@@ -909,7 +911,8 @@ more_contact(struct sw_sip_msg *m, uint32_t p, uint32_t end)
 	/* Contact: * stands alone (§20.10, §10.2.2) */
 	if (end - p == 1 && m->buf[p] == '*') {
 		if (m->contact_star || m->ncontact)
-			more_bad(m, SW_SIP_MORE_CONTACT, "Bad Request - Contact * with other contacts");
+			more_bad(m, SW_SIP_MORE_CONTACT,
+				 "Bad Request - Contact * with other contacts");
 		m->contact_star = 1;
 		return;
 	}
@@ -936,11 +939,12 @@ sw_sip_parse_more(struct sw_sip_msg *m, unsigned what)
 		case SW_HDR_TO:
 			/* the first one is the one sw_sip_parse() took the tag from */
 			if ((todo & SW_SIP_MORE_FROM_TO) && i == m->first[h->type] &&
-			    sw_sip_nameaddr_at(m->buf, p, end, h->type == SW_HDR_FROM ? &m->from : &m->to,
-					       false, false) == SCAN_ERR)
-				more_bad(m, SW_SIP_MORE_FROM_TO, h->type == SW_HDR_FROM
-									 ? "Bad Request - malformed From URI"
-									 : "Bad Request - malformed To URI");
+			    sw_sip_nameaddr_at(m->buf, p, end,
+					       h->type == SW_HDR_FROM ? &m->from : &m->to, false,
+					       false) == SCAN_ERR)
+				more_bad(m, SW_SIP_MORE_FROM_TO,
+					 h->type == SW_HDR_FROM ? "Bad Request - malformed From URI"
+								: "Bad Request - malformed To URI");
 			break;
 		case SW_HDR_CONTACT:
 			if (todo & SW_SIP_MORE_CONTACT)
@@ -957,7 +961,8 @@ sw_sip_parse_more(struct sw_sip_msg *m, unsigned what)
 				break;
 			/* delta-seconds up to 2**32-1 (§20.19), once (§7.3.1) */
 			if (nexp++ != 0)
-				more_bad(m, SW_SIP_MORE_EXPIRES, "Bad Request - more than one Expires");
+				more_bad(m, SW_SIP_MORE_EXPIRES,
+					 "Bad Request - more than one Expires");
 			else if (sw_sip_uint(m->buf, p, end, 0xffffffffu, &v) != 0)
 				more_bad(m, SW_SIP_MORE_EXPIRES, "Bad Request - malformed Expires");
 			else
@@ -970,7 +975,8 @@ sw_sip_parse_more(struct sw_sip_msg *m, unsigned what)
 				more_bad(m, SW_SIP_MORE_CHECKS,
 					 "Bad Request - more than one Content-Type");
 			else if (!media_type_ok(m->buf, p, end))
-				more_bad(m, SW_SIP_MORE_CHECKS, "Bad Request - malformed Content-Type");
+				more_bad(m, SW_SIP_MORE_CHECKS,
+					 "Bad Request - malformed Content-Type");
 			break;
 		case SW_HDR_REQUIRE:
 			if ((todo & SW_SIP_MORE_CHECKS) && !tag_list_ok(m->buf, p, end, false))
@@ -978,7 +984,8 @@ sw_sip_parse_more(struct sw_sip_msg *m, unsigned what)
 			break;
 		case SW_HDR_SUPPORTED:
 			if ((todo & SW_SIP_MORE_CHECKS) && !tag_list_ok(m->buf, p, end, true))
-				more_bad(m, SW_SIP_MORE_CHECKS, "Bad Request - malformed Supported");
+				more_bad(m, SW_SIP_MORE_CHECKS,
+					 "Bad Request - malformed Supported");
 			break;
 		case SW_HDR_VIA:
 			if (!(todo & SW_SIP_MORE_VIA))

@@ -110,7 +110,8 @@ static inline unsigned
 nib_miss(__m128i x, unsigned k)
 {
 	const __m128i lt = _mm_loadu_si128((const __m128i *)(const void *)sw_sip_nib[k]);
-	const __m128i ht = _mm_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)0x80, 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m128i ht =
+		_mm_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)0x80, 0, 0, 0, 0, 0, 0, 0, 0);
 	const __m128i m4 = _mm_set1_epi8(0x0f);
 	__m128i lo = _mm_shuffle_epi8(lt, _mm_and_si128(x, m4));
 	__m128i hi = _mm_shuffle_epi8(ht, _mm_and_si128(_mm_srli_epi16(x, 4), m4));
@@ -166,18 +167,18 @@ no_ws(const char *b, uint32_t p, uint32_t end)
 	for (; p + 16 <= end; p += 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
 
-		mk = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-			_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, ht)),
-			_mm_cmpeq_epi8(x, lf)));
+		mk = (unsigned)_mm_movemask_epi8(
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, ht)),
+				     _mm_cmpeq_epi8(x, lf)));
 		if (mk != 0)
 			return false;
 	}
 	if (p < end && end >= 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + end - 16));
 
-		mk = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-			_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, ht)),
-			_mm_cmpeq_epi8(x, lf)));
+		mk = (unsigned)_mm_movemask_epi8(
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, ht)),
+				     _mm_cmpeq_epi8(x, lf)));
 		return (mk >> (p - (end - 16))) == 0;
 	}
 #endif
@@ -353,8 +354,8 @@ lws(const char *b, uint32_t p, uint32_t end)
  * sw_sip_params_scan.
  */
 static inline __attribute__((always_inline)) uint32_t
-params_scan_i(const char *b, uint32_t p, uint32_t end, struct sw_span *params,
-	      sw_sip_param_cb_t cb, void *ctx)
+params_scan_i(const char *b, uint32_t p, uint32_t end, struct sw_span *params, sw_sip_param_cb_t cb,
+	      void *ctx)
 {
 	uint32_t first = UINT32_MAX, last = p;
 

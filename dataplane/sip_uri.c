@@ -21,8 +21,9 @@ sw_sip_quoted_end(const char *b, uint32_t p, uint32_t end)
 	/* to the first '"' or '\\' sixteen bytes a step; the loop below takes it from there */
 	for (; p + 16 <= end; p += 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
-		unsigned mk = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-			_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+		unsigned mk = (unsigned)_mm_movemask_epi8(
+			_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+				     _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
 
 		if (mk != 0) {
 			p += (uint32_t)__builtin_ctz(mk);
@@ -511,7 +512,7 @@ int
 sw_sip_nameaddr_parse(const char *buf, struct sw_span s, struct sw_sip_nameaddr *na)
 {
 	return sw_sip_nameaddr_at(buf, s.off, span_end(s), na, false, false) == SCAN_ERR ? -EINVAL
-										    : 0;
+											 : 0;
 }
 
 int
