@@ -74,15 +74,14 @@ static const struct hname full[] = {
 
 #define NFULL (sizeof(full) / sizeof(full[0]))
 #define NAME_MAX_LEN 24
-#define HTAB SW_SIP_HTAB
+#define HTAB 128 /* power of two, a few times NFULL: probes stay short */
 
 /*
  * Open-addressed table keyed by length and first and last letter (what
  * differs first between SIP header names), holding index + 1 into lname[];
  * compact[] maps the one-letter forms of §7.3.3.
  */
-uint8_t sw_sip_htab[HTAB];
-#define htab sw_sip_htab
+static uint8_t htab[HTAB];
 static char lname[NFULL][NAME_MAX_LEN];
 static uint8_t compact[256];
 
@@ -92,7 +91,24 @@ static uint8_t compact[256];
  * name holds exactly for the name in any case (a CR never passes for '-').
  */
 struct sw_sip_hname16 sw_sip_h16[SW_HDR__COUNT];
-#define w16 sw_sip_h16
+uint8_t sw_sip_hlen[18];
+const uint64_t sw_sip_keep[17] = {0,
+				  0xff,
+				  0xffff,
+				  0xffffff,
+				  0xffffffff,
+				  0xffffffffffull,
+				  0xffffffffffffull,
+				  0xffffffffffffffull,
+				  ~0ull,
+				  ~0ull,
+				  ~0ull,
+				  ~0ull,
+				  ~0ull,
+				  ~0ull,
+				  ~0ull,
+				  ~0ull,
+				  ~0ull};
 
 static inline unsigned
 hkey(const char *n, size_t len)
@@ -125,20 +141,35 @@ static void __attribute__((constructor)) hname_init(void)
 		while (htab[k] != 0)
 			k = (k + 1) & (HTAB - 1);
 		htab[k] = (uint8_t)(i + 1);
-		w16[i].len = full[i].len;
-		w16[i].type = full[i].type;
-		for (size_t j = 0; j < full[i].len && j < 16; j++) {
-			uint64_t c = (uint8_t)lname[i][j],
-				 f = cc_is(lname[i][j], CC_ALPHA) ? 0x20 : 0;
+	}
+	/* sw_sip_h16: the names of 2-16 bytes grouped by length, list order kept */
+	{
+		unsigned n = 0;
 
-			if (j < 8) {
-				w16[i].lo |= c << (8 * j);
-				w16[i].flo |= f << (8 * j);
-			} else {
-				w16[i].hi |= c << (8 * (j - 8));
-				w16[i].fhi |= f << (8 * (j - 8));
+		for (unsigned len = 0; len <= 16; len++) {
+			sw_sip_hlen[len] = (uint8_t)n;
+			for (size_t i = 0; i < NFULL; i++) {
+				struct sw_sip_hname16 *e = &sw_sip_h16[n];
+
+				if (full[i].len != len || len < 2)
+					continue;
+				e->type = full[i].type;
+				for (size_t j = 0; j < len; j++) {
+					uint64_t c = (uint8_t)lname[i][j];
+					uint64_t f = cc_is(lname[i][j], CC_ALPHA) ? 0x20 : 0;
+
+					if (j < 8) {
+						e->lo |= c << (8 * j);
+						e->flo |= f << (8 * j);
+					} else {
+						e->hi |= c << (8 * (j - 8));
+						e->fhi |= f << (8 * (j - 8));
+					}
+				}
+				n++;
 			}
 		}
+		sw_sip_hlen[17] = (uint8_t)n;
 	}
 	for (size_t i = 0; i < sizeof(cf) / sizeof(cf[0]); i++) {
 		if (cf[i].c == 0)

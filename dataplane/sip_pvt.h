@@ -195,38 +195,33 @@ uint8_t sw_sip_hname_type(const char *name, size_t len);
  * The known names as two 64-bit words for sw_sip_hname_type16: lower-case
  * bytes, and a fold mask with 0x20 on letters only, so that (x | fold) ==
  * name holds exactly for the name in any case (a CR never passes for '-').
- * sw_sip_htab is an open-addressed index (entry + 1, 0 empty) keyed by
- * length, first and last letter. Filled at load time by sip_hname.c.
+ * Grouped by length (sw_sip_hlen[len] .. sw_sip_hlen[len + 1]), in the
+ * order of SW_SIP_HDR_LIST, so the common names come first. Filled at load
+ * time by sip_hname.c.
  */
 struct sw_sip_hname16 {
 	uint64_t lo, hi, flo, fhi;
-	uint8_t len, type;
+	uint8_t type;
 };
-#define SW_SIP_HTAB 128
 extern struct sw_sip_hname16 sw_sip_h16[SW_HDR__COUNT];
-extern uint8_t sw_sip_htab[SW_SIP_HTAB];
+extern uint8_t sw_sip_hlen[18];
+extern const uint64_t sw_sip_keep[17];
 
 /**
  * Header type of a name of 2 to 16 bytes whose first 16 bytes are already
  * loaded (lo = bytes 0-7, hi = bytes 8-15, little endian; bytes past len
- * may hold anything); last is its last byte. Exact: the name need not be
- * checked for token characters first, a known name never matches anything
- * else.
+ * may hold anything). Exact: the name need not be checked for token
+ * characters first, a known name never matches anything else.
  */
 static inline uint8_t
-sw_sip_hname_type16(uint64_t lo, uint64_t hi, uint32_t len, char last)
+sw_sip_hname_type16(uint64_t lo, uint64_t hi, uint32_t len)
 {
-	unsigned k = (len * 7 + (unsigned)(uint8_t)(lo | 0x20) * 3 + (uint8_t)(last | 0x20)) &
-		     (SW_SIP_HTAB - 1);
-	uint64_t keep = len >= 8 ? ~0ull : (1ull << (8 * len)) - 1;
+	lo &= sw_sip_keep[len < 8 ? len : 8];
+	hi &= sw_sip_keep[len > 8 ? len - 8 : 0];
+	for (unsigned i = sw_sip_hlen[len]; i < sw_sip_hlen[len + 1]; i++) {
+		const struct sw_sip_hname16 *e = &sw_sip_h16[i];
 
-	hi &= len >= 16 ? ~0ull : len > 8 ? (1ull << (8 * (len - 8))) - 1 : 0;
-	lo &= keep;
-	for (; sw_sip_htab[k] != 0; k = (k + 1) & (SW_SIP_HTAB - 1)) {
-		const struct sw_sip_hname16 *e = &sw_sip_h16[sw_sip_htab[k] - 1u];
-
-		/* the length too: a NUL inside the name must not pass for the padding */
-		if ((lo | e->flo) == e->lo && (hi | e->fhi) == e->hi && e->len == len)
+		if ((lo | e->flo) == e->lo && (hi | e->fhi) == e->hi)
 			return e->type;
 	}
 	return SW_HDR_OTHER;
