@@ -156,8 +156,8 @@ compile_value(struct deploy *d)
 {
 	const char *v = d->value;
 	size_t n = d->vlen;
-	d->segs = malloc(sizeof(*d->segs) * (n + 1));
-	if (d->segs == NULL)
+	struct seg *tmp = malloc(sizeof(*tmp) * (n + 1));
+	if (tmp == NULL)
 		return -1;
 	uint16_t k = 0;
 	size_t lit = 0;
@@ -186,13 +186,27 @@ compile_value(struct deploy *d)
 			continue;
 		}
 		if (i > lit)
-			d->segs[k++] = (struct seg){0, (uint16_t)(i - lit), v + lit};
-		d->segs[k++] = sg;
+			tmp[k++] = (struct seg){0, (uint16_t)(i - lit), v + lit};
+		tmp[k++] = sg;
 		i += adv;
 		lit = i;
 	}
 	if (n > lit)
-		d->segs[k++] = (struct seg){0, (uint16_t)(n - lit), v + lit};
+		tmp[k++] = (struct seg){0, (uint16_t)(n - lit), v + lit};
+	/* the pieces and a copy of the text in one block: one or two cache lines */
+	d->segs = malloc(sizeof(*d->segs) * k + n + 1);
+	if (d->segs == NULL) {
+		free(tmp);
+		return -1;
+	}
+	char *text = (char *)(d->segs + k);
+	memcpy(text, v, n + 1);
+	for (uint16_t i = 0; i < k; i++) {
+		d->segs[i] = tmp[i];
+		if (tmp[i].p != NULL)
+			d->segs[i].p = text + (tmp[i].p - v);
+	}
+	free(tmp);
 	d->nseg = k;
 	return 0;
 }
@@ -499,6 +513,17 @@ sw_ruleset_compile(const struct sw_rules_src *src, struct sw_diag *diag)
 			rs->conds.v[r->primary].primary = true;
 		}
 	}
+	/* a trie hit names its rule's condition and deploy, for prefetching */
+	for (uint32_t i = 0; i < rs->rules.n; i++) {
+		struct rule *r = &rs->rules.v[i];
+		if (r->primary < 0 || rs->conds.v[r->primary].how != HOW_TRIE)
+			continue;
+		struct cond *c = &rs->conds.v[r->primary];
+		for (uint32_t k = 0; k < c->nvars; k++) {
+			c->vars[k].cond = (uint32_t)r->primary;
+			c->vars[k].dep = r->ndep ? r->dep0 : UINT32_MAX;
+		}
+	}
 	/* per field: trie + database */
 	{
 		uint32_t nf = rs->fields.n;
@@ -535,7 +560,7 @@ sw_ruleset_compile(const struct sw_rules_src *src, struct sw_diag *diag)
 						for (uint32_t k = 0; k < c->nvars; k++)
 							vv[n++] = &c->vars[k];
 				}
-				f->trie = vv ? trie_build(vv, n) : NULL;
+				f->trie = vv ? trie_build(vv, n, rs->classes, rs->nclasses) : NULL;
 				free(vv);
 				if (f->trie == NULL) {
 					/* shape too wide for the trie: Hyperscan takes them */
@@ -601,21 +626,6 @@ sw_ruleset_compile(const struct sw_rules_src *src, struct sw_diag *diag)
 	for (uint32_t i = 0; i < rs->deps.n; i++)
 		if (rs->deps.v[i].has_vars && compile_value(&rs->deps.v[i]) < 0)
 			goto fail;
-	/* prefetch hints: a trie hit names the rule's data before it is verified */
-	for (uint32_t i = 0; i < rs->rules.n; i++) {
-		struct rule *r = &rs->rules.v[i];
-		if (r->primary < 0 || rs->conds.v[r->primary].how != HOW_TRIE)
-			continue;
-		struct cond *c = &rs->conds.v[r->primary];
-		for (uint32_t k = 0; k < c->nvars; k++) {
-			c->vars[k].pf[0] = r;
-			c->vars[k].pf[1] = c;
-			c->vars[k].pf[2] = r->ndep ? &rs->deps.v[r->dep0] : NULL;
-			c->vars[k].pf[3] = r->ndep ? (rs->deps.v[r->dep0].segs ? (const void *)rs->deps.v[r->dep0].segs
-										: rs->deps.v[r->dep0].value)
-						   : NULL;
-		}
-	}
 	/* rules every message tries */
 	rs->always = malloc(sizeof(uint32_t) * (rs->rules.n + 1));
 	if (rs->always == NULL)

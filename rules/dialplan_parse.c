@@ -738,6 +738,15 @@ deploy_parse(struct parse_ctx *pc, bool ars, const char *file, uint32_t line, co
 			err = "empty $target";
 		else if (!d.has_vars) {
 			const char *p = val, *e = val + vlen;
+			unsigned items = 0;
+			for (const char *q = val; q < e; q++)
+				items += *q == ',';
+			if (items + 1 > SW_ROUTE_MAX_TARGETS) {
+				diag_at(pc->d, file, line, vcol, "error", srcline,
+					"%u targets; at most %d", items + 1, SW_ROUTE_MAX_TARGETS);
+				free(d.value);
+				return -1;
+			}
 			while (p < e) {
 				const char *c = memchr(p, ',', (size_t)(e - p));
 				if (c == NULL)
@@ -857,6 +866,18 @@ rule_close(struct dp_state *st)
 	r->ncond = rs->conds.n - r->cond0;
 	r->ndep = rs->deps.n - r->dep0;
 	st->cur_idx = -1;
+	/* what one rule writes must fit the result (sw_route_result) */
+	unsigned edits = 0;
+	for (uint32_t i = 0; i < r->ndep; i++) {
+		uint8_t k = rs->deps.v[r->dep0 + i].kind;
+		edits += k == DK_TO ? 2 : (k == DK_HDR || k == DK_HDR_ADD || k == DK_RURI) ? 1 : 0;
+	}
+	if (edits > SW_ROUTE_MAX_EDITS) {
+		diag_at(st->pc->d, r->file, r->line, 1, "error", NULL,
+			"rule \"%s\" writes %u edits; a result holds at most %d", r->name, edits,
+			SW_ROUTE_MAX_EDITS);
+		st->errors++;
+	}
 }
 
 static int
@@ -1133,8 +1154,9 @@ parse_text(struct parse_ctx *pc, const char *file, const char *text, size_t len)
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *e = nl ? nl : end;
 		p = nl ? nl + 1 : end;
-		if (memchr(ln, 0, (size_t)(e - ln)) != NULL) {
-			diag_at(pc->d, file, line, 0, "error", NULL, "NUL byte in line");
+		const char *nul = memchr(ln, 0, (size_t)(e - ln));
+		if (nul != NULL) {
+			diag_at(pc->d, file, line, (uint32_t)(nul - ln) + 1, "error", ln, "NUL byte in line");
 			st.errors++;
 			continue;
 		}

@@ -264,17 +264,12 @@ one_gateway(struct gctx *g, const char *name, json_t *obj, size_t at)
 int
 gateways_parse_file(struct parse_ctx *pc, const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	if (f == NULL) {
+	size_t len = 0;
+	char *text = rules_read_file(path, &len);
+	if (text == NULL) {
 		diag_at(pc->d, path, 0, 0, "error", NULL, "cannot read: %s", strerror(errno));
 		return -1;
 	}
-	char *text = malloc(1 << 22);
-	size_t len = text ? fread(text, 1, (1 << 22) - 1, f) : 0;
-	fclose(f);
-	if (text == NULL)
-		return -1;
-	text[len] = 0;
 	/* keep the name for diagnostics */
 	const char *file = path;
 	for (uint32_t i = 0; i < pc->rs->files.n; i++)

@@ -285,7 +285,11 @@ get_value(struct mctx *m, uint32_t fi, const char **p, uint16_t *l)
 		} else {
 			vp = base + u->user.off;
 			vl = u->user.len;
-			if (memchr(vp, '%', vl) != NULL && (t = stext(m, vl)) != NULL) {
+			/* a dozen bytes: a loop beats a memchr call */
+			bool esc = false;
+			for (uint16_t i = 0; i < vl; i++)
+				esc |= vp[i] == '%';
+			if (esc && (t = stext(m, vl)) != NULL) {
 				/* RFC 3261 §19.1.2: compare users unescaped ("2%23123" is "2#123") */
 				uint16_t k = 0;
 				for (uint16_t i = 0; i < vl; i++) {
@@ -487,7 +491,7 @@ ars_caps(struct mctx *m, const struct cond *c)
 }
 
 int
-cond_eval(struct mctx *m, const struct cond *c, bool caps, const struct trie_var *known)
+cond_eval(struct mctx *m, const struct cond *c, bool caps, const struct trie_hit *known)
 {
 	const char *p;
 	uint16_t l;
@@ -497,8 +501,20 @@ cond_eval(struct mctx *m, const struct cond *c, bool caps, const struct trie_var
 	bool ok = false;
 	if (known != NULL) {
 		ok = true;
-		if (caps)
-			caps_from_var(m, c, known, p, l);
+		if (caps && known->ncap > 1)
+			caps_from_var(m, c, known->var, p, l);
+		else if (caps && c->ncap && c->cap_base < SCR_MAX_CAPS) {
+			/* one group: its offsets came with the hit */
+			unsigned k = c->cap_base;
+			if (known->ncap == 0 || known->c0s < 0) {
+				s->cap[k] = p;
+				s->capl[k] = 0;
+			} else {
+				int en = known->c0e < 0 ? l : known->c0e;
+				s->cap[k] = p + known->c0s;
+				s->capl[k] = (uint16_t)(en - known->c0s);
+			}
+		}
 	} else if (c->code != NULL) {
 		int rc = pcre2_match(c->code, (PCRE2_SPTR)p, l, 0, 0, s->md, NULL);
 		ok = rc >= 0;
@@ -580,8 +596,12 @@ expand(struct mctx *m, const struct deploy *d, struct sw_rspan *sp)
 		}
 		if ((size_t)o->used + len > SW_ROUTE_BUF)
 			return -ENOSPC;
-		if (len)
-			memcpy(o->buf + o->used, src, len);
+		char *dst = o->buf + o->used;
+		if (len <= 16) /* the usual piece: no call */
+			for (size_t k = 0; k < len; k++)
+				dst[k] = src[k];
+		else
+			memcpy(dst, src, len);
 		o->used = (uint16_t)(o->used + len);
 	}
 	sp->off = start;
@@ -923,13 +943,14 @@ on_hs_match(unsigned int id, unsigned long long from, unsigned long long to, uns
 	}
 	s->cand[s->ncand].rule = id;
 	s->cand[s->ncand].var = NULL;
+	s->cand[s->ncand].ncap = 0;
 	s->ncand++;
 	return 0;
 }
 
 /* All conditions of rule r; the primary is already known to hold when from_scan. */
 static bool
-rule_holds(struct mctx *m, const struct rule *r, bool from_scan, const struct trie_var *var)
+rule_holds(struct mctx *m, const struct rule *r, bool from_scan, const struct trie_hit *var)
 {
 	m->s->ncap = r->ncap < SCR_MAX_CAPS ? r->ncap : SCR_MAX_CAPS;
 	for (uint32_t i = 0; i < r->ncond; i++) {
@@ -953,7 +974,7 @@ rule_holds(struct mctx *m, const struct rule *r, bool from_scan, const struct tr
 static int
 cmp_cand(const void *a, const void *b)
 {
-	uint32_t x = ((const struct cand *)a)->rule, y = ((const struct cand *)b)->rule;
+	uint32_t x = ((const struct trie_hit *)a)->rule, y = ((const struct trie_hit *)b)->rule;
 	return x < y ? -1 : x > y;
 }
 
@@ -993,16 +1014,16 @@ find_winner(struct mctx *m, uint32_t start)
 				s->overflow = true;
 				break;
 			}
-			for (int i = 0; i < n; i++) {
-				const struct trie_var *v = s->th[i].var;
+			/* deepest hits are the most specific, usually the lowest rules:
+			 * take them first so that the sort below has little to move */
+			for (int i = n - 1; i >= 0; i--) {
+				const struct trie_hit *h = &s->th[i];
 				/* independent loads: issue them together, not one after another */
-				__builtin_prefetch(v->pf[0]);
-				__builtin_prefetch(v->pf[1]);
-				__builtin_prefetch(v->pf[2]);
-				__builtin_prefetch(v->pf[3]);
-				s->cand[s->ncand].rule = s->th[i].rule;
-				s->cand[s->ncand].var = v;
-				s->ncand++;
+				__builtin_prefetch(&rs->rules.v[h->rule]);
+				__builtin_prefetch(&rs->conds.v[h->cond]);
+				if (h->dep != UINT32_MAX)
+					__builtin_prefetch(&rs->deps.v[h->dep]);
+				s->cand[s->ncand++] = *h;
 			}
 		}
 		if (f->db != NULL) {
@@ -1016,7 +1037,7 @@ find_winner(struct mctx *m, uint32_t start)
 	if (s->ncand > 1) {
 		/* small: insertion sort */
 		for (int i = 1; i < s->ncand; i++) {
-			struct cand c = s->cand[i];
+			struct trie_hit c = s->cand[i];
 			int j = i - 1;
 			while (j >= 0 && s->cand[j].rule > c.rule) {
 				s->cand[j + 1] = s->cand[j];
@@ -1040,17 +1061,17 @@ find_winner(struct mctx *m, uint32_t start)
 	while (i < s->ncand || j < rs->nalways) {
 		bool from_scan;
 		uint32_t id;
-		const struct trie_var *var = NULL;
+		const struct trie_hit *hit = NULL;
 		if (j >= rs->nalways || (i < s->ncand && s->cand[i].rule < rs->always[j])) {
 			id = s->cand[i].rule;
-			var = s->cand[i].var;
+			hit = s->cand[i].var != NULL ? &s->cand[i] : NULL;
 			from_scan = true;
 			i++;
 		} else {
 			id = rs->always[j++];
 			from_scan = false;
 		}
-		if (rule_holds(m, &rs->rules.v[id], from_scan, var))
+		if (rule_holds(m, &rs->rules.v[id], from_scan, hit))
 			return (int32_t)id;
 	}
 	return -1;

@@ -180,8 +180,7 @@ struct trie_var {
 	uint8_t ncap;
 	int16_t cap[TRIE_MAX_CAPS][2]; /* start, end offsets; end -1 = end of value */
 	uint32_t rule;
-	/* what verifying and applying the rule will touch, for prefetching */
-	const void *pf[4];
+	uint32_t cond, dep; /* the rule's primary condition, first deploy (UINT32_MAX none) */
 };
 
 /* A class: 256-bit set. */
@@ -201,11 +200,16 @@ void trie_vars_free(struct trie_var *v, uint32_t n);
 bool trie_var_match(const struct trie_var *v, const struct trie_class *classes, const char *s,
 		    size_t len);
 
+/* A rule found by a trie walk, with what verifying it needs (no var load). */
 struct trie_hit {
 	uint32_t rule;
-	const struct trie_var *var;
+	uint32_t cond, dep;
+	int16_t c0s, c0e; /* first capture when ncap <= 1 */
+	uint8_t ncap;
+	const struct trie_var *var; /* NULL for Hyperscan candidates */
 };
-struct trie *trie_build(struct trie_var **vars, uint32_t nvars);
+struct trie *trie_build(struct trie_var **vars, uint32_t nvars, const struct trie_class *classes,
+			 uint32_t nclasses);
 void trie_free(struct trie *t);
 size_t trie_mem(const struct trie *t);
 /* All rules >= min_rule whose variant matches s; returns count written (<= max) or -1 on overflow. */
@@ -291,17 +295,14 @@ struct sw_ruleset {
 #define SCR_MAX_CAPS 32
 #define SCR_MAX_ENV 16
 
-struct cand {
-	uint32_t rule;
-	const struct trie_var *var;
-};
+
 
 struct sw_rules_scratch {
 	hs_scratch_t *hs;
 	pcre2_match_data *md;
 	const struct sw_ruleset *rs;
 	/* per match */
-	struct cand cand[SCR_MAX_CAND];
+	struct trie_hit cand[SCR_MAX_CAND];
 	int ncand;
 	bool overflow;
 	uint32_t min_rule;
@@ -381,7 +382,7 @@ struct mctx {
 };
 int get_value(struct mctx *m, uint32_t fi, const char **p, uint16_t *l);
 /* 1 holds, 0 fails; captures appended to the scratch when caps is true. */
-int cond_eval(struct mctx *m, const struct cond *c, bool caps, const struct trie_var *known);
+int cond_eval(struct mctx *m, const struct cond *c, bool caps, const struct trie_hit *known);
 int rule_apply(struct mctx *m, const struct rule *r, bool *cont, bool *ars);
 int ars_run(struct mctx *m);
 void mctx_init(struct mctx *m, const struct sw_ruleset *rs, struct sw_rules_scratch *s,

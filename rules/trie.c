@@ -540,8 +540,11 @@ trie_var_match(const struct trie_var *v, const struct trie_class *classes, const
 struct tterm {
 	const struct trie_var *var;
 	uint32_t rule;
+	uint32_t cond, dep;
 	uint16_t tmin, tmax;
+	int16_t c0s, c0e;
 	uint8_t tclass;
+	uint8_t ncap;
 };
 
 struct tnode {
@@ -566,6 +569,8 @@ struct trie {
 	uint32_t nterms;
 	char *pool;
 	uint32_t npool, poolcap;
+	int digits;  /* index of the class [0-9], -1 none */
+	int dot;     /* index of the class '.' (all but line feed), -1 none */
 	void *block; /* when packed: one huge-page backed block holding the arrays */
 	size_t block_len;
 };
@@ -723,11 +728,27 @@ pack(struct trie *t)
 }
 
 struct trie *
-trie_build(struct trie_var **vars, uint32_t nvars)
+trie_build(struct trie_var **vars, uint32_t nvars, const struct trie_class *classes,
+	   uint32_t nclasses)
 {
 	struct trie *t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;
+	t->digits = -1;
+	struct trie_class dg;
+	memset(&dg, 0, sizeof(dg));
+	for (unsigned c = '0'; c <= '9'; c++)
+		cls_set(&dg, c);
+	struct trie_class dot;
+	memset(&dot, 0xff, sizeof(dot));
+	dot.bits['\n' >> 6] &= ~(1ull << ('\n' & 63));
+	t->dot = -1;
+	for (uint32_t i = 0; i < nclasses; i++) {
+		if (memcmp(&classes[i], &dg, sizeof(dg)) == 0)
+			t->digits = (int)i;
+		if (memcmp(&classes[i], &dot, sizeof(dot)) == 0)
+			t->dot = (int)i;
+	}
 	t->sorted = malloc(sizeof(*t->sorted) * (nvars ? nvars : 1));
 	t->terms = malloc(sizeof(*t->terms) * (nvars ? nvars : 1));
 	if (t->sorted == NULL || t->terms == NULL)
@@ -738,8 +759,10 @@ trie_build(struct trie_var **vars, uint32_t nvars)
 	qsort(t->sorted, nvars, sizeof(*t->sorted), cmp_var);
 	for (uint32_t i = 0; i < nvars; i++) {
 		const struct trie_var *v = t->sorted[i];
-		t->terms[i] = (struct tterm){.var = v, .rule = v->rule, .tmin = v->tmin,
-					     .tmax = v->tmax, .tclass = v->tclass};
+		t->terms[i] = (struct tterm){.var = v, .rule = v->rule, .cond = v->cond, .dep = v->dep,
+					     .tmin = v->tmin, .tmax = v->tmax, .tclass = v->tclass,
+					     .ncap = v->ncap, .c0s = v->ncap ? v->cap[0][0] : -2,
+					     .c0e = v->ncap ? v->cap[0][1] : -2};
 	}
 	if (node_alloc(t, 1) == UINT32_MAX || (nvars && build(t, 0, 0, nvars, 0) < 0))
 		goto fail;
@@ -786,11 +809,27 @@ trie_lookup(const struct trie *t, const struct trie_class *classes, const char *
 	int n = 0;
 	uint32_t node = 0;
 	size_t d = 0;
+	/* tails are nearly always digits: where the all-digit suffix starts, once */
+	size_t dstart = len;
+	while (dstart > 0 && (unsigned)(s[dstart - 1] - '0') < 10)
+		dstart--;
+	/* and where the suffix without a line feed starts ('.' tails) */
+	size_t nlstart = 0;
+	for (size_t i = len; i > 0; i--)
+		if (s[i - 1] == '\n') {
+			nlstart = i;
+			break;
+		}
 	for (;;) {
 		const struct tnode *nd = &t->nodes[node];
 		if (nd->skip) {
 			const char *sk = nd->skip <= 8 ? nd->s.in : t->pool + nd->s.off;
-			if (len - d < nd->skip || memcmp(s + d, sk, nd->skip) != 0)
+			if (len - d < nd->skip)
+				break;
+			unsigned k = 0;
+			while (k < nd->skip && s[d + k] == sk[k])
+				k++;
+			if (k != nd->skip)
 				break;
 			d += nd->skip;
 		}
@@ -799,12 +838,20 @@ trie_lookup(const struct trie *t, const struct trie_class *classes, const char *
 			const struct tterm *v = &t->terms[nd->term + k];
 			if (v->rule < min_rule || r < v->tmin || (v->tmax != TRIE_INF && r > v->tmax))
 				continue;
-			const struct trie_class *c = &classes[v->tclass];
-			size_t i = d;
-			while (i < len && cls_has(c, (unsigned char)s[i]))
-				i++;
-			if (i != len)
-				continue;
+			if (v->tclass == t->digits) {
+				if (d < dstart)
+					continue;
+			} else if (v->tclass == t->dot) {
+				if (d < nlstart)
+					continue;
+			} else {
+				const struct trie_class *c = &classes[v->tclass];
+				size_t i = d;
+				while (i < len && cls_has(c, (unsigned char)s[i]))
+					i++;
+				if (i != len)
+					continue;
+			}
 			/* one hit per rule: variants of one rule agree on captures */
 			int dup = 0;
 			for (int h = 0; h < n; h++)
@@ -817,6 +864,11 @@ trie_lookup(const struct trie *t, const struct trie_class *classes, const char *
 			if (n == max)
 				return -1;
 			hits[n].rule = v->rule;
+			hits[n].cond = v->cond;
+			hits[n].dep = v->dep;
+			hits[n].c0s = v->c0s;
+			hits[n].c0e = v->c0e;
+			hits[n].ncap = v->ncap;
 			hits[n].var = v->var;
 			n++;
 		}

@@ -214,6 +214,18 @@ info_and_scratch(void **state)
 	assert_true(info.build_ns > 0);
 	assert_true(info.mem_bytes > 0);
 	assert_int_equal(info.trie_patterns, 1);
+	/* sha256 of the sources (one file here) */
+	struct sw_rules_src one = {.dialplan = tu_write("sha.txt", "# sipwarp\n"), .nb_workers = 1};
+	struct sw_ruleset *rs1 = sw_ruleset_compile(&one, NULL);
+	assert_non_null(rs1);
+	struct sw_ruleset_info i1;
+	sw_ruleset_get_info(rs1, &i1);
+	char hex[65];
+	for (int k = 0; k < 32; k++)
+		snprintf(hex + 2 * k, 3, "%02x", i1.sha256[k]);
+	assert_string_equal(hex, "5738585b6197635572152ce37fdc528ca78394517fcf9e348f11fc4a31f0303d");
+	assert_int_equal(i1.rules, 0);
+	sw_ruleset_free(rs1);
 	assert_non_null(sw_ruleset_scratch(rs, 2));
 	assert_null(sw_ruleset_scratch(rs, 3));
 	assert_true(sw_ruleset_scratch(rs, 0) != sw_ruleset_scratch(rs, 1));
@@ -280,9 +292,12 @@ result_overflow(void **state)
 	(void)state;
 	/* more edits than the result holds: -ENOSPC, never a write past it */
 	char text[8192];
-	size_t k = (size_t)snprintf(text, sizeof(text), "[Rule many]\n[Deploy Patterns]\n");
-	for (int i = 0; i < 30; i++)
-		k += (size_t)snprintf(text + k, sizeof(text) - k, "X-H%d = v\n", i);
+	size_t k = 0;
+	for (int r = 0; r < 2; r++) {
+		k += (size_t)snprintf(text + k, sizeof(text) - k, "[Rule many%d]\n[Deploy Patterns]\n$continue = true\n", r);
+		for (int i = 0; i < 15; i++)
+			k += (size_t)snprintf(text + k, sizeof(text) - k, "X-H%d-%d = v\n", r, i);
+	}
 	struct sw_ruleset *rs = tu_compile(text, NULL);
 	assert_non_null(rs);
 	struct sw_route_result r;

@@ -49,6 +49,11 @@ static const struct bad_case bad_cases[] = {
 	{"[Rule a]\n[Matching Patterns]\n$addrRange(198.18.0.9,198.18.0.1) = true\n", ":3:1: error: address range", NULL},
 	{"[Rule a]\n[Deploy Patterns]\n$response = 99 Nope\n", ":3:13: error: bad $response", NULL},
 	{"[Rule a]\n[Deploy Patterns]\nCustom: notaprop\n[Matching Patterns]\n", NULL, NULL},
+	{"[Rule a]\n[Deploy Patterns]\n$target = a,b,c,d,e,f,g,h,i\n", ":3:11: error: 9 targets; at most 8", NULL},
+	{"[Rule big]\n[Deploy Patterns]\nTo = sip:a@b\nX-1=1\nX-2=1\nX-3=1\nX-4=1\nX-5=1\nX-6=1\nX-7=1\nX-8=1\nX-9=1\nX-10=1\n"
+	 "X-11=1\nX-12=1\nX-13=1\nX-14=1\nX-15=1\nX-16=1\nX-17=1\nX-18=1\nX-19=1\nX-20=1\nX-21=1\nX-22=1\nX-23=1\n",
+	 ":1:1: error: rule \"big\" writes 25 edits; a result holds at most 24", NULL},
+	{"[Rule a]\n[Matching Patterns]\n$ruser = 1\x00x\n", NULL, NULL},
 };
 
 static void
