@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole benchmark suite in one run, sipwarp and Kamailio side by side:
 #
-#   sudo bench/run.sh            full run (about 25 minutes)
+#   sudo bench/run.sh            full run (15-30 minutes)
 #   sudo bench/run.sh --short    everyday run (a few minutes)
 #
 # 1. micro: build/bench/sipwarp_bench (Google Benchmark) -> micro.json
@@ -47,7 +47,7 @@ if [ "$MODE" = short ]; then
 	export E2E_STEP=2 E2E_START=500 E2E_MAX=8000 E2E_BISECT=1
 else
 	MICRO_MIN_TIME=1 RING_S=5
-	export E2E_STEP=5 E2E_START=250 E2E_MAX=32000 E2E_BISECT=3
+	export E2E_STEP=5 E2E_START=500 E2E_MAX=16000 E2E_BISECT=2
 fi
 
 # Debian's python3 (matplotlib from apt), not a pyenv shim in front of it.

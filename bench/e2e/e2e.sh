@@ -196,7 +196,7 @@ uac() {
 	shift 3
 	timeout -k 5 $((calls / rate + 60)) ip netns exec "$CALLER_NS" sipp -sf "$SIPP_DIR/uac.xml" \
 		-inf "$NUMBERS" -i "$CALLER_ADDR" -p 5060 -m "$calls" -r "$rate" -l "$lim" \
-		-recv_timeout 5s -timeout $((calls / rate + 30))s -nostdin -default_behaviors all,-abortunexp \
+		-recv_timeout 3s -timeout $((calls / rate + 30))s -nostdin -default_behaviors all,-abortunexp \
 		-trace_err -error_file "$SW_TMP/$tag.errors.log" \
 		-trace_stat -stf "$SW_TMP/$tag.stat.csv" -fd 1 "$@" \
 		"$PROXY:5060" >"$SW_TMP/$tag.out" 2>&1 </dev/null &
