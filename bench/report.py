@@ -86,6 +86,9 @@ def chart(d, rows, ring):
         xs, ys = zip(*pts)
         ax.plot(xs, ys, style, color=color, label=name, linewidth=2, markersize=7)
         for x, y in pts:
+            # Of the points that share this x, the lowest is labelled below it.
+            ys_here = [q for _, p2, _, _, _ in series for x2, q in p2 if x2 == x and q]
+            off = (6, -13) if len(ys_here) > 1 and y == min(ys_here) else (6, 6)
             ax.annotate(fmt(y) + ' µs', (x, y), textcoords='offset points', xytext=off,
                         fontsize=8, color=color)
     ax.set_xscale('log')

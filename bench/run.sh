@@ -31,8 +31,8 @@ ENGINES=(sipwarp kamailio)
 while [ $# -gt 0 ]; do
 	case $1 in
 	--short) MODE=short ;;
-	--sizes) SIZES=(${2//,/ }); shift ;;
-	--engines) ENGINES=(${2//,/ }); shift ;;
+	--sizes) IFS=, read -ra SIZES <<<"$2"; shift ;;
+	--engines) IFS=, read -ra ENGINES <<<"$2"; shift ;;
 	-h | --help)
 		sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
 		echo "options: --short, --sizes 10,1000,... , --engines sipwarp,kamailio"
@@ -115,6 +115,7 @@ for n in "${SIZES[@]}"; do
 	fi
 	python3 "$SRC/rules/tools/wl2dialplan.py" "$d/rules.tsv" "$d/dialplan"
 	# every call to the SIPp UAS: a $target after each [Deploy Patterns]
+	# shellcheck disable=SC2016  # $target is dial-plan syntax, not shell
 	sed -i '/^\[Deploy Patterns\]$/a $target = 198.18.2.2:5060' "$d/dialplan"
 done
 

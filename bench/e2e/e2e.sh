@@ -50,9 +50,10 @@ E2E_EXPECTED=${E2E_EXPECTED:-}
 TSC_HZ=${TSC_HZ:-0}
 
 BENCH_E2E=$(cd "$(dirname "$0")" && pwd)
+# shellcheck disable=SC2034  # read by lib.sh
 SW_NAME=e2e-$ENGINE-$LABEL
 SW_READY_TIMEOUT=${SW_READY_TIMEOUT:-300}
-# shellcheck source=../../tests/integration/lib.sh
+# shellcheck source-path=SCRIPTDIR source=../../tests/integration/lib.sh
 . "$BENCH_E2E/../../tests/integration/lib.sh"
 SIPWARPCTL=${SIPWARPCTL:-$SW_BUILD/control/sipwarpctl}
 SIPP_DIR=$BENCH_E2E/sipp
@@ -207,8 +208,8 @@ uac() {
 	return $rc
 }
 
-# stat TAG: "successful failed retransmissions elapsed_s" from the last CSV line.
-stat() {
+# sipp_stat TAG: "successful failed retransmissions elapsed_s" from the last CSV line.
+sipp_stat() {
 	local f="$SW_TMP/$1.stat.csv"
 	[ -s "$f" ] || { echo "0 0 0 0"; return; }
 	awk -F';' '
@@ -239,7 +240,7 @@ say "up in ${load_s}s"
 uas_start check -trace_msg -message_file "$SW_TMP/check.msg.log"
 check_rc=0
 uac check "$E2E_CHECK_CALLS" 20 || check_rc=$?
-read -r c_ok c_fail c_retr _ <<<"$(stat check)"
+read -r c_ok c_fail _ _ <<<"$(sipp_stat check)"
 uas_stop
 check_match=$(python3 - "$SW_TMP/check.msg.log" "$NUMBERS" "${E2E_EXPECTED:-/dev/null}" "$E2E_CHECK_CALLS" <<'EOF'
 import re, sys
@@ -268,15 +269,13 @@ fi
 uas_start uas
 step=0
 run_step() { # RATE -> sets PASS
-	local rate=$1 calls=$(($1 * E2E_STEP)) rc=0 s0 s1 t0 t1 ok fail retr el ach
+	local rate=$1 calls=$(($1 * E2E_STEP)) rc=0 s0 s1 ok fail retr el ach
 	step=$((step + 1))
 	sleep 1 # let the previous step's stragglers go
 	s0=$(cpu_snapshot)
-	t0=$(now)
 	uac "step$step" "$calls" "$rate" || rc=$?
-	t1=$(now)
 	s1=$(cpu_snapshot)
-	read -r ok fail retr el <<<"$(stat "step$step")"
+	read -r ok fail retr el <<<"$(sipp_stat "step$step")"
 	ach=$(python3 -c "print('%.0f' % ($ok / max($el, 0.001)))")
 	PASS=0 LAST_FAIL=$fail LAST_RETR=$retr LAST_CALLS=$calls LAST_RC=$rc
 	if [ "$rc" = 0 ] && [ "$ok" = "$calls" ] && [ "$fail" = 0 ] && [ "$retr" = 0 ] &&
@@ -337,7 +336,7 @@ if [ "$bad" -gt 0 ] && [ "$good" -gt 0 ]; then
 	for ((i = 0; i < E2E_BISECT; i++)); do
 		step_by=$(( (bad - good) >= 200 ? 50 : 10 ))
 		rate=$(((good + bad) / 2 / step_by * step_by))
-		[ "$rate" -gt "$good" ] && [ "$rate" -lt "$bad" ] || break
+		if [ "$rate" -le "$good" ] || [ "$rate" -ge "$bad" ]; then break; fi
 		try_rate "$rate"
 		if [ "$PASS" = 1 ]; then good=$rate; else bad=$rate; fi
 	done
