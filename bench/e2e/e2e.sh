@@ -217,8 +217,10 @@ sipp_stat() {
 		{ last = $0 }
 		END {
 			n = split(last, v, ";")
-			split(v[col["ElapsedTime(C)"]], t, ":")
-			el = t[1] * 3600 + t[2] * 60 + t[3] + (t[4] + 0) / 1e6
+			# "date<TAB>time<TAB>epoch": elapsed = now - start, to the µs
+			split(v[col["StartTime"]], t0, "\t")
+			split(v[col["CurrentTime"]], t1, "\t")
+			el = t1[3] - t0[3]
 			printf "%d %d %d %.3f\n", v[col["SuccessfulCall(C)"]], v[col["FailedCall(C)"]],
 				v[col["Retransmissions(C)"]], el
 		}' "$f"
