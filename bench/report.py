@@ -58,6 +58,13 @@ def fmt(v, nd=2):
     return '{:.{}f}'.format(v, nd)
 
 
+def cps(best, first_fail):
+    """The highest sustained rate; "≥" when no step failed (the cap was reached)."""
+    if best is None:
+        return '–'
+    return ('≥ ' if not first_fail and best else '') + fmt_int(best)
+
+
 def rules_label(n):
     return {10: '10', 1000: '1k', 10000: '10k', 100000: '100k'}.get(n, str(n))
 
@@ -181,8 +188,8 @@ def main():
     for n, r in rows:
         ratio = (r['kam_us'] / r['sw_us']) if r['kam_us'] and r['sw_us'] else None
         L.append('| %s | %s | %s | %s | %s | %s | %s |' % (
-            fmt_int(n), fmt(r['kam_us']), fmt_int(r['kam_cps']), fmt(r['sw_us']),
-            fmt_int(r['sw_cyc']), fmt_int(r['sw_cps']),
+            fmt_int(n), fmt(r['kam_us']), cps(r['kam_cps'], r['kam_fail']), fmt(r['sw_us']),
+            fmt_int(r['sw_cyc']), cps(r['sw_cps'], r['sw_fail']),
             ('%.0f×' % ratio if ratio >= 10 else '%.1f×' % ratio) if ratio else '–'))
     L.append('')
     L.append('Checks before measuring (calls completed; Request-URI at the callee as in the '

@@ -44,7 +44,7 @@ done
 
 if [ "$MODE" = short ]; then
 	MICRO_MIN_TIME=0.1 RING_S=2
-	export E2E_STEP=2 E2E_START=500 E2E_MAX=8000 E2E_BISECT=1
+	export E2E_STEP=2 E2E_START=500 E2E_MAX=4000 E2E_BISECT=0
 else
 	MICRO_MIN_TIME=1 RING_S=5
 	export E2E_STEP=5 E2E_START=500 E2E_MAX=16000 E2E_BISECT=2
@@ -157,7 +157,7 @@ for n in "${SIZES[@]}"; do
 		step "e2e $e r$n: check calls, then rate steps of ${E2E_STEP}s from $E2E_START calls/s"
 		exp=
 		[ -r "$WORK/r$n/expected.tsv" ] && exp=$WORK/r$n/expected.tsv
-		BENCH_T0=$T0 E2E_EXPECTED=$exp SW_BUILD=$BUILD "$SRC/bench/e2e/e2e.sh" "$e" "r$n" "$WORK/r$n/rules.tsv" \
+		BENCH_T0=$T0 E2E_EXPECTED=$exp E2E_LOGDIR=$WORK/e2e-$e-r$n SW_BUILD=$BUILD "$SRC/bench/e2e/e2e.sh" "$e" "r$n" "$WORK/r$n/rules.tsv" \
 			"$WORK/r$n/dialplan" "$WORK/r$n/numbers.csv" "$OUT/e2e-$e-r$n.json" \
 			2>&1 | tee "$WORK/e2e-$e-r$n.txt" || true
 		[ -s "$OUT/e2e-$e-r$n.json" ] || step "e2e $e r$n gave no result (see $WORK/e2e-$e-r$n.txt)"

@@ -76,6 +76,22 @@ STEPS=$SW_TMP/steps.tsv
 
 KAM_PID=
 start_sipwarp() {
+	# lib.sh runs sipwarp with -l 0 (lcore 0 on CPU 0), where every other
+	# DPDK test on a shared machine also polls; a wrapper moves our lcore to
+	# E2E_CPU (default: the last CPU) so the two do not halve each other.
+	local cpu=${E2E_CPU:-$(($(nproc) - 1))}
+	cat >"$SW_TMP/sipwarp-on-cpu" <<EOF
+#!/usr/bin/env bash
+args=() prev=
+for a in "\$@"; do
+	if [ "\$prev" = -l ] && [ "\$a" = 0 ]; then a=$cpu; fi
+	args+=("\$a")
+	prev=\$a
+done
+exec "$SIPWARP" "\${args[@]}"
+EOF
+	chmod +x "$SW_TMP/sipwarp-on-cpu"
+	SIPWARP=$SW_TMP/sipwarp-on-cpu
 	SW_DIALPLAN=$DIALPLAN sw_up
 	CALLER_NS=$SW_NS_A CALLER_ADDR=$SW_A_ADDR
 	CALLEE_NS=$SW_NS_B CALLEE_ADDR=$SW_B_ADDR
@@ -355,6 +371,14 @@ else
 	KAM_PID=
 fi
 [ "$ENGINE" = sipwarp ] && extra=$SW_TMP/stats.json
+
+# Keep what explains a failed step (bounded in size) next to the results.
+if [ -n "${E2E_LOGDIR:-}" ]; then
+	mkdir -p "$E2E_LOGDIR"
+	for f in "$SW_TMP"/*.stat.csv "$SW_TMP"/*.out "$SW_TMP"/*.err "$SW_TMP"/*errors.log "$SW_TMP"/steps.tsv; do
+		[ -s "$f" ] && head -c 200000 "$f" >"$E2E_LOGDIR/$(basename "$f")"
+	done
+fi
 
 python3 - "$STEPS" "$OUT_JSON" "$ENGINE" "$LABEL" "$RULES_TSV" "$good" "$bad" "$load_s" \
 	"$c_ok" "$E2E_CHECK_CALLS" "$check_match" "$first_ruri" "$E2E_STEP" "$TSC_HZ" "$extra" <<'EOF'
