@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Turn one bench/run.sh results directory into report.md and chart.png.
 
-usage: report.py RESULTS_DIR
+usage: report.py RESULTS_DIR [--readme-table]
 
 Reads env.txt, micro.json (Google Benchmark), ring-rN-{tput,lat}.json
 (sipwarp-bench-ring) and e2e-{sipwarp,kamailio}-rN.json (bench/e2e/e2e.sh).
@@ -136,7 +136,29 @@ def chart(d, rows, ring):
     return out
 
 
+def readme_table(d):
+    """The short table for README.md's Benchmarks section."""
+    print('| rules | Kamailio: CPU per SIP message | Kamailio: max calls/s | sipwarp: CPU per '
+          'SIP message | sipwarp: max calls/s | ratio | sipwarp on net_ring: msg/s per core |')
+    print('|---:|---:|---:|---:|---:|---:|---:|')
+    for n in sizes(d):
+        k = load(os.path.join(d, 'e2e-kamailio-r%d.json' % n)) or {}
+        s = load(os.path.join(d, 'e2e-sipwarp-r%d.json' % n)) or {}
+        t = load(os.path.join(d, 'ring-r%d-tput.json' % n)) or {}
+        ku, su = k.get('us_per_msg'), s.get('us_per_msg')
+        ratio = ku / su if ku and su else None
+        cap = (1e6 / t['cpu_us_per_msg']) if t.get('cpu_us_per_msg') else None
+        print('| %s | %s µs | %s | %s µs | %s | %s | %s |' % (
+            rules_label(n), fmt(ku), cps(k.get('max_sustained_cps'), k.get('first_failing_cps')),
+            fmt(su), cps(s.get('max_sustained_cps'), s.get('first_failing_cps')),
+            ('%.0f×' % ratio if ratio >= 10 else '%.1f×' % ratio) if ratio else '–',
+            fmt_int(cap)))
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[2] == '--readme-table':
+        readme_table(sys.argv[1])
+        return
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     d = sys.argv[1]
