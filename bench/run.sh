@@ -133,11 +133,11 @@ for n in "${SIZES[@]}"; do
 		q=0
 		[ $kind = lat ] && q=1
 		step "net_ring r$n $([ $kind = tput ] && echo 'throughput (rings full)' || echo 'latency (1 in flight)'), ${RING_S}s"
-		"$BUILD/bench/sipwarp-bench-ring" --no-huge -m 1024 --no-pci --file-prefix "swbench-$$" \
+		"$BUILD/bench/sipwarp-bench-ring" --no-huge -m 1024 --no-pci --file-prefix "swring-$$" \
 			-l 0,1 --log-level=error -- -d "$WORK/r$n/dialplan" -n "$WORK/r$n/numbers.csv" \
 			-t "$RING_S" -q $q -o "$OUT/ring-r$n-$kind.json" >"$WORK/ring-r$n-$kind.txt" 2>&1 ||
 			die "sipwarp-bench-ring failed ($WORK/ring-r$n-$kind.txt)"
-		rm -rf "/var/run/dpdk/swbench-$$"
+		rm -rf "/var/run/dpdk/swring-$$"
 		python3 - "$OUT/ring-r$n-$kind.json" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
