@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole benchmark suite in one run, sipwarp and Kamailio side by side:
 #
-#   sudo bench/run.sh            full run (about 25 minutes)
+#   sudo bench/run.sh            full run (15-30 minutes)
 #   sudo bench/run.sh --short    everyday run (a few minutes)
 #
 # 1. micro: build/bench/sipwarp_bench (Google Benchmark) -> micro.json
@@ -31,8 +31,8 @@ ENGINES=(sipwarp kamailio)
 while [ $# -gt 0 ]; do
 	case $1 in
 	--short) MODE=short ;;
-	--sizes) SIZES=(${2//,/ }); shift ;;
-	--engines) ENGINES=(${2//,/ }); shift ;;
+	--sizes) IFS=, read -ra SIZES <<<"$2"; shift ;;
+	--engines) IFS=, read -ra ENGINES <<<"$2"; shift ;;
 	-h | --help)
 		sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
 		echo "options: --short, --sizes 10,1000,... , --engines sipwarp,kamailio"
@@ -44,10 +44,10 @@ done
 
 if [ "$MODE" = short ]; then
 	MICRO_MIN_TIME=0.1 RING_S=2
-	export E2E_STEP=2 E2E_START=500 E2E_MAX=8000 E2E_BISECT=1
+	export E2E_STEP=2 E2E_START=500 E2E_MAX=4000 E2E_BISECT=0
 else
 	MICRO_MIN_TIME=1 RING_S=5
-	export E2E_STEP=5 E2E_START=250 E2E_MAX=32000 E2E_BISECT=3
+	export E2E_STEP=5 E2E_START=500 E2E_MAX=16000 E2E_BISECT=2
 fi
 
 # Debian's python3 (matplotlib from apt), not a pyenv shim in front of it.
@@ -115,6 +115,7 @@ for n in "${SIZES[@]}"; do
 	fi
 	python3 "$SRC/rules/tools/wl2dialplan.py" "$d/rules.tsv" "$d/dialplan"
 	# every call to the SIPp UAS: a $target after each [Deploy Patterns]
+	# shellcheck disable=SC2016  # $target is dial-plan syntax, not shell
 	sed -i '/^\[Deploy Patterns\]$/a $target = 198.18.2.2:5060' "$d/dialplan"
 done
 
@@ -132,11 +133,11 @@ for n in "${SIZES[@]}"; do
 		q=0
 		[ $kind = lat ] && q=1
 		step "net_ring r$n $([ $kind = tput ] && echo 'throughput (rings full)' || echo 'latency (1 in flight)'), ${RING_S}s"
-		"$BUILD/bench/sipwarp-bench-ring" --no-huge -m 1024 --no-pci --file-prefix "swbench-$$" \
+		"$BUILD/bench/sipwarp-bench-ring" --no-huge -m 1024 --no-pci --file-prefix "swring-$$" \
 			-l 0,1 --log-level=error -- -d "$WORK/r$n/dialplan" -n "$WORK/r$n/numbers.csv" \
 			-t "$RING_S" -q $q -o "$OUT/ring-r$n-$kind.json" >"$WORK/ring-r$n-$kind.txt" 2>&1 ||
 			die "sipwarp-bench-ring failed ($WORK/ring-r$n-$kind.txt)"
-		rm -rf "/var/run/dpdk/swbench-$$"
+		rm -rf "/var/run/dpdk/swring-$$"
 		python3 - "$OUT/ring-r$n-$kind.json" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -156,7 +157,7 @@ for n in "${SIZES[@]}"; do
 		step "e2e $e r$n: check calls, then rate steps of ${E2E_STEP}s from $E2E_START calls/s"
 		exp=
 		[ -r "$WORK/r$n/expected.tsv" ] && exp=$WORK/r$n/expected.tsv
-		BENCH_T0=$T0 E2E_EXPECTED=$exp SW_BUILD=$BUILD "$SRC/bench/e2e/e2e.sh" "$e" "r$n" "$WORK/r$n/rules.tsv" \
+		BENCH_T0=$T0 E2E_EXPECTED=$exp E2E_LOGDIR=$WORK/e2e-$e-r$n SW_BUILD=$BUILD "$SRC/bench/e2e/e2e.sh" "$e" "r$n" "$WORK/r$n/rules.tsv" \
 			"$WORK/r$n/dialplan" "$WORK/r$n/numbers.csv" "$OUT/e2e-$e-r$n.json" \
 			2>&1 | tee "$WORK/e2e-$e-r$n.txt" || true
 		[ -s "$OUT/e2e-$e-r$n.json" ] || step "e2e $e r$n gave no result (see $WORK/e2e-$e-r$n.txt)"

@@ -192,6 +192,11 @@ struct sw_sip_msg {
 
 	uint8_t nvia;            /**< Via entries seen (all headers, all commas) */
 	struct sw_sip_via via[2]; /**< topmost two: ours and the next hop back */
+	/**
+	 * From and To: all, display, params and tag. The URI inside is only
+	 * checked for its shape (a scheme, no white space); uri stays empty
+	 * (uri.all.len 0) until SW_SIP_MORE_FROM_TO splits it.
+	 */
 	struct sw_sip_nameaddr from, to;
 	struct sw_span call_id;
 	struct sw_span cseq_method;
@@ -206,12 +211,16 @@ struct sw_sip_msg {
 
 	uint8_t drop;            /**< enum sw_sip_drop: why SW_SIP_DROP (NONE otherwise) */
 	uint8_t nroute;          /**< Route entries (all headers, all commas) */
-	uint8_t nrecord_route;   /**< Record-Route entries */
+	uint8_t nrecord_route;   /**< Record-Route entries (SW_SIP_MORE_RECORD_ROUTE) */
+	/* ncontact, contact_star, contact: filled by SW_SIP_MORE_CONTACT */
 	uint8_t ncontact;        /**< Contact entries; 0 with contact_star for "*" */
 	uint8_t contact_star;    /**< Contact: * (REGISTER removal, RFC 3261 §10.2.2) */
+	uint8_t more_done;       /**< enum sw_sip_more: the lazy parts parsed so far */
+	uint8_t more_bad;        /**< enum sw_sip_more: the lazy parts found malformed */
 	struct sw_sip_nameaddr route;   /**< topmost Route entry (uri.all.len 0 when none) */
 	struct sw_sip_nameaddr contact; /**< first Contact entry (not for "*") */
-	int64_t expires;         /**< Expires header, -1 when absent */
+	int64_t expires;         /**< Expires header, -1 when absent (SW_SIP_MORE_EXPIRES) */
+	const char *more_reason; /**< static text of the first fault sw_sip_parse_more() found */
 	/**
 	 * 420: the option tags of the first Proxy-Require header (RFC 3261
 	 * §16.3 step 4, sipwarp supports none), to copy into Unsupported;
@@ -230,6 +239,33 @@ struct sw_sip_msg {
  *         Over UDP a body longer than Content-Length is cut (m->len shrinks).
  */
 enum sw_sip_verdict sw_sip_parse(struct sw_sip_msg *m, const char *buf, size_t len);
+
+/**
+ * The parts of the index that sw_sip_parse() leaves alone, as bits. A proxy
+ * neither reads nor changes them when it forwards (RFC 3261 §16.3 step 1:
+ * "Any other components, well-formed or not, SHOULD be ignored and remain
+ * unchanged when the message is forwarded"), so their syntax does not hold
+ * up routing; sw_sip_parse_more() parses them for whoever needs them.
+ */
+enum sw_sip_more {
+	SW_SIP_MORE_CONTACT = 1u << 0,      /**< ncontact, contact_star, contact */
+	SW_SIP_MORE_RECORD_ROUTE = 1u << 1, /**< nrecord_route */
+	SW_SIP_MORE_EXPIRES = 1u << 2,      /**< expires */
+	SW_SIP_MORE_CHECKS = 1u << 3,       /**< Content-Type, Require, Supported syntax */
+	SW_SIP_MORE_VIA = 1u << 4,          /**< syntax of the Via entries past the second */
+	SW_SIP_MORE_FROM_TO = 1u << 5,      /**< from.uri and to.uri, split and checked */
+	SW_SIP_MORE_ALL = 0x3f,
+};
+
+/**
+ * Parse the lazy parts named by what (enum sw_sip_more bits) of a message
+ * that sw_sip_parse() indexed; each part is parsed once, later calls only
+ * report. No allocation; any thread that owns m.
+ * @return 0 when every part asked for is well formed, -EINVAL when one is
+ *         not (m->more_bad says which, m->more_reason why). The fields of
+ *         a malformed part are left as far as they got.
+ */
+int sw_sip_parse_more(struct sw_sip_msg *m, unsigned what);
 
 /** First header with this name (full or compact form, any case), or NULL. */
 const struct sw_sip_hdr *sw_sip_hdr_find(const struct sw_sip_msg *m, const char *name,

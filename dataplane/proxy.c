@@ -668,10 +668,16 @@ apply_rules(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, int8_t *lin
 	in.src_is_local = sw_dp_is_local(dp, &p->src, NULL);
 	urcu_qsbr_read_lock();
 	rs = rcu_dereference(*dp->conf.ruleset_slot);
-	if (rs == NULL || sw_ruleset_match(rs, sw_ruleset_scratch(rs, w->idx), &in, res) != 0) {
+	if (unlikely(rs == NULL)) {
 		urcu_qsbr_read_unlock();
 		CNT(w, DROP_NO_RULESET);
-		sw_dp_reply(w, p, 500, "No Ruleset", NULL);
+		rte_pktmbuf_free(p->m);
+		return;
+	}
+	if (unlikely(sw_ruleset_match(rs, sw_ruleset_scratch(rs, w->idx), &in, res) != 0)) {
+		urcu_qsbr_read_unlock();
+		CNT(w, REPLY_MATCH_ERROR);
+		sw_dp_reply(w, p, 500, "Routing Result Too Large", NULL);
 		return;
 	}
 	urcu_qsbr_read_unlock();

@@ -32,7 +32,9 @@ const uint16_t sw_sip_cc[256] = {
 	['*'] = MARK_TOK | CC_TEL,
 	['\''] = MARK_TOK,
 	['~'] = MARK_TOK,
-	['%'] = MARK_TOK,
+	/* '%' starts an escape: the URI scanners check it themselves, so it is
+	 * left out of the user/password/param/header classes they skip over */
+	['%'] = CC_TOKEN | CC_GVAL | CC_URIC,
 	['+'] = CC_TOKEN | CC_USER | CC_PASS | CC_PARAM | CC_HNV | CC_SCHEME | CC_GVAL | CC_URIC |
 		CC_TEL,
 	['`'] = CC_TOKEN | CC_GVAL,
@@ -54,6 +56,8 @@ const uint16_t sw_sip_cc[256] = {
 	 * Asterisk take them: tolerated in the user part only. */
 	['#'] = CC_TEL | CC_USER,
 };
+
+uint8_t sw_sip_nib[16][16];
 
 struct hname {
 	const char *name;
@@ -81,6 +85,31 @@ static uint8_t htab[HTAB];
 static char lname[NFULL][NAME_MAX_LEN];
 static uint8_t compact[256];
 
+/*
+ * The same names as two 64-bit words for sw_sip_hname_type16: lower-case
+ * bytes, and a fold mask with 0x20 on letters only, so that (x | fold) ==
+ * name holds exactly for the name in any case (a CR never passes for '-').
+ */
+struct sw_sip_hname16 sw_sip_h16[SW_HDR__COUNT];
+uint8_t sw_sip_hlen[18];
+const uint64_t sw_sip_keep[17] = {0,
+				  0xff,
+				  0xffff,
+				  0xffffff,
+				  0xffffffff,
+				  0xffffffffffull,
+				  0xffffffffffffull,
+				  0xffffffffffffffull,
+				  ~0ull,
+				  ~0ull,
+				  ~0ull,
+				  ~0ull,
+				  ~0ull,
+				  ~0ull,
+				  ~0ull,
+				  ~0ull,
+				  ~0ull};
+
 static inline unsigned
 hkey(const char *n, size_t len)
 {
@@ -100,6 +129,10 @@ static void __attribute__((constructor)) hname_init(void)
 #undef SW_X_COMPACT
 	};
 
+	for (unsigned c = 0; c < 128; c++)
+		for (unsigned k = 0; k < 16; k++)
+			if (sw_sip_cc[c] & (1u << k))
+				sw_sip_nib[k][c & 15] |= (uint8_t)(1u << (c >> 4));
 	for (size_t i = 0; i < NFULL; i++) {
 		unsigned k = hkey(full[i].name, full[i].len);
 
@@ -108,6 +141,35 @@ static void __attribute__((constructor)) hname_init(void)
 		while (htab[k] != 0)
 			k = (k + 1) & (HTAB - 1);
 		htab[k] = (uint8_t)(i + 1);
+	}
+	/* sw_sip_h16: the names of 2-16 bytes grouped by length, list order kept */
+	{
+		unsigned n = 0;
+
+		for (unsigned len = 0; len <= 16; len++) {
+			sw_sip_hlen[len] = (uint8_t)n;
+			for (size_t i = 0; i < NFULL; i++) {
+				struct sw_sip_hname16 *e = &sw_sip_h16[n];
+
+				if (full[i].len != len || len < 2)
+					continue;
+				e->type = full[i].type;
+				for (size_t j = 0; j < len; j++) {
+					uint64_t c = (uint8_t)lname[i][j];
+					uint64_t f = cc_is(lname[i][j], CC_ALPHA) ? 0x20 : 0;
+
+					if (j < 8) {
+						e->lo |= c << (8 * j);
+						e->flo |= f << (8 * j);
+					} else {
+						e->hi |= c << (8 * (j - 8));
+						e->fhi |= f << (8 * (j - 8));
+					}
+				}
+				n++;
+			}
+		}
+		sw_sip_hlen[17] = (uint8_t)n;
 	}
 	for (size_t i = 0; i < sizeof(cf) / sizeof(cf[0]); i++) {
 		if (cf[i].c == 0)

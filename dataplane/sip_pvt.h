@@ -11,6 +11,12 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+#ifdef __SSSE3__
+#include <tmmintrin.h>
+#endif
 
 #include "dataplane/dataplane.h"
 
@@ -33,6 +39,13 @@
 #define CC_HNAME 0x8000u /* host characters that are not digits or dots: ALPHA - _ */
 
 extern const uint16_t sw_sip_cc[256];
+
+/*
+ * sw_sip_cc as nibble tables for 16-byte classification: byte c is in class
+ * bit k when sw_sip_nib[k][c & 15] has bit (c >> 4) set. Every class is
+ * ASCII, so eight high nibbles fit a byte (filled at load time).
+ */
+extern uint8_t sw_sip_nib[16][16];
 
 /* What a scanner returns when the input is malformed (never a valid position). */
 #define SCAN_ERR UINT32_MAX
@@ -72,9 +85,9 @@ skip_lws(const char *b, uint32_t p, uint32_t end)
 	return p;
 }
 
-/* Unrolled by four: one bound check per four bytes on the hottest loop of the parser. */
+/* Unrolled by four: one bound check per four bytes. */
 static inline uint32_t
-skip_cls(const char *b, uint32_t p, uint32_t end, uint16_t cls)
+skip_cls_scalar(const char *b, uint32_t p, uint32_t end, uint16_t cls)
 {
 	for (; p + 4 <= end; p += 4) {
 		if (!cc_is(b[p], cls))
@@ -91,26 +104,303 @@ skip_cls(const char *b, uint32_t p, uint32_t end, uint16_t cls)
 	return p;
 }
 
+#ifdef __SSSE3__
+/* Bytes of x outside class bit k, as a 16-bit mask. */
+static inline unsigned
+nib_miss(__m128i x, unsigned k)
+{
+	const __m128i lt = _mm_loadu_si128((const __m128i *)(const void *)sw_sip_nib[k]);
+	const __m128i ht =
+		_mm_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)0x80, 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m128i m4 = _mm_set1_epi8(0x0f);
+	__m128i lo = _mm_shuffle_epi8(lt, _mm_and_si128(x, m4));
+	__m128i hi = _mm_shuffle_epi8(ht, _mm_and_si128(_mm_srli_epi16(x, 4), m4));
+
+	return (unsigned)_mm_movemask_epi8(
+		_mm_cmpeq_epi8(_mm_and_si128(lo, hi), _mm_setzero_si128()));
+}
+
+/*
+ * The run of one class from p, 16 bytes a step. The last partial step is a
+ * load ending at end (offsets count from b, so b + end - 16 is inside the
+ * buffer whenever end >= 16): nothing is read outside [b, b + end).
+ */
+static inline uint32_t
+skip_cls_simd(const char *b, uint32_t p, uint32_t end, unsigned k)
+{
+	unsigned mk;
+
+	for (; p + 16 <= end; p += 16) {
+		mk = nib_miss(_mm_loadu_si128((const __m128i *)(const void *)(b + p)), k);
+		if (mk != 0)
+			return p + (uint32_t)__builtin_ctz(mk);
+	}
+	if (p < end && end >= 16) {
+		mk = nib_miss(_mm_loadu_si128((const __m128i *)(const void *)(b + end - 16)), k);
+		mk >>= p - (end - 16);
+		return mk != 0 ? p + (uint32_t)__builtin_ctz(mk) : end;
+	}
+	return skip_cls_scalar(b, p, end, (uint16_t)(1u << k));
+}
+#endif
+
+/* The run of class cls characters from p: the end of a token, a host, a value ... */
+static inline uint32_t
+skip_cls(const char *b, uint32_t p, uint32_t end, uint16_t cls)
+{
+#ifdef __SSSE3__
+	/* one class bit (the common case): its nibble table */
+	if (__builtin_constant_p(cls) && (cls & (cls - 1)) == 0)
+		return skip_cls_simd(b, p, end, (unsigned)__builtin_ctz(cls));
+#endif
+	return skip_cls_scalar(b, p, end, cls);
+}
+
+/* No LWS inside [p, end): the value is trimmed, so a fold would show as CR, LF, SP or HT. */
+static inline bool
+no_ws(const char *b, uint32_t p, uint32_t end)
+{
+#ifdef __SSE2__
+	const __m128i sp = _mm_set1_epi8(' '), ht = _mm_set1_epi8('\t'), lf = _mm_set1_epi8('\n');
+	unsigned mk;
+
+	for (; p + 16 <= end; p += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
+
+		mk = (unsigned)_mm_movemask_epi8(
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, ht)),
+				     _mm_cmpeq_epi8(x, lf)));
+		if (mk != 0)
+			return false;
+	}
+	if (p < end && end >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + end - 16));
+
+		mk = (unsigned)_mm_movemask_epi8(
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, ht)),
+				     _mm_cmpeq_epi8(x, lf)));
+		return (mk >> (p - (end - 16))) == 0;
+	}
+#endif
+	for (; p < end; p++)
+		if (b[p] == ' ' || b[p] == '\t' || b[p] == '\n')
+			return false;
+	return true;
+}
+
 /** Header type of a name (full or compact, any case); SW_HDR_OTHER when unknown. */
 uint8_t sw_sip_hname_type(const char *name, size_t len);
 
+/*
+ * The known names as two 64-bit words for sw_sip_hname_type16: lower-case
+ * bytes, and a fold mask with 0x20 on letters only, so that (x | fold) ==
+ * name holds exactly for the name in any case (a CR never passes for '-').
+ * Grouped by length (sw_sip_hlen[len] .. sw_sip_hlen[len + 1]), in the
+ * order of SW_SIP_HDR_LIST, so the common names come first. Filled at load
+ * time by sip_hname.c.
+ */
+struct sw_sip_hname16 {
+	uint64_t lo, hi, flo, fhi;
+	uint8_t type;
+};
+extern struct sw_sip_hname16 sw_sip_h16[SW_HDR__COUNT];
+extern uint8_t sw_sip_hlen[18];
+extern const uint64_t sw_sip_keep[17];
+
+/**
+ * Header type of a name of 2 to 16 bytes whose first 16 bytes are already
+ * loaded (lo = bytes 0-7, hi = bytes 8-15, little endian; bytes past len
+ * may hold anything). Exact: the name need not be checked for token
+ * characters first, a known name never matches anything else.
+ */
+static inline uint8_t
+sw_sip_hname_type16(uint64_t lo, uint64_t hi, uint32_t len)
+{
+	lo &= sw_sip_keep[len < 8 ? len : 8];
+	hi &= sw_sip_keep[len > 8 ? len - 8 : 0];
+	for (unsigned i = sw_sip_hlen[len]; i < sw_sip_hlen[len + 1]; i++) {
+		const struct sw_sip_hname16 *e = &sw_sip_h16[i];
+
+		if ((lo | e->flo) == e->lo && (hi | e->fhi) == e->hi)
+			return e->type;
+	}
+	return SW_HDR_OTHER;
+}
+
 /** Position after the quoted-string opening at b[p] == '"', SCAN_ERR when unterminated. */
 uint32_t sw_sip_quoted_end(const char *b, uint32_t p, uint32_t end);
+
+/* sw_sip_host_scan without the inline fast paths: IPv6 references, bare IPv6, odd hosts. */
+uint32_t sw_sip_host_scan_full(const char *b, uint32_t p, uint32_t end, uint8_t *type,
+			       bool bare_v6);
 
 /**
  * Scan host (hostname, IPv4address or IPv6reference) starting at p.
  * Returns the position after it and sets *type, or SCAN_ERR when there is none
  * or it is malformed. bare_v6 accepts an IPv6address without brackets (Via
- * received, RFC 5118 §4.5).
+ * received, RFC 5118 §4.5). The dotted quad and the plain hostname are
+ * inline; everything else goes to sw_sip_host_scan_full.
  */
-uint32_t sw_sip_host_scan(const char *b, uint32_t p, uint32_t end, uint8_t *type, bool bare_v6);
+static inline uint32_t
+sw_sip_host_scan(const char *b, uint32_t p, uint32_t end, uint8_t *type, bool bare_v6)
+{
+	uint32_t q;
+
+	if (p >= end)
+		return SCAN_ERR;
+	if ((unsigned)(uint8_t)b[p] - '0' < 10) {
+		/*
+		 * Fast path for the common dotted quad: four 1-3 digit octets up
+		 * to 255, then a character that cannot continue a host (nor an
+		 * IPv6 address when bare_v6). Anything else takes the full path.
+		 */
+		uint16_t stop = bare_v6 ? (CC_HOST | CC_HEX | CC_GVAL) : CC_HOST;
+		int o;
+
+		q = p;
+		for (o = 0; o < 4; o++) {
+			unsigned v, d;
+
+			if (o > 0) {
+				if (q >= end || b[q] != '.')
+					break;
+				q++;
+			}
+			if (q >= end || (v = (unsigned)(uint8_t)b[q] - '0') >= 10)
+				break;
+			q++;
+			if (q < end && (d = (unsigned)(uint8_t)b[q] - '0') < 10) {
+				v = v * 10 + d;
+				q++;
+				if (q < end && (d = (unsigned)(uint8_t)b[q] - '0') < 10) {
+					v = v * 10 + d;
+					q++;
+				}
+			}
+			if (v > 255 || (q < end && (unsigned)(uint8_t)b[q] - '0' < 10))
+				break;
+		}
+		if (o == 4 && !(q < end && cc_is(b[q], stop))) {
+			*type = SW_HOST_IPV4;
+			return q;
+		}
+	}
+	if (!bare_v6 && cc_is(b[p], CC_ALPHA)) {
+		/* a toplabel starts with ALPHA, so this can only be a hostname (§25.1) */
+		q = skip_cls(b, p + 1, end, CC_HOST);
+		if (b[q - 1] == '-')
+			return SCAN_ERR;
+		*type = SW_HOST_NAME;
+		return q;
+	}
+	return sw_sip_host_scan_full(b, p, end, type, bare_v6);
+}
 
 /** Parse 1*DIGIT in [p, end) into *v, refusing values above max. 0 ok, -1 bad. */
-int sw_sip_uint(const char *b, uint32_t p, uint32_t end, uint64_t max, uint64_t *v);
+static inline int
+sw_sip_uint(const char *b, uint32_t p, uint32_t end, uint64_t max, uint64_t *v)
+{
+	uint64_t n = 0;
+
+	if (p >= end)
+		return -1;
+	if (end - p <= 19) {
+		/* 19 digits cannot overflow 64 bits: one range check at the end */
+		for (; p < end; p++) {
+			unsigned d = (unsigned)(uint8_t)b[p] - '0';
+
+			if (d > 9)
+				return -1;
+			n = n * 10 + d;
+		}
+		if (n > max)
+			return -1;
+		*v = n;
+		return 0;
+	}
+	for (; p < end; p++) {
+		unsigned d = (unsigned)(uint8_t)b[p] - '0';
+
+		if (d > 9)
+			return -1;
+		n = n * 10 + d;
+		if (n > max)
+			return -1;
+	}
+	*v = n;
+	return 0;
+}
 
 /** Called by sw_sip_params_scan for each parameter; non-zero refuses the value. */
 typedef int (*sw_sip_param_cb_t)(void *ctx, const char *b, struct sw_span name, struct sw_span val,
 				 bool has_val);
+
+/* The first of SP, HT, CR or LF at or after p is not at p: the common case needs no call. */
+static inline uint32_t
+lws(const char *b, uint32_t p, uint32_t end)
+{
+	return (p < end && cc_is(b[p], CC_WS)) ? skip_lws(b, p + 1, end) : p;
+}
+
+/*
+ * *( SEMI generic-param ) from p, with the per-parameter hook inlined: cb is
+ * a constant at every call site, so each caller gets its own copy with the
+ * hook folded in and no indirect call per parameter. Same contract as
+ * sw_sip_params_scan.
+ */
+static inline __attribute__((always_inline)) uint32_t
+params_scan_i(const char *b, uint32_t p, uint32_t end, struct sw_span *params, sw_sip_param_cb_t cb,
+	      void *ctx)
+{
+	uint32_t first = UINT32_MAX, last = p;
+
+	params->off = (uint16_t)p;
+	params->len = 0;
+	for (;;) {
+		uint32_t n, ne, v, ve;
+		bool has_val = false;
+
+		p = lws(b, last, end);
+		if (p >= end || b[p] != ';')
+			break;
+		n = lws(b, p + 1, end);
+		ne = skip_cls(b, n, end, CC_TOKEN);
+		if (ne == n)
+			return SCAN_ERR;
+		if (first == UINT32_MAX)
+			first = n;
+		last = ne;
+		v = ve = lws(b, ne, end);
+		if (v < end && b[v] == '=') {
+			v = lws(b, v + 1, end);
+			if (v < end && b[v] == '"')
+				ve = sw_sip_quoted_end(b, v, end);
+			else
+				ve = skip_cls(b, v, end, CC_GVAL);
+			if (ve == SCAN_ERR || ve == v)
+				return SCAN_ERR;
+			last = ve;
+			has_val = true;
+		} else {
+			v = ve = ne;
+		}
+		if (cb != NULL && cb(ctx, b, span(n, ne), span(v, ve), has_val) != 0)
+			return SCAN_ERR;
+	}
+	if (first != UINT32_MAX)
+		*params = span(first, last);
+	return last;
+}
+
+/* Four bytes at s folded to lower case for letters only (the caller compares with letters). */
+static inline uint32_t
+ld4_lc(const char *s)
+{
+	uint32_t x;
+
+	__builtin_memcpy(&x, s, 4);
+	return x | 0x20202020u;
+}
 
 /**
  * Scan *( SEMI generic-param ) from p (RFC 3261 §25.1 generic-param).
@@ -124,9 +414,11 @@ uint32_t sw_sip_params_scan(const char *b, uint32_t p, uint32_t end, struct sw_s
 /**
  * Parse one name-addr / addr-spec with its header parameters starting at p.
  * On success returns the position after it, LWS skipped: end, or a ',' when
- * list is true. Returns SCAN_ERR on error.
+ * list is true. Returns SCAN_ERR on error. With shape_only the URI is only
+ * checked for a scheme and no white space, and na->uri is left empty: the
+ * display name, tag, params and all are filled as usual.
  */
 uint32_t sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na,
-			    bool list);
+			    bool list, bool shape_only);
 
 #endif /* SW_SIP_PVT_H */

@@ -6,6 +6,9 @@
  */
 #include <errno.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "dataplane/sip_pvt.h"
 
@@ -13,7 +16,22 @@ uint32_t
 sw_sip_quoted_end(const char *b, uint32_t p, uint32_t end)
 {
 	/* quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F): a backslash never escapes CR or LF */
-	for (p++; p < end; p++) {
+	p++;
+#ifdef __SSE2__
+	/* to the first '"' or '\\' sixteen bytes a step; the loop below takes it from there */
+	for (; p + 16 <= end; p += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
+		unsigned mk = (unsigned)_mm_movemask_epi8(
+			_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+				     _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+
+		if (mk != 0) {
+			p += (uint32_t)__builtin_ctz(mk);
+			break;
+		}
+	}
+#endif
+	for (; p < end; p++) {
 		if (b[p] == '"')
 			return p + 1;
 		if (b[p] == '\\') {
@@ -23,24 +41,6 @@ sw_sip_quoted_end(const char *b, uint32_t p, uint32_t end)
 		}
 	}
 	return SCAN_ERR;
-}
-
-int
-sw_sip_uint(const char *b, uint32_t p, uint32_t end, uint64_t max, uint64_t *v)
-{
-	uint64_t n = 0;
-
-	if (p >= end)
-		return -1;
-	for (; p < end; p++) {
-		if (!cc_is(b[p], CC_DIGIT))
-			return -1;
-		n = n * 10 + (uint64_t)(b[p] - '0');
-		if (n > max)
-			return -1;
-	}
-	*v = n;
-	return 0;
 }
 
 /* IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each 0-255. */
@@ -127,7 +127,7 @@ ipv6_ok(const char *b, uint32_t p, uint32_t end)
 }
 
 uint32_t
-sw_sip_host_scan(const char *b, uint32_t p, uint32_t end, uint8_t *type, bool bare_v6)
+sw_sip_host_scan_full(const char *b, uint32_t p, uint32_t end, uint8_t *type, bool bare_v6)
 {
 	uint32_t q;
 
@@ -179,20 +179,30 @@ sw_sip_host_scan(const char *b, uint32_t p, uint32_t end, uint8_t *type, bool ba
 	return q;
 }
 
-/* A run of cls characters in which every '%' starts an escape ("%" HEXDIG HEXDIG, §25.1). */
-static bool
-run_ok(const char *b, uint32_t p, uint32_t end, uint16_t cls)
+/* "%" HEXDIG HEXDIG at p (§25.1 escaped). */
+static inline bool
+escape_ok(const char *b, uint32_t p, uint32_t end)
 {
-	for (; p < end; p++) {
-		if (b[p] == '%') {
-			if (end - p < 3 || !cc_is(b[p + 1], CC_HEX) || !cc_is(b[p + 2], CC_HEX))
-				return false;
-			p += 2;
-		} else if (!cc_is(b[p], cls)) {
-			return false;
+	return end - p >= 3 && cc_is(b[p + 1], CC_HEX) && cc_is(b[p + 2], CC_HEX);
+}
+
+/*
+ * A run of cls characters (a class without '%') in which every '%' starts
+ * an escape. Returns where the run stops; *ok false on a bad escape.
+ */
+static inline uint32_t
+run_esc(const char *b, uint32_t p, uint32_t end, uint16_t cls, bool *ok)
+{
+	for (;;) {
+		p = skip_cls(b, p, end, cls);
+		if (p >= end || b[p] != '%')
+			return p;
+		if (!escape_ok(b, p, end)) {
+			*ok = false;
+			return p;
 		}
+		p += 3;
 	}
-	return true;
 }
 
 /*
@@ -206,25 +216,26 @@ uri_params_scan(const char *b, uint32_t p, uint32_t end)
 	uint32_t start = p;
 	bool eq = false;
 
-	for (; p < end; p++) {
-		char c = b[p];
+	for (;;) {
+		char c;
 
+		p = skip_cls(b, p, end, CC_PARAM);
+		if (p >= end)
+			return p > start ? p : SCAN_ERR;
+		c = b[p];
 		if (c == '%') {
-			if (end - p < 3 || !cc_is(b[p + 1], CC_HEX) || !cc_is(b[p + 2], CC_HEX))
+			if (!escape_ok(b, p, end))
 				return SCAN_ERR;
-			p += 2;
+			p += 3;
 			continue;
 		}
-		if (cc_is(c, CC_PARAM))
-			continue;
 		if (p == start || (c != ';' && c != '=' && c != '?') || (c == '=' && eq))
 			return SCAN_ERR;
 		if (c == '?')
 			return p;
 		eq = c == '=';
-		start = p + 1;
+		start = ++p;
 	}
-	return p > start ? p : SCAN_ERR;
 }
 
 static uint8_t
@@ -244,24 +255,38 @@ scheme_type(const char *b, uint32_t p, uint32_t len)
 static int
 sip_uri_rest(const char *b, uint32_t p, uint32_t end, struct sw_sip_uri *u)
 {
-	const char *at = memchr(b + p, '@', end - p);
+	bool ok = true, userinfo = false;
 	uint32_t q;
 	uint64_t port;
 
-	if (at != NULL) {
-		uint32_t a = (uint32_t)(at - b);
-		const char *colon = memchr(b + p, ':', a - p);
-		uint32_t ue = colon ? (uint32_t)(colon - b) : a;
-
-		if (ue == p || !run_ok(b, p, ue, CC_USER))
+	/*
+	 * userinfo in one pass: the run of user characters stops at the '@'
+	 * (or at ':' and then the password stops at '@'). Neither run holds
+	 * '@', so that is the first '@' of the URI. When it stops anywhere
+	 * else there is no userinfo, and a later '@' could only be in the
+	 * headers; there it is refused below, as treating it as the end of a
+	 * userinfo holding the host would fail.
+	 */
+	q = run_esc(b, p, end, CC_USER, &ok);
+	if (!ok)
+		return -EINVAL;
+	if (q < end && b[q] == '@') {
+		if (q == p)
 			return -EINVAL;
-		u->user = span(p, ue);
-		if (colon != NULL) {
-			if (!run_ok(b, ue + 1, a, CC_PASS))
+		u->user = span(p, q);
+		p = q + 1;
+		userinfo = true;
+	} else if (q < end && b[q] == ':') {
+		uint32_t r = run_esc(b, q + 1, end, CC_PASS, &ok);
+
+		if (r < end && b[r] == '@') {
+			if (!ok || q == p)
 				return -EINVAL;
-			u->password = span(ue + 1, a);
+			u->user = span(p, q);
+			u->password = span(q + 1, r);
+			p = r + 1;
+			userinfo = true;
 		}
-		p = a + 1;
 	}
 	q = sw_sip_host_scan(b, p, end, &u->host_type, false);
 	if (q == SCAN_ERR)
@@ -284,8 +309,14 @@ sip_uri_rest(const char *b, uint32_t p, uint32_t end, struct sw_sip_uri *u)
 		p = q;
 	}
 	if (p < end && b[p] == '?') {
-		/* headers = hname "=" hvalue *( "&" hname "=" hvalue ) */
-		if (!run_ok(b, p + 1, end, CC_HNV | CC_URIC))
+		/* headers = hname "=" hvalue *( "&" hname "=" hvalue ); '%' is in uric */
+		for (q = p + 1; q < end; q++) {
+			if (b[q] == '%' ? !escape_ok(b, q, end) : !cc_is(b[q], CC_HNV | CC_URIC))
+				return -EINVAL;
+			if (b[q] == '%')
+				q += 2;
+		}
+		if (!userinfo && memchr(b + p + 1, '@', end - p - 1) != NULL)
 			return -EINVAL;
 		u->headers = span(p + 1, end);
 		p = end;
@@ -380,7 +411,7 @@ sw_sip_params_scan(const char *b, uint32_t p, uint32_t end, struct sw_span *para
 	return last;
 }
 
-static int
+static inline __attribute__((always_inline)) int
 tag_cb(void *ctx, const char *b, struct sw_span name, struct sw_span val, bool has_val)
 {
 	if (name.len == 3 && lc(b[name.off]) == 't' && lc(b[name.off + 1]) == 'a' &&
@@ -416,8 +447,21 @@ display_scan(const char *b, uint32_t p, uint32_t end, struct sw_span *display)
 	return q;
 }
 
+/* scheme ":" then one or more characters and no white space: what a URI looks like from afar */
+static bool
+uri_shape_ok(const char *b, uint32_t p, uint32_t end)
+{
+	uint32_t q;
+
+	if (p >= end || !cc_is(b[p], CC_ALPHA))
+		return false;
+	q = skip_cls(b, p, end, CC_SCHEME);
+	return q + 1 < end && b[q] == ':' && no_ws(b, q + 1, end);
+}
+
 uint32_t
-sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na, bool list)
+sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na, bool list,
+		   bool shape_only)
 {
 	uint32_t start, q, ue;
 
@@ -433,7 +477,8 @@ sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_namead
 		if (gt == NULL)
 			return SCAN_ERR;
 		ue = (uint32_t)(gt - b);
-		if (sw_sip_uri_parse(b, span(q + 1, ue), &na->uri) != 0)
+		if (shape_only ? !uri_shape_ok(b, q + 1, ue)
+			       : sw_sip_uri_parse(b, span(q + 1, ue), &na->uri) != 0)
 			return SCAN_ERR;
 		p = ue + 1;
 	} else {
@@ -448,11 +493,12 @@ sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_namead
 			if (c == ';' || c == ',' || c == '?' || cc_is(c, CC_WS))
 				break;
 		}
-		if (sw_sip_uri_parse(b, span(p, ue), &na->uri) != 0)
+		if (shape_only ? !uri_shape_ok(b, p, ue)
+			       : sw_sip_uri_parse(b, span(p, ue), &na->uri) != 0)
 			return SCAN_ERR;
 		p = ue;
 	}
-	q = sw_sip_params_scan(b, p, end, &na->params, tag_cb, &na->tag);
+	q = params_scan_i(b, p, end, &na->params, tag_cb, &na->tag);
 	if (q == SCAN_ERR)
 		return SCAN_ERR;
 	na->all = span(start, q);
@@ -465,7 +511,8 @@ sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_namead
 int
 sw_sip_nameaddr_parse(const char *buf, struct sw_span s, struct sw_sip_nameaddr *na)
 {
-	return sw_sip_nameaddr_at(buf, s.off, span_end(s), na, false) == SCAN_ERR ? -EINVAL : 0;
+	return sw_sip_nameaddr_at(buf, s.off, span_end(s), na, false, false) == SCAN_ERR ? -EINVAL
+											 : 0;
 }
 
 int
@@ -529,7 +576,7 @@ sw_sip_nameaddr_next(const char *buf, struct sw_span list, uint32_t *pos,
 		return 0;
 	if (buf[p] == ',' && p != list.off)
 		p++;
-	p = sw_sip_nameaddr_at(buf, p, end, na, true);
+	p = sw_sip_nameaddr_at(buf, p, end, na, true, false);
 	if (p == SCAN_ERR)
 		return -EINVAL;
 	*pos = p;

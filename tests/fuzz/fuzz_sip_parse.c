@@ -6,6 +6,7 @@
  * comes with its code and reason. The same function is replayed over the
  * corpus by fuzz_replay.c in the fuzz-regress suite.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,7 +132,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_nameaddr(&m.from, len);
 	check_nameaddr(&m.to, len);
 	check_nameaddr(&m.route, len);
+	/* the lazy parts: parsed once, reported the same the second time */
+	if (verdict != SW_SIP_DROP || m.nhdr > 0) {
+		int more = sw_sip_parse_more(&m, SW_SIP_MORE_CONTACT);
+		int all = sw_sip_parse_more(&m, SW_SIP_MORE_ALL);
+
+		if (all != (m.more_bad != 0 ? -EINVAL : 0) || (more != 0 && all == 0) ||
+		    m.more_done != SW_SIP_MORE_ALL || (m.more_bad != 0 && m.more_reason == NULL))
+			abort();
+		if (sw_sip_parse_more(&m, SW_SIP_MORE_CONTACT) != more)
+			abort();
+	}
 	check_nameaddr(&m.contact, len);
+	check_nameaddr(&m.from, len);
+	check_nameaddr(&m.to, len);
 	for (unsigned i = 0; i < m.nvia && i < 2; i++) {
 		check_via(&m.via[i], len);
 		if (m.via[i].hdr != 0xff && m.via[i].hdr >= m.nhdr)

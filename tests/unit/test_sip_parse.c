@@ -95,6 +95,11 @@ invite_fields(void **state)
 	assert_int_equal(msg.via[1].hdr, 1);
 
 	assert_int_equal(msg.max_forwards, 70);
+	/* From and To: tag, display and params now, the URI split on demand */
+	assert_int_equal(msg.to.uri.all.len, 0);
+	assert_int_equal(msg.ncontact, 0);
+	assert_int_equal(sw_sip_parse_more(&msg, SW_SIP_MORE_ALL), 0);
+	assert_int_equal(msg.more_done, SW_SIP_MORE_ALL);
 	assert_span(msg.to.display, "Bob");
 	assert_span(msg.to.uri.all, "sip:bob@example.com");
 	assert_int_equal(msg.to.tag.len, 0);
