@@ -8,6 +8,12 @@
 set -eu
 
 secs=${1:-60}
+# sip (the SIP parser, default) or rules (dial plan / ARS / gateway parsers)
+what=${2:-sip}
+case $what in
+sip | rules) ;;
+*) echo "usage: $0 [SECONDS] [sip|rules]" >&2; exit 2 ;;
+esac
 src=$(cd "$(dirname "$0")/../.." && pwd)
 bdir=${FUZZ_BUILD:-$src/build-fuzz}
 out=${FUZZ_OUT:-$(mktemp -d /tmp/sipwarp-fuzz.XXXXXX)}
@@ -16,11 +22,13 @@ if [ ! -f "$bdir/build.ninja" ]; then
 	CC=clang CXX=clang++ meson setup "$bdir" "$src" -Dfuzz=true \
 		-Db_sanitize=address,undefined -Db_lundef=false
 fi
-ninja -C "$bdir" -j2 tests/fuzz/fuzz_sip_parse
+target=fuzz_sip_parse
+[ "$what" = rules ] && target=fuzz_rules
+ninja -C "$bdir" -j2 "tests/fuzz/$target"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 cd "$out"
-"$bdir/tests/fuzz/fuzz_sip_parse" -max_total_time="$secs" -max_len=8192 -timeout=5 \
-	-print_final_stats=1 -artifact_prefix="$out/" "$out" "$src/tests/fuzz/corpus/sip"
+"$bdir/tests/fuzz/$target" -max_total_time="$secs" -max_len=8192 -timeout=5 \
+	-print_final_stats=1 -artifact_prefix="$out/" "$out" "$src/tests/fuzz/corpus/$what"
 echo "run_fuzz: new corpus and artifacts in $out"
