@@ -367,48 +367,12 @@ sw_sip_uri_parse(const char *buf, struct sw_span s, struct sw_sip_uri *u)
 	}
 }
 
+/* The out-of-line form of params_scan_i (sip_pvt.h), for callers whose hook varies. */
 uint32_t
 sw_sip_params_scan(const char *b, uint32_t p, uint32_t end, struct sw_span *params,
 		   sw_sip_param_cb_t cb, void *ctx)
 {
-	uint32_t first = SCAN_ERR, last = p;
-
-	params->off = (uint16_t)p;
-	params->len = 0;
-	for (;;) {
-		uint32_t n, ne, v, ve;
-		bool has_val = false;
-
-		p = skip_lws(b, last, end);
-		if (p >= end || b[p] != ';')
-			break;
-		n = skip_lws(b, p + 1, end);
-		ne = skip_cls(b, n, end, CC_TOKEN);
-		if (ne == n)
-			return SCAN_ERR;
-		if (first == SCAN_ERR)
-			first = n;
-		last = ne;
-		v = ve = skip_lws(b, ne, end);
-		if (v < end && b[v] == '=') {
-			v = skip_lws(b, v + 1, end);
-			if (v < end && b[v] == '"')
-				ve = sw_sip_quoted_end(b, v, end);
-			else
-				ve = skip_cls(b, v, end, CC_GVAL);
-			if (ve == SCAN_ERR || ve == v)
-				return SCAN_ERR;
-			last = ve;
-			has_val = true;
-		} else {
-			v = ve = ne;
-		}
-		if (cb != NULL && cb(ctx, b, span(n, ne), span(v, ve), has_val) != 0)
-			return SCAN_ERR;
-	}
-	if (first != SCAN_ERR)
-		*params = span(first, last);
-	return last;
+	return params_scan_i(b, p, end, params, cb, ctx);
 }
 
 static inline __attribute__((always_inline)) int
