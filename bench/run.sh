@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole benchmark suite in one run, sipwarp and Kamailio side by side:
 #
-#   sudo bench/run.sh            full run (15-30 minutes)
-#   sudo bench/run.sh --short    everyday run (a few minutes)
+#   sudo bench/run.sh            full run (8-10 minutes on 2 vCPUs; under 30)
+#   sudo bench/run.sh --short    everyday run (about 3 minutes)
 #
 # 1. micro: build/bench/sipwarp_bench (Google Benchmark) -> micro.json
 # 2. net_ring: build/bench/sipwarp-bench-ring at 10, 1k, 10k and 100k rules,
