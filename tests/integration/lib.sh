@@ -166,17 +166,8 @@ sw_netns() {
 	done
 }
 
-# sw_start [sipwarp options]: start sipwarp on the two TAPs in the
-# background (stdout/stderr in $SW_TMP/sipwarp.{out,err}) and wait for it to
-# say ready. Default options: the demo dial plan; more may be given.
-# SW_DIALPLAN overrides the dial plan.
-sw_start() {
-	local dialplan=${SW_DIALPLAN:-$SW_SRC/examples/demo.dialplan}
-	SW_CMD=("$SIPWARP" --no-huge -m 256 --no-pci --file-prefix "$SW_PREFIX" -l 0 --
-		-d "$dialplan"
-		-p "net_tap0,iface=$SW_IF_A" -p "net_tap1,iface=$SW_IF_B"
-		-a "0:$SW_A_GW/24" -a "1:$SW_B_GW/24"
-		-s "$SW_TMP/ctl.sock" "$@")
+# _sw_launch: run SW_CMD in the background and wait (bounded) for "sipwarp: ready".
+_sw_launch() {
 	sw_vlog "start: ${SW_CMD[*]}"
 	"${SW_CMD[@]}" >"$SW_TMP/sipwarp.out" 2>"$SW_TMP/sipwarp.err" </dev/null &
 	SW_PID=$!
@@ -193,6 +184,20 @@ sw_start() {
 		sleep 0.1
 	done
 	sw_vlog "sipwarp ready (pid $SW_PID)"
+}
+
+# sw_start [sipwarp options]: start sipwarp on the two TAPs in the
+# background (stdout/stderr in $SW_TMP/sipwarp.{out,err}) and wait for it to
+# say ready. Default options: the demo dial plan; more may be given.
+# SW_DIALPLAN overrides the dial plan.
+sw_start() {
+	local dialplan=${SW_DIALPLAN:-$SW_SRC/examples/demo.dialplan}
+	SW_CMD=("$SIPWARP" --no-huge -m 256 --no-pci --file-prefix "$SW_PREFIX" -l 0 --
+		-d "$dialplan"
+		-p "net_tap0,iface=$SW_IF_A" -p "net_tap1,iface=$SW_IF_B"
+		-a "0:$SW_A_GW/24" -a "1:$SW_B_GW/24"
+		-s "$SW_TMP/ctl.sock" "$@")
+	_sw_launch
 }
 
 # sw_attach: move each TAP into its namespace, address it, bring it up.
@@ -403,22 +408,7 @@ sw_start_ex() {
 		-d "$dialplan"
 		-p "net_tap0,iface=$SW_IF_A" -p "net_tap1,iface=$SW_IF_B"
 		"${addrs[@]}" -s "$SW_TMP/ctl.sock" "$@")
-	sw_vlog "start: ${SW_CMD[*]}"
-	"${SW_CMD[@]}" >"$SW_TMP/sipwarp.out" 2>"$SW_TMP/sipwarp.err" </dev/null &
-	SW_PID=$!
-	SW_PIDS+=("$SW_PID")
-	local n=$((SW_READY_TIMEOUT * 10))
-	while ! grep -q 'sipwarp: ready' "$SW_TMP/sipwarp.out" 2>/dev/null; do
-		if ! kill -0 "$SW_PID" 2>/dev/null; then
-			wait "$SW_PID" && SW_RC=0 || SW_RC=$?
-			_sw_forget "$SW_PID"
-			sw_fail "sipwarp exited ($SW_RC) before it was ready: $(tail -n 5 "$SW_TMP/sipwarp.err")"
-		fi
-		n=$((n - 1))
-		[ $n -gt 0 ] || sw_fail "sipwarp not ready after ${SW_READY_TIMEOUT}s"
-		sleep 0.1
-	done
-	sw_vlog "sipwarp ready (pid $SW_PID)"
+	_sw_launch
 }
 
 # sw_attach6: like sw_attach, IPv6 only: each TAP into its namespace with
