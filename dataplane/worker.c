@@ -257,7 +257,7 @@ ipv4_in(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi, struct sw_pkt *p, 
 		sw_dp_to_slowpath(w, m, SW_SP_RX);
 		return;
 	default:
-		drop(w, m, SW_CNT_DROP_NOT_SIP_PORT);
+		drop(w, m, SW_CNT_DROP_IP_PROTO);
 	}
 }
 
@@ -301,7 +301,7 @@ ipv6_in(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi, struct sw_pkt *p, 
 		sw_dp_to_slowpath(w, m, SW_SP_RX);
 		return;
 	default:
-		drop(w, m, SW_CNT_DROP_NOT_SIP_PORT);
+		drop(w, m, SW_CNT_DROP_IP_PROTO);
 	}
 }
 
