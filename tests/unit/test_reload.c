@@ -30,6 +30,7 @@
 static char plan_a[64], plan_b[64], plan_bad[64];
 static volatile int stop;
 static uint64_t seen_a[READERS], seen_b[READERS], mixed[READERS], failed[READERS];
+static uint64_t loops[READERS]; /* read by the main thread to see each reader running */
 
 static const char msg_text[] = "INVITE sip:1000@198.18.1.1 SIP/2.0\r\n"
 			       "Via: SIP/2.0/UDP 198.18.1.2:5061;branch=z9hG4bK-r1\r\n"
@@ -97,10 +98,27 @@ reader(void *arg)
 			seen_b[idx]++;
 		}
 		urcu_qsbr_read_unlock();
+		__atomic_store_n(&loops[idx], loops[idx] + 1, __ATOMIC_RELEASE);
 		urcu_qsbr_quiescent_state();
 	}
 	urcu_qsbr_unregister_thread();
 	return NULL;
+}
+
+/* Wait (at most about 10 s) until every reader has looped past `since`. */
+static bool
+readers_moved(const uint64_t *since)
+{
+	for (int t = 0; t < 10000; t++) {
+		unsigned ok = 0;
+
+		for (unsigned i = 0; i < READERS; i++)
+			ok += __atomic_load_n(&loops[i], __ATOMIC_ACQUIRE) > since[i];
+		if (ok == READERS)
+			return true;
+		usleep(1000);
+	}
+	return false;
 }
 
 static void
@@ -125,8 +143,14 @@ swaps_under_readers(void **state)
 	sw_diag_init(&diag);
 	assert_int_equal(sw_ctl_rules_init(&cfg, READERS, &diag), 0);
 	sw_diag_free(&diag);
+	uint64_t mark[READERS] = {0};
+	bool started, moved;
+
 	for (unsigned i = 0; i < READERS; i++)
 		pthread_create(&th[i], NULL, reader, (void *)(uintptr_t)i);
+	/* On a loaded machine a reader may not have run yet: wait for each, so
+	 * the swaps below really happen under readers. */
+	started = readers_moved(mark);
 	for (unsigned i = 1; i <= RELOADS; i++) {
 		struct sw_ctl_loaded l;
 
@@ -143,14 +167,21 @@ swaps_under_readers(void **state)
 		sw_ctl_loaded(&l);
 		assert_int_equal(l.version, 1 + i - refused);
 	}
+	for (unsigned i = 0; i < READERS; i++)
+		mark[i] = __atomic_load_n(&loops[i], __ATOMIC_ACQUIRE);
+	moved = readers_moved(mark); /* each reader read the last ruleset too */
 	stop = 1;
-	for (unsigned i = 0; i < READERS; i++) {
+	for (unsigned i = 0; i < READERS; i++)
 		pthread_join(th[i], NULL);
+	/* Free before asserting: a failed assertion leaves this function. */
+	sw_ctl_rules_fini();
+	assert_true(started);
+	assert_true(moved);
+	for (unsigned i = 0; i < READERS; i++) {
 		assert_int_equal(mixed[i], 0);
 		assert_int_equal(failed[i], 0);
 		assert_true(seen_a[i] + seen_b[i] > 0);
 	}
-	sw_ctl_rules_fini();
 	unlink(plan_a);
 	unlink(plan_b);
 	unlink(plan_bad);
