@@ -371,6 +371,7 @@ sw_dp_worker_poll(struct sw_dp *dp, unsigned idx)
 	struct rte_mbuf *pkts[SW_BURST];
 	uint64_t now = rte_rdtsc();
 	unsigned total = 0;
+	bool more = false; /* a full burst came in: more is probably waiting */
 
 	if (unlikely(w->hz == 0)) {
 		w->hz = rte_get_tsc_hz();
@@ -386,6 +387,7 @@ sw_dp_worker_poll(struct sw_dp *dp, unsigned idx)
 
 		if (n == 0)
 			continue;
+		more |= n == SW_BURST;
 		t0 = rte_rdtsc();
 		w->cnt[SW_CNT_RX_PKTS] += n;
 		for (uint16_t i = 0; i < n && i < 3; i++)
@@ -401,7 +403,10 @@ sw_dp_worker_poll(struct sw_dp *dp, unsigned idx)
 	}
 	if (w->idx == 0)
 		drain_slowpath_tx(w);
-	if (now - w->last_drain > w->drain_tsc) {
+	/* Send at once when the queues ran dry (a lone INVITE does not wait for
+	 * the timer); under load, bursts fill the TX buffers and the 100 µs
+	 * deadline bounds the wait of a partial one. */
+	if ((total > 0 && !more) || now - w->last_drain > w->drain_tsc) {
 		for (uint16_t pi = 0; pi < dp->conf.nb_ports; pi++)
 			tx_flush(w, pi);
 		w->last_drain = now;
