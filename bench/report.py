@@ -250,9 +250,9 @@ def main():
                  'worker lcore over rte_ring ports; the worker runs the real loop (parse, '
                  'route, rewrite, TX). Throughput with the rings kept full; latency with one '
                  'message in flight (generator TSC in the Call-ID, read back at the sink). '
-                 'With one message in flight the latency is the TX drain timer: a lone '
-                 'packet waits in the TX buffer until the 100 µs drain (SW_TX_DRAIN_US, as '
-                 "l3fwd's BURST_TX_DRAIN_US); a burst of 32 goes at once. \"cycles / msg (busy)\" "
+                 'The worker sends as soon as its RX queues run dry, so a lone message does '
+                 'not wait; under load the 100 µs TX drain deadline (SW_TX_DRAIN_US) bounds '
+                 'a partial burst. "cycles / msg (busy)" '
                  'counts TSC over bursts with packets, so it grows when the kernel preempts the '
                  'lcore mid-burst on a busy machine; \"worker CPU / msg\" is the thread\'s CPU '
                  'time over packets (rings full: it never idles) and does not.')
