@@ -41,15 +41,6 @@ struct ast {
 	char *srcbuf[2];
 };
 
-static void
-trim(const char **s, size_t *l)
-{
-	while (*l && isspace((unsigned char)**s))
-		(*s)++, (*l)--;
-	while (*l && isspace((unsigned char)(*s)[*l - 1]))
-		(*l)--;
-}
-
 static bool
 keyeq(const char *k, size_t kl, const char *want)
 {

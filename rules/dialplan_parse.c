@@ -936,15 +936,6 @@ find_sep(const char *s, const char *e, bool colon_ok)
 	return NULL;
 }
 
-static void
-trim(const char **s, size_t *l)
-{
-	while (*l && isspace((unsigned char)**s))
-		(*s)++, (*l)--;
-	while (*l && isspace((unsigned char)(*s)[*l - 1]))
-		(*l)--;
-}
-
 static int
 pattern_line(struct dp_state *st, uint32_t line, const char *ln, const char *s, const char *e)
 {

@@ -10,6 +10,7 @@
 #ifndef SW_RULES_PVT_H
 #define SW_RULES_PVT_H
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -18,6 +19,16 @@
 #include <pcre2.h>
 
 #include "rules/ruleset.h"
+
+/* Drop white space at both ends of [*s, *s + *l) (both file parsers). */
+static inline void
+trim(const char **s, size_t *l)
+{
+	while (*l && isspace((unsigned char)**s))
+		(*s)++, (*l)--;
+	while (*l && isspace((unsigned char)(*s)[*l - 1]))
+		(*l)--;
+}
 
 /* ------------------------------------------------------------------------ */
 /* Growable arrays and a string arena for the builders                      */
