@@ -280,21 +280,7 @@ _sw_sipp_opts() {
 sw_uas_start() {
 	local tag=$1 scen=$2 calls=$3
 	shift 3
-	# shellcheck disable=SC2046
-	ip netns exec "$SW_NS_B" sipp -sf "$SW_SIPP_DIR/$scen" \
-		-i "$SW_B_ADDR" -p "$SW_SIP_PORT" -m "$calls" \
-		-timeout 60s -timeout_error $(_sw_sipp_opts "$tag") "$@" \
-		>"$SW_TMP/$tag.out" 2>&1 </dev/null &
-	SW_UAS_PID=$!
-	SW_PIDS+=("$SW_UAS_PID")
-	# SIPp binds before it reads anything; give it a moment, bounded.
-	local n=50
-	while ! ip netns exec "$SW_NS_B" ss -Hlun "sport = :$SW_SIP_PORT" 2>/dev/null | grep -q .; do
-		kill -0 "$SW_UAS_PID" 2>/dev/null || sw_fail "SIPp UAS ($tag) exited at start: $(tail -n 5 "$SW_TMP/$tag.out")"
-		n=$((n - 1))
-		[ $n -gt 0 ] || sw_fail "SIPp UAS ($tag) is not listening after 5 s"
-		sleep 0.1
-	done
+	sw_uas_start_at "$tag" "$scen" "$calls" "$SW_B_ADDR" "$@"
 }
 
 # sw_uas_wait [SECONDS]: wait (bounded) for the UAS to finish by itself;
@@ -447,6 +433,7 @@ sw_uas_start_at() {
 		>"$SW_TMP/$tag.out" 2>&1 </dev/null &
 	SW_UAS_PID=$!
 	SW_PIDS+=("$SW_UAS_PID")
+	# SIPp binds before it reads anything; give it a moment, bounded.
 	local n=50
 	while ! ip netns exec "$SW_NS_B" ss -Hlun "sport = :$SW_SIP_PORT" 2>/dev/null | grep -q .; do
 		kill -0 "$SW_UAS_PID" 2>/dev/null || sw_fail "SIPp UAS ($tag) exited at start: $(tail -n 5 "$SW_TMP/$tag.out")"
