@@ -91,13 +91,3 @@ sw_diag_add(struct sw_diag *d, const char *file, unsigned line, unsigned col, co
 	diag_vadd(d, file, line, col, kind, srcline, fmt, ap);
 	va_end(ap);
 }
-
-void
-diag_at(struct sw_diag *d, const char *file, uint32_t line, uint32_t col, const char *kind,
-	const char *srcline, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	diag_vadd(d, file, line, col, kind, srcline, fmt, ap);
-	va_end(ap);
-}

@@ -339,9 +339,8 @@ struct sw_rules_scratch {
 	uint64_t *hits;   /* per rule: this worker's share of the hit counters */
 };
 
-/* diag helpers: file:line:col with the echoed source line */
-void diag_at(struct sw_diag *d, const char *file, uint32_t line, uint32_t col, const char *kind,
-	     const char *srcline, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+/* diag helper: file:line:col with the echoed source line (sw_diag_add, ruleset.h) */
+#define diag_at sw_diag_add
 
 /* Parsers fill rs (rules, conds, deploys, fields ...) and report into d. */
 struct parse_ctx {
