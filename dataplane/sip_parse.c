@@ -311,6 +311,77 @@ sent_protocol(const char *b, uint32_t p, uint32_t end, struct sw_sip_via *v)
 	return q;
 }
 
+/*
+ * The via-parm nearly every phone and proxy writes: "SIP/2.0/" transport SP
+ * host [":" port] *( ";" token [ "=" token-or-host ] ), no other white
+ * space, no quotes, ending at end or at a ','. Straight-line checks instead
+ * of the general scanners; anything else (or any fault) returns SCAN_ERR
+ * and via_parm() parses the entry again from its start, so both give the
+ * same index and the same verdict.
+ */
+static inline uint32_t
+via_fast(const char *b, uint32_t p, uint32_t end, struct sw_sip_via *v)
+{
+	uint32_t start = p, q, first = UINT32_MAX, w;
+	uint64_t x;
+
+	if (end - p < 16)
+		return SCAN_ERR;
+	memset(v, 0, sizeof(*v));
+	memcpy(&x, b + p, 8);
+	if ((x | 0x0000000000202020ull) != 0x2f302e322f706973ull /* sip/2.0/ */)
+		return SCAN_ERR;
+	memcpy(&w, b + p + 8, 4);
+	w |= 0x00202020u;
+	if (w == 0x20706475u /* "udp " */ || w == 0x20706374u /* "tcp " */ ||
+	    w == 0x20736c74u /* "tls " */)
+		q = p + 11;
+	else if ((q = skip_cls(b, p + 8, end, CC_TOKEN)) == p + 8 || q >= end || b[q] != ' ')
+		return SCAN_ERR;
+	v->transport = span(p + 8, q);
+	p = q + 1;
+	q = sw_sip_host_scan(b, p, end, &v->host_type, false);
+	if (q == SCAN_ERR)
+		return SCAN_ERR;
+	v->host = span(p, q);
+	if (q < end && b[q] == ':') {
+		uint32_t ps = q + 1, port = 0;
+
+		for (q = ps; q < end && q - ps < 5 && (unsigned)(uint8_t)b[q] - '0' < 10; q++)
+			port = port * 10 + (unsigned)(uint8_t)b[q] - '0';
+		if (q == ps || port > 65535 || (q < end && (unsigned)(uint8_t)b[q] - '0' < 10))
+			return SCAN_ERR;
+		v->port = span(ps, q);
+		v->port_num = (uint16_t)port;
+	}
+	v->params = span(q, q);
+	while (q < end && b[q] == ';') {
+		uint32_t n = q + 1, ne = skip_cls(b, n, end, CC_TOKEN), vs = ne, ve = ne;
+		bool has_val = false;
+
+		if (ne == n)
+			return SCAN_ERR;
+		if (ne < end && b[ne] == '=') {
+			vs = ne + 1;
+			ve = skip_cls(b, vs, end, CC_GVAL);
+			if (ve == vs)
+				return SCAN_ERR;
+			has_val = true;
+		}
+		if (via_param_cb(v, b, span(n, ne), span(vs, ve), has_val) != 0)
+			return SCAN_ERR;
+		if (first == UINT32_MAX)
+			first = n;
+		q = ve;
+	}
+	if (q != end && b[q] != ',')
+		return SCAN_ERR;
+	if (first != UINT32_MAX)
+		v->params = span(first, q);
+	v->all = span(start, q);
+	return q;
+}
+
 /* via-parm = sent-protocol LWS sent-by *( SEMI via-params ) (§25.1). */
 static uint32_t
 via_parm(const char *b, uint32_t p, uint32_t end, struct sw_sip_via *v, bool *sent_by)
@@ -318,6 +389,11 @@ via_parm(const char *b, uint32_t p, uint32_t end, struct sw_sip_via *v, bool *se
 	uint32_t start = p, q, last;
 	uint64_t port;
 
+	q = via_fast(b, p, end, v);
+	if (q != SCAN_ERR) {
+		*sent_by = true;
+		return q;
+	}
 	memset(v, 0, sizeof(*v));
 	q = sent_protocol(b, p, end, v);
 	if (q == SCAN_ERR)
