@@ -423,12 +423,97 @@ uri_shape_ok(const char *b, uint32_t p, uint32_t end)
 	return q + 1 < end && b[q] == ':' && no_ws(b, q + 1, end);
 }
 
+/* The first '>' in [p, end) when no SP, HT, CR or LF comes before it, else SCAN_ERR. */
+static inline uint32_t
+gt_before_ws(const char *b, uint32_t p, uint32_t end)
+{
+#ifdef __SSE2__
+	for (; p + 16 <= end; p += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
+		unsigned gt = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('>')));
+		unsigned ws = (unsigned)_mm_movemask_epi8(
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')),
+						  _mm_cmpeq_epi8(x, _mm_set1_epi8('\t'))),
+				     _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\r')),
+						  _mm_cmpeq_epi8(x, _mm_set1_epi8('\n')))));
+
+		if ((gt | ws) != 0) {
+			unsigned f = (unsigned)__builtin_ctz(gt | ws);
+
+			return ((gt >> f) & 1) ? p + f : SCAN_ERR;
+		}
+	}
+#endif
+	for (; p < end; p++) {
+		if (b[p] == '>')
+			return p;
+		if (cc_is(b[p], CC_WS))
+			return SCAN_ERR;
+	}
+	return SCAN_ERR;
+}
+
+/*
+ * The From and To most messages carry, checked for shape only:
+ * [ quoted-string SP ] "<" scheme ":" URI-without-LWS ">" [ ";tag=" token ]
+ * and nothing after. Anything else (or any fault) returns SCAN_ERR and
+ * sw_sip_nameaddr_at() parses the value again from its start, so both give
+ * the same index and the same verdict.
+ */
+static inline uint32_t
+nameaddr_shape_fast(const char *b, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na)
+{
+	uint32_t start = p, q, ue;
+
+	if (p >= end)
+		return SCAN_ERR;
+	memset(na, 0, sizeof(*na));
+	q = p;
+	if (b[p] == '"') {
+		q = sw_sip_quoted_end(b, p, end);
+		if (q == SCAN_ERR || q + 1 >= end)
+			return SCAN_ERR;
+		na->display = span(p, q);
+		if (b[q] == ' ')
+			q++;
+	}
+	if (b[q] != '<' || q + 2 >= end || !cc_is(b[q + 1], CC_ALPHA))
+		return SCAN_ERR;
+	ue = gt_before_ws(b, q + 1, end);
+	if (ue == SCAN_ERR)
+		return SCAN_ERR;
+	/* scheme ":" and at least one more character before the '>' */
+	for (p = q + 2; p < ue && cc_is(b[p], CC_SCHEME); p++)
+		;
+	if (p + 1 >= ue || b[p] != ':')
+		return SCAN_ERR;
+	p = ue + 1;
+	na->params = span(p, p);
+	if (p < end) {
+		/* ";tag=" token, and the value ends there */
+		if (end - p < 6 || b[p] != ';' || ld4_lc(b + p + 1) != 0x3d676174 /* tag= */)
+			return SCAN_ERR;
+		q = skip_cls(b, p + 5, end, CC_GVAL);
+		if (q != end || q == p + 5 || b[p + 4] != '=')
+			return SCAN_ERR;
+		na->params = span(p + 1, end);
+		na->tag = span(p + 5, end);
+	}
+	na->all = span(start, end);
+	return end;
+}
+
 uint32_t
 sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na, bool list,
 		   bool shape_only)
 {
 	uint32_t start, q, ue;
 
+	if (shape_only && !list) {
+		q = nameaddr_shape_fast(b, p, end, na);
+		if (q != SCAN_ERR)
+			return q;
+	}
 	memset(na, 0, sizeof(*na));
 	p = skip_lws(b, p, end);
 	if (p >= end)
