@@ -347,8 +347,14 @@ via_fast(const char *b, uint32_t p, uint32_t end, struct sw_sip_via *v)
 	if (q < end && b[q] == ':') {
 		uint32_t ps = q + 1, port = 0;
 
-		for (q = ps; q < end && q - ps < 5 && (unsigned)(uint8_t)b[q] - '0' < 10; q++)
-			port = port * 10 + (unsigned)(uint8_t)b[q] - '0';
+		if (ps + 6 <= end) {
+			/* five digits and the byte after them are inside: no bound checks */
+			for (q = ps; q - ps < 5 && (unsigned)(uint8_t)b[q] - '0' < 10; q++)
+				port = port * 10 + (unsigned)(uint8_t)b[q] - '0';
+		} else {
+			for (q = ps; q < end && q - ps < 5 && (unsigned)(uint8_t)b[q] - '0' < 10; q++)
+				port = port * 10 + (unsigned)(uint8_t)b[q] - '0';
+		}
 		if (q == ps || port > 65535 || (q < end && (unsigned)(uint8_t)b[q] - '0' < 10))
 			return SCAN_ERR;
 		v->port = span(ps, q);

@@ -234,6 +234,38 @@ uint32_t sw_sip_quoted_end(const char *b, uint32_t p, uint32_t end);
 uint32_t sw_sip_host_scan_full(const char *b, uint32_t p, uint32_t end, uint8_t *type,
 			       bool bare_v6);
 
+/*
+ * The dotted quad at p (four octets of 1-3 digits up to 255) when the 16
+ * bytes from p are all inside the buffer: the position after it, or 0.
+ */
+static inline uint32_t
+sw_sip_ipv4_16(const char *b, uint32_t p)
+{
+	for (int o = 0; o < 4; o++) {
+		unsigned v = (unsigned)(uint8_t)b[p] - '0', d;
+
+		if (v > 9)
+			return 0;
+		p++;
+		if ((d = (unsigned)(uint8_t)b[p] - '0') <= 9) {
+			v = v * 10 + d;
+			p++;
+			if ((d = (unsigned)(uint8_t)b[p] - '0') <= 9) {
+				v = v * 10 + d;
+				p++;
+				if ((unsigned)(uint8_t)b[p] - '0' <= 9 || v > 255)
+					return 0;
+			}
+		}
+		if (o < 3) {
+			if (b[p] != '.')
+				return 0;
+			p++;
+		}
+	}
+	return p;
+}
+
 /**
  * Scan host (hostname, IPv4address or IPv6reference) starting at p.
  * Returns the position after it and sets *type, or SCAN_ERR when there is none
@@ -256,6 +288,15 @@ sw_sip_host_scan(const char *b, uint32_t p, uint32_t end, uint8_t *type, bool ba
 		 */
 		uint16_t stop = bare_v6 ? (CC_HOST | CC_HEX | CC_GVAL) : CC_HOST;
 		int o;
+
+		if (p + 16 <= end) {
+			/* 15 characters and the one after them are inside: no bound checks */
+			q = sw_sip_ipv4_16(b, p);
+			if (q != 0 && !cc_is(b[q], stop)) {
+				*type = SW_HOST_IPV4;
+				return q;
+			}
+		}
 
 		q = p;
 		for (o = 0; o < 4; o++) {
