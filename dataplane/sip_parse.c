@@ -750,8 +750,10 @@ header_name(const char *b, uint32_t p, uint32_t n, uint32_t *ne_out, uint32_t *c
 			uint8_t t;
 
 			c = p + (uint32_t)__builtin_ctz(colon);
-			for (ne = c; ne > p && (b[ne - 1] == ' ' || b[ne - 1] == '\t'); ne--)
-				;
+			ne = c;
+			if (ne > p && (b[ne - 1] == ' ' || b[ne - 1] == '\t'))
+				while (ne > p && (b[ne - 1] == ' ' || b[ne - 1] == '\t'))
+					ne--;
 			len = ne - p;
 			*ne_out = ne;
 			*c_out = c;
