@@ -56,6 +56,22 @@ put_dec(char *o, uint32_t v)
 	char t[10];
 	uint32_t n = 0, k = 0;
 
+	/* Address bytes, Max-Forwards: short numbers without the reversing loop. */
+	if (v < 10) {
+		o[0] = (char)('0' + v);
+		return 1;
+	}
+	if (v < 100) {
+		o[0] = (char)('0' + v / 10);
+		o[1] = (char)('0' + v % 10);
+		return 2;
+	}
+	if (v < 1000) {
+		o[0] = (char)('0' + v / 100);
+		o[1] = (char)('0' + v / 10 % 10);
+		o[2] = (char)('0' + v % 10);
+		return 3;
+	}
 	do {
 		t[n++] = (char)('0' + v % 10);
 		v /= 10;
