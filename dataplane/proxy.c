@@ -587,7 +587,7 @@ forward_request(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const s
 	const struct sw_addr *src;
 	struct sw_hop hop;
 
-	if (sw_dp_route(w->dp, dst, &hop) != 0) {
+	if (sw_dp_route_cached(w, dst, &hop) != 0) {
 		CNT(w, DROP_NO_ROUTE);
 		rte_pktmbuf_free(p->m);
 		return;
@@ -930,7 +930,7 @@ response(struct sw_worker *w, struct sw_pkt *p, enum sw_sip_verdict v)
 	{
 		struct sw_hop hop;
 
-		if (sw_dp_route(w->dp, &a, &hop) != 0) {
+		if (sw_dp_route_cached(w, &a, &hop) != 0) {
 			CNT(w, DROP_NO_ROUTE);
 			rte_pktmbuf_free(p->m);
 			return;

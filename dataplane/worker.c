@@ -86,7 +86,7 @@ sw_dp_send(struct sw_worker *w, struct rte_mbuf *m, const struct sw_hop *hop)
 	}
 	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	rte_ether_addr_copy(&w->dp->mac[hop->port], &eth->src_addr);
-	if (likely(sw_dp_neigh_get(w->dp, &hop->nh, &eth->dst_addr))) {
+	if (likely(sw_dp_neigh_get_cached(w, &hop->nh, &eth->dst_addr))) {
 		sw_dp_tx(w, m, hop->port);
 		return;
 	}
