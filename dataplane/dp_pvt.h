@@ -84,6 +84,14 @@ struct sw_worker {
 	struct sw_addr route_dst, neigh_nh;
 	struct sw_hop route_hop;
 	struct rte_ether_addr neigh_mac;
+	/* The last source address as text (Via received=, sent-by check) and
+	 * the last $target parsed (both a pure function of their key). */
+	bool src_ok, tgt_ok, tgt_parsed;
+	uint8_t src_len, tgt_len;
+	uint16_t tgt_port;
+	struct sw_addr src_key, tgt_dst;
+	char src_text[INET6_ADDRSTRLEN];
+	char tgt_text[64];
 	/* per-packet scratch, reused */
 	struct sw_sip_msg msg;
 	struct sw_route_result res;
