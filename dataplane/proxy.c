@@ -89,15 +89,26 @@ rw_dec(struct sw_rw *rw, uint32_t v)
 	sw_rw_append(rw, t, put_dec(t, v));
 }
 
+/* "00" .. "ff": a byte's two hex digits in one load. */
+static const char hex2[256][2] = {
+#define H1(x) {"0123456789abcdef"[(x) >> 4], "0123456789abcdef"[(x)&0xf]}
+#define H4(x) H1(x), H1((x) + 1), H1((x) + 2), H1((x) + 3)
+#define H16(x) H4(x), H4((x) + 4), H4((x) + 8), H4((x) + 12)
+#define H64(x) H16(x), H16((x) + 16), H16((x) + 32), H16((x) + 48)
+	H64(0), H64(64), H64(128), H64(192)
+#undef H64
+#undef H16
+#undef H4
+#undef H1
+};
+
 static void
 put_hex32(char *o, uint32_t v)
 {
-	static const char hex[] = "0123456789abcdef";
-
-	for (int i = 6; i >= 0; i -= 2, v >>= 8) {
-		o[i] = hex[(v >> 4) & 0xf];
-		o[i + 1] = hex[v & 0xf];
-	}
+	memcpy(o, hex2[v >> 24], 2);
+	memcpy(o + 2, hex2[(v >> 16) & 0xff], 2);
+	memcpy(o + 4, hex2[(v >> 8) & 0xff], 2);
+	memcpy(o + 6, hex2[v & 0xff], 2);
 }
 
 /* An address as text, IPv4 by hand; brackets around IPv6 when asked. */
@@ -299,8 +310,10 @@ static uint32_t
 loop_hash(const struct sw_sip_msg *msg)
 {
 	uint32_t h = rte_hash_crc(msg->buf + msg->ruri.all.off, msg->ruri.all.len, 0x100b);
+	unsigned i = RTE_MIN(msg->first[SW_HDR_ROUTE], msg->first[SW_HDR_PROXY_REQUIRE]);
 
-	for (unsigned i = 0; i < msg->nhdr; i++) {
+	/* From the first Route or Proxy-Require (0xff: none, past nhdr). */
+	for (; i < msg->nhdr; i++) {
 		const struct sw_sip_hdr *hd = &msg->hdr[i];
 
 		if (hd->type == SW_HDR_ROUTE || hd->type == SW_HDR_PROXY_REQUIRE)
@@ -373,7 +386,8 @@ looping(const struct sw_worker *w, const struct sw_sip_msg *msg)
 	uint32_t lh = 0;
 	bool have = false;
 
-	for (unsigned i = 0; i < msg->nhdr; i++) {
+	/* From the first Via (0xff: none, past nhdr). */
+	for (unsigned i = msg->first[SW_HDR_VIA]; i < msg->nhdr; i++) {
 		const struct sw_sip_hdr *hd = &msg->hdr[i];
 		uint16_t pos = hd->value.off, end = hd->value.off + hd->value.len;
 
@@ -437,6 +451,7 @@ rule_edits(struct sw_worker *w, const struct sw_route_result *res, struct sw_rw 
 	int8_t adds[SW_ROUTE_MAX_EDITS];
 	unsigned nadds = 0;
 	int ruri = -1;
+	bool lines = false; /* some header line has an edit */
 
 	memset(line_edit, -1, sizeof(line_edit));
 	for (unsigned e = 0; e < res->nedits; e++) {
@@ -462,16 +477,19 @@ rule_edits(struct sw_worker *w, const struct sw_route_result *res, struct sw_rw 
 				adds[k] = -1;
 		h = sw_sip_hdr_find(msg, name, ed->name.len);
 		if (ed->op == SW_EDIT_HDR_SET) {
-			if (h != NULL)
+			if (h != NULL) {
 				line_edit[h - msg->hdr] = e;
-			else
+				lines = true;
+			} else
 				adds[nadds++] = e;
 			continue;
 		}
-		for (; h != NULL; h = sw_sip_hdr_next(msg, h))
+		for (; h != NULL; h = sw_sip_hdr_next(msg, h)) {
 			line_edit[h - msg->hdr] = SW_ROUTE_MAX_EDITS; /* delete */
+			lines = true;
+		}
 	}
-	for (unsigned i = 0; i < msg->nhdr; i++) {
+	for (unsigned i = 0; lines && i < msg->nhdr; i++) {
 		const struct sw_edit *ed;
 
 		if (line_edit[i] < 0 || line_done[i])
@@ -587,9 +605,9 @@ bare_rport_end(const char *buf, struct sw_span params)
 
 	while (i < end) {
 		uint32_t s = i;
+		const char *semi = memchr(buf + i, ';', end - i);
 
-		while (i < end && buf[i] != ';')
-			i++;
+		i = semi != NULL ? (uint32_t)(semi - buf) : end;
 		while (s < i && (buf[s] == ' ' || buf[s] == '\t'))
 			s++;
 		if (i - s >= 5 && (buf[s] | 0x20) == 'r' && (buf[s + 1] | 0x20) == 'p' &&
