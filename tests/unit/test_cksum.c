@@ -51,7 +51,12 @@ udp_matches_dpdk(void **state)
 		udp = (struct rte_udp_hdr *)(ip4 + 1);
 		udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + plen);
 		udp->dgram_cksum = 0;
+		ip4->src_addr = (rte_be32_t)rand() * 2654435761u;
+		ip4->dst_addr = round % 7 == 0 ? 0xffffffff : (rte_be32_t)rand();
 		assert_int_equal(sw_cksum_udp4(ip4, udp), rte_ipv4_udptcp_cksum(ip4, udp));
+		ip4->hdr_checksum = 0;
+		ip4->time_to_live = (uint8_t)rand();
+		assert_int_equal(sw_cksum_ip4hdr(ip4), rte_ipv4_cksum(ip4));
 		udp->dgram_cksum = sw_cksum_udp4(ip4, udp);
 		assert_int_equal(rte_ipv4_udptcp_cksum_verify(ip4, udp), 0);
 
