@@ -26,6 +26,10 @@ sort_splices(struct sw_rw *rw)
 {
 	/* Insertion sort: n is small and usually nearly sorted. */
 	for (uint32_t i = 1; i < rw->n; i++) {
+		/* in place already (the common case): no copy out and back */
+		if (rw->s[i - 1].off < rw->s[i].off ||
+		    (rw->s[i - 1].off == rw->s[i].off && rw->s[i - 1].seq < rw->s[i].seq))
+			continue;
 		struct sw_splice t = rw->s[i];
 		uint32_t j = i;
 
