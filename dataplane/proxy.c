@@ -56,7 +56,7 @@ put_dec(char *o, uint32_t v)
 	char t[10];
 	uint32_t n = 0, k = 0;
 
-	/* Address bytes, Max-Forwards: short numbers without the reversing loop. */
+	/* Address bytes, Max-Forwards, ports: short numbers without the reversing loop. */
 	if (v < 10) {
 		o[0] = (char)('0' + v);
 		return 1;
@@ -71,6 +71,13 @@ put_dec(char *o, uint32_t v)
 		o[1] = (char)('0' + v / 10 % 10);
 		o[2] = (char)('0' + v % 10);
 		return 3;
+	}
+	if (v < 10000) { /* ports */
+		o[0] = (char)('0' + v / 1000);
+		o[1] = (char)('0' + v / 100 % 10);
+		o[2] = (char)('0' + v / 10 % 10);
+		o[3] = (char)('0' + v % 10);
+		return 4;
 	}
 	do {
 		t[n++] = (char)('0' + v % 10);
