@@ -244,6 +244,24 @@ sw_dp_route(const struct sw_dp *dp, const struct sw_addr *dst, struct sw_hop *ho
 	return -ENETUNREACH;
 }
 
+int
+sw_dp_route_cached(struct sw_worker *w, const struct sw_addr *dst, struct sw_hop *hop)
+{
+	int r;
+
+	if (w->route_ok && addr_eq(&w->route_dst, dst)) {
+		*hop = w->route_hop;
+		return 0;
+	}
+	r = sw_dp_route(w->dp, dst, hop);
+	if (r == 0) {
+		w->route_dst = *dst;
+		w->route_hop = *hop;
+		w->route_ok = true;
+	}
+	return r;
+}
+
 static void
 neigh_key(struct sw_neigh_key *k, const struct sw_addr *a)
 {
@@ -276,6 +294,25 @@ sw_dp_neigh_get(const struct sw_dp *dp, const struct sw_addr *nh, struct rte_eth
 	return true;
 }
 
+bool
+sw_dp_neigh_get_cached(struct sw_worker *w, const struct sw_addr *nh, struct rte_ether_addr *mac)
+{
+	/* Read before the lookup: a write after it bumps the generation. */
+	uint32_t gen = __atomic_load_n(&w->dp->neigh_gen, __ATOMIC_ACQUIRE);
+
+	if (w->neigh_ok && w->neigh_gen == gen && addr_eq(&w->neigh_nh, nh)) {
+		*mac = w->neigh_mac;
+		return true;
+	}
+	if (!sw_dp_neigh_get(w->dp, nh, mac))
+		return false;
+	w->neigh_nh = *nh;
+	w->neigh_mac = *mac;
+	w->neigh_gen = gen;
+	w->neigh_ok = true;
+	return true;
+}
+
 void
 sw_dp_neigh_set(struct sw_dp *dp, const struct sw_addr *a, const struct rte_ether_addr *mac)
 {
@@ -287,4 +324,6 @@ sw_dp_neigh_set(struct sw_dp *dp, const struct sw_addr *a, const struct rte_ethe
 		v |= (uint64_t)mac->addr_bytes[i] << (8 * i);
 	if (rte_hash_add_key_data(dp->neigh, &k, (void *)(uintptr_t)v) == 0)
 		dp->sp_cnt[SW_CNT_SP_NEIGH_LEARNED]++;
+	/* After the table write: a worker that sees the new generation sees the entry. */
+	__atomic_fetch_add(&dp->neigh_gen, 1, __ATOMIC_RELEASE);
 }

@@ -52,6 +52,14 @@ sw_priv(struct rte_mbuf *m)
 	return (struct sw_mbuf_priv *)rte_mbuf_to_priv(m);
 }
 
+/** How to reach a destination: out port and VLAN, next hop, our source address there. */
+struct sw_hop {
+	uint16_t port;
+	uint16_t vlan;
+	struct sw_addr nh;
+	const struct sw_addr *src;
+};
+
 struct sw_txbuf {
 	uint16_t n;
 	struct rte_mbuf *m[SW_BURST];
@@ -68,6 +76,22 @@ struct sw_worker {
 	int64_t unix0;
 	struct sw_txbuf tx[SW_DP_MAX_PORTS];
 	uint64_t cnt[SW_CNT__COUNT];
+	/* One-entry caches: consecutive messages mostly go to the same place.
+	 * Routes never change after sw_dp_create(); the neighbour entry is
+	 * good while dp->neigh_gen stays what it was when it was read. */
+	bool route_ok, neigh_ok;
+	uint32_t neigh_gen;
+	struct sw_addr route_dst, neigh_nh;
+	struct sw_hop route_hop;
+	struct rte_ether_addr neigh_mac;
+	/* The last source address as text (Via received=, sent-by check) and
+	 * the last $target parsed (both a pure function of their key). */
+	bool src_ok, tgt_ok, tgt_parsed;
+	uint8_t src_len, tgt_len;
+	uint16_t tgt_port;
+	struct sw_addr src_key, tgt_dst;
+	char src_text[INET6_ADDRSTRLEN];
+	char tgt_text[64];
 	/* per-packet scratch, reused */
 	struct sw_sip_msg msg;
 	struct sw_route_result res;
@@ -99,6 +123,8 @@ struct sw_dp {
 	char local_text[SW_DP_MAX_ADDRS][INET6_ADDRSTRLEN + 8];
 	uint8_t local_text_len[SW_DP_MAX_ADDRS];
 	uint64_t tx_offloads[SW_DP_MAX_PORTS]; /**< RTE_ETH_TX_OFFLOAD_* configured */
+	/** Bumped (release) after every neighbour table write: workers' caches compare it. */
+	uint32_t neigh_gen;
 	struct sw_worker *workers;
 	struct sw_pending *pending;  /**< slow path only */
 	uint64_t sp_cnt[SW_CNT__COUNT] __rte_cache_aligned; /**< slow path counters */
@@ -114,18 +140,15 @@ int sw_dp_local_index(const struct sw_dp *dp, const struct sw_addr *a);
 const struct sw_addr *sw_dp_local_addr(const struct sw_dp *dp, uint16_t port, uint16_t vlan,
 				       uint8_t family);
 
-/** How to reach a destination: out port and VLAN, next hop, our source address there. */
-struct sw_hop {
-	uint16_t port;
-	uint16_t vlan;
-	struct sw_addr nh;
-	const struct sw_addr *src;
-};
-
 /** Which port, VLAN and next hop reach dst. 0, or -ENETUNREACH. */
 int sw_dp_route(const struct sw_dp *dp, const struct sw_addr *dst, struct sw_hop *hop);
 /** MAC of nh if known (lock-free lookup). */
 bool sw_dp_neigh_get(const struct sw_dp *dp, const struct sw_addr *nh, struct rte_ether_addr *mac);
+/** sw_dp_route() through worker w's one-entry cache. */
+int sw_dp_route_cached(struct sw_worker *w, const struct sw_addr *dst, struct sw_hop *hop);
+/** sw_dp_neigh_get() through worker w's one-entry cache (rte_hash: 260 instructions). */
+bool sw_dp_neigh_get_cached(struct sw_worker *w, const struct sw_addr *nh,
+			    struct rte_ether_addr *mac);
 /** Learn or refresh (slow path only). */
 void sw_dp_neigh_set(struct sw_dp *dp, const struct sw_addr *a, const struct rte_ether_addr *mac);
 

@@ -56,6 +56,29 @@ put_dec(char *o, uint32_t v)
 	char t[10];
 	uint32_t n = 0, k = 0;
 
+	/* Address bytes, Max-Forwards, ports: short numbers without the reversing loop. */
+	if (v < 10) {
+		o[0] = (char)('0' + v);
+		return 1;
+	}
+	if (v < 100) {
+		o[0] = (char)('0' + v / 10);
+		o[1] = (char)('0' + v % 10);
+		return 2;
+	}
+	if (v < 1000) {
+		o[0] = (char)('0' + v / 100);
+		o[1] = (char)('0' + v / 10 % 10);
+		o[2] = (char)('0' + v % 10);
+		return 3;
+	}
+	if (v < 10000) { /* ports */
+		o[0] = (char)('0' + v / 1000);
+		o[1] = (char)('0' + v / 100 % 10);
+		o[2] = (char)('0' + v / 10 % 10);
+		o[3] = (char)('0' + v % 10);
+		return 4;
+	}
 	do {
 		t[n++] = (char)('0' + v % 10);
 		v /= 10;
@@ -73,13 +96,26 @@ rw_dec(struct sw_rw *rw, uint32_t v)
 	sw_rw_append(rw, t, put_dec(t, v));
 }
 
+/* "00" .. "ff": a byte's two hex digits in one load. */
+static const char hex2[256][2] = {
+#define H1(x) {"0123456789abcdef"[(x) >> 4], "0123456789abcdef"[(x)&0xf]}
+#define H4(x) H1(x), H1((x) + 1), H1((x) + 2), H1((x) + 3)
+#define H16(x) H4(x), H4((x) + 4), H4((x) + 8), H4((x) + 12)
+#define H64(x) H16(x), H16((x) + 16), H16((x) + 32), H16((x) + 48)
+	H64(0), H64(64), H64(128), H64(192)
+#undef H64
+#undef H16
+#undef H4
+#undef H1
+};
+
 static void
 put_hex32(char *o, uint32_t v)
 {
-	static const char hex[] = "0123456789abcdef";
-
-	for (int i = 7; i >= 0; i--, v >>= 4)
-		o[i] = hex[v & 0xf];
+	memcpy(o, hex2[v >> 24], 2);
+	memcpy(o + 2, hex2[(v >> 16) & 0xff], 2);
+	memcpy(o + 4, hex2[(v >> 8) & 0xff], 2);
+	memcpy(o + 6, hex2[v & 0xff], 2);
 }
 
 /* An address as text, IPv4 by hand; brackets around IPv6 when asked. */
@@ -109,7 +145,12 @@ put_addr(char *o, const struct sw_addr *a, bool brackets)
 static void
 rw_local(struct sw_worker *w, const struct sw_addr *a)
 {
-	int i = sw_dp_local_index(w->dp, a);
+	const struct sw_dp_local *l0 = w->dp->conf.locals;
+	uintptr_t d = (uintptr_t)a - (uintptr_t)&l0[0].addr;
+	/* A hop's source points into conf.locals: its index without a search. */
+	int i = d < (uintptr_t)w->dp->conf.nb_locals * sizeof(*l0) && d % sizeof(*l0) == 0
+			? (int)(d / sizeof(*l0))
+			: sw_dp_local_index(w->dp, a);
 
 	if (i >= 0) {
 		sw_rw_append(&w->rw, w->dp->local_text[i], w->dp->local_text_len[i]);
@@ -185,6 +226,41 @@ hostport_addr(const char *buf, uint16_t off, uint16_t len, struct sw_addr *a, ui
 	return host_addr(buf, host, a);
 }
 
+/* hostport_addr() of a $target, through the worker's one-entry cache. */
+static bool
+target_addr(struct sw_worker *w, const char *buf, uint16_t off, uint16_t len, struct sw_addr *a,
+	    uint16_t *port)
+{
+	if (w->tgt_len == len && len > 0 && memcmp(w->tgt_text, buf + off, len) == 0) {
+		*a = w->tgt_dst;
+		*port = w->tgt_port;
+		return w->tgt_ok;
+	}
+	w->tgt_ok = hostport_addr(buf, off, len, &w->tgt_dst, &w->tgt_port);
+	w->tgt_len = 0;
+	if (len <= sizeof(w->tgt_text)) {
+		memcpy(w->tgt_text, buf + off, len);
+		w->tgt_len = (uint8_t)len;
+	}
+	*a = w->tgt_dst;
+	*port = w->tgt_port;
+	return w->tgt_ok;
+}
+
+/* The packet's source address as text (no brackets), made once per source. */
+static const char *
+src_text(struct sw_worker *w, const struct sw_addr *src, uint32_t *len)
+{
+	if (!w->src_ok || w->src_key.family != src->family ||
+	    memcmp(w->src_key.bytes, src->bytes, src->family == AF_INET ? 4 : 16) != 0) {
+		w->src_key = *src;
+		w->src_len = (uint8_t)put_addr(w->src_text, src, false);
+		w->src_ok = true;
+	}
+	*len = w->src_len;
+	return w->src_text;
+}
+
 /* End of the comma-separated value that starts at s (commas in quotes or <> don't count). */
 static uint16_t
 value_end(const char *buf, uint16_t s, uint16_t end)
@@ -241,8 +317,10 @@ static uint32_t
 loop_hash(const struct sw_sip_msg *msg)
 {
 	uint32_t h = rte_hash_crc(msg->buf + msg->ruri.all.off, msg->ruri.all.len, 0x100b);
+	unsigned i = RTE_MIN(msg->first[SW_HDR_ROUTE], msg->first[SW_HDR_PROXY_REQUIRE]);
 
-	for (unsigned i = 0; i < msg->nhdr; i++) {
+	/* From the first Route or Proxy-Require (0xff: none, past nhdr). */
+	for (; i < msg->nhdr; i++) {
 		const struct sw_sip_hdr *hd = &msg->hdr[i];
 
 		if (hd->type == SW_HDR_ROUTE || hd->type == SW_HDR_PROXY_REQUIRE)
@@ -283,25 +361,48 @@ make_branch(const struct sw_worker *w, const struct sw_sip_msg *msg, char *out, 
 	out[28] = '\0';
 }
 
+/*
+ * memmem(h, n, ";branch=" SW_BRANCH_PREFIX): the needle's 'z' is rare in a
+ * Via, so look for it and compare around it (glibc's memmem sets up a
+ * two-way search first: 300 instructions for a 60-byte Via).
+ */
+static const char *
+find_our_branch(const char *h, size_t n)
+{
+	static const char mark[] = ";branch=" SW_BRANCH_PREFIX;
+	const size_t ml = sizeof(mark) - 1, pre = sizeof(";branch=") - 1;
+	const char *z, *end = h + n;
+
+	if (n < ml)
+		return NULL;
+	for (z = h + pre; z <= end - (ml - pre); z++) {
+		z = memchr(z, 'z', (size_t)(end - (ml - pre) - z) + 1);
+		if (z == NULL)
+			return NULL;
+		if (memcmp(z - pre, mark, ml) == 0)
+			return z - pre;
+	}
+	return NULL;
+}
+
 /* Does a Via of ours, sent by us, carry this request's loop hash? */
 static bool
 looping(const struct sw_worker *w, const struct sw_sip_msg *msg)
 {
-	static const char mark[] = ";branch=" SW_BRANCH_PREFIX;
 	char want[9];
 	uint32_t lh = 0;
 	bool have = false;
 
-	for (unsigned i = 0; i < msg->nhdr; i++) {
+	/* From the first Via (0xff: none, past nhdr). */
+	for (unsigned i = msg->first[SW_HDR_VIA]; i < msg->nhdr; i++) {
 		const struct sw_sip_hdr *hd = &msg->hdr[i];
 		uint16_t pos = hd->value.off, end = hd->value.off + hd->value.len;
 
-		if (hd->type != SW_HDR_VIA ||
-		    memmem(msg->buf + pos, end - pos, mark, sizeof(mark) - 1) == NULL)
+		if (hd->type != SW_HDR_VIA || find_our_branch(msg->buf + pos, end - pos) == NULL)
 			continue;
 		while (pos < end) {
 			uint16_t ve = value_end(msg->buf, pos, end);
-			const char *b = memmem(msg->buf + pos, ve - pos, mark, sizeof(mark) - 1);
+			const char *b = find_our_branch(msg->buf + pos, ve - pos);
 
 			if (b != NULL) {
 				/* sent-by: after "SIP/2.0/UDP", up to ';' */
@@ -357,6 +458,7 @@ rule_edits(struct sw_worker *w, const struct sw_route_result *res, struct sw_rw 
 	int8_t adds[SW_ROUTE_MAX_EDITS];
 	unsigned nadds = 0;
 	int ruri = -1;
+	bool lines = false; /* some header line has an edit */
 
 	memset(line_edit, -1, sizeof(line_edit));
 	for (unsigned e = 0; e < res->nedits; e++) {
@@ -382,16 +484,19 @@ rule_edits(struct sw_worker *w, const struct sw_route_result *res, struct sw_rw 
 				adds[k] = -1;
 		h = sw_sip_hdr_find(msg, name, ed->name.len);
 		if (ed->op == SW_EDIT_HDR_SET) {
-			if (h != NULL)
+			if (h != NULL) {
 				line_edit[h - msg->hdr] = e;
-			else
+				lines = true;
+			} else
 				adds[nadds++] = e;
 			continue;
 		}
-		for (; h != NULL; h = sw_sip_hdr_next(msg, h))
+		for (; h != NULL; h = sw_sip_hdr_next(msg, h)) {
 			line_edit[h - msg->hdr] = SW_ROUTE_MAX_EDITS; /* delete */
+			lines = true;
+		}
 	}
-	for (unsigned i = 0; i < msg->nhdr; i++) {
+	for (unsigned i = 0; lines && i < msg->nhdr; i++) {
 		const struct sw_edit *ed;
 
 		if (line_edit[i] < 0 || line_done[i])
@@ -507,12 +612,14 @@ bare_rport_end(const char *buf, struct sw_span params)
 
 	while (i < end) {
 		uint32_t s = i;
+		const char *semi = memchr(buf + i, ';', end - i);
 
-		while (i < end && buf[i] != ';')
-			i++;
+		i = semi != NULL ? (uint32_t)(semi - buf) : end;
 		while (s < i && (buf[s] == ' ' || buf[s] == '\t'))
 			s++;
-		if (i - s >= 5 && strncasecmp(buf + s, "rport", 5) == 0) {
+		if (i - s >= 5 && (buf[s] | 0x20) == 'r' && (buf[s + 1] | 0x20) == 'p' &&
+		    (buf[s + 2] | 0x20) == 'o' && (buf[s + 3] | 0x20) == 'r' &&
+		    (buf[s + 4] | 0x20) == 't') {
 			uint32_t e = s + 5;
 
 			while (e < i && (buf[e] == ' ' || buf[e] == '\t'))
@@ -531,8 +638,10 @@ via_edits(struct sw_worker *w, const struct sw_pkt *p, struct sw_rw *rw, const s
 {
 	const struct sw_sip_msg *msg = &w->msg;
 	const struct sw_sip_via *v = &msg->via[0];
-	char branch[48], a[INET6_ADDRSTRLEN + 2];
+	char branch[48];
 	struct sw_addr sent_by;
+	uint32_t slen;
+	const char *stext = src_text(w, &p->src, &slen);
 
 	make_branch(w, msg, branch, sizeof(branch));
 	sw_rw_begin(rw, msg->hdr[v->hdr].line.off, 0);
@@ -542,9 +651,12 @@ via_edits(struct sw_worker *w, const struct sw_pkt *p, struct sw_rw *rw, const s
 	sw_rw_append(rw, branch, (uint32_t)strlen(branch));
 	RW_LIT(rw, "\r\n");
 
-	if (!host_addr(msg->buf, v->host, &sent_by) || sent_by.family != p->src.family ||
-	    memcmp(sent_by.bytes, p->src.bytes, sent_by.family == AF_INET ? 4 : 16) != 0 ||
-	    (v->has_rport && v->rport.len == 0)) {
+	/* Bare rport first: it needs received= anyway. The same text as the
+	 * source is the same address; other text may still be (leading zeros, v6). */
+	if ((v->has_rport && v->rport.len == 0) ||
+	    ((v->host.len != slen || memcmp(msg->buf + v->host.off, stext, slen) != 0) &&
+	     (!host_addr(msg->buf, v->host, &sent_by) || sent_by.family != p->src.family ||
+	      memcmp(sent_by.bytes, p->src.bytes, sent_by.family == AF_INET ? 4 : 16) != 0))) {
 		/* A bare rport gets the source port where it stands (RFC 3581 §4). */
 		if (v->has_rport && v->rport.len == 0) {
 			int at = bare_rport_end(msg->buf, v->params);
@@ -558,7 +670,7 @@ via_edits(struct sw_worker *w, const struct sw_pkt *p, struct sw_rw *rw, const s
 		if (v->received.len == 0) {
 			sw_rw_begin(rw, v->all.off + v->all.len, 0);
 			RW_LIT(rw, ";received=");
-			sw_rw_append(rw, a, put_addr(a, &p->src, false));
+			sw_rw_append(rw, stext, slen);
 		}
 	}
 }
@@ -571,7 +683,7 @@ forward_request(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const s
 	const struct sw_addr *src;
 	struct sw_hop hop;
 
-	if (sw_dp_route(w->dp, dst, &hop) != 0) {
+	if (sw_dp_route_cached(w, dst, &hop) != 0) {
 		CNT(w, DROP_NO_ROUTE);
 		rte_pktmbuf_free(p->m);
 		return;
@@ -713,7 +825,8 @@ apply_rules(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, int8_t *lin
 	rule_edits(w, res, rw, line_done);
 	/* Where to: the first $target, else the new Request-URI, else the default. */
 	if (res->ntargets > 0) {
-		if (!hostport_addr(res->buf, res->targets[0].off, res->targets[0].len, &dst, &dport))
+		if (!target_addr(w, res->buf, res->targets[0].off, res->targets[0].len, &dst,
+				 &dport))
 			goto unroutable;
 	} else {
 		struct dest d = *deflt;
@@ -914,7 +1027,7 @@ response(struct sw_worker *w, struct sw_pkt *p, enum sw_sip_verdict v)
 	{
 		struct sw_hop hop;
 
-		if (sw_dp_route(w->dp, &a, &hop) != 0) {
+		if (sw_dp_route_cached(w, &a, &hop) != 0) {
 			CNT(w, DROP_NO_ROUTE);
 			rte_pktmbuf_free(p->m);
 			return;

@@ -21,41 +21,15 @@ sw_rw_splice(struct sw_rw *rw, uint32_t off, uint32_t cut, const char *text, uin
 	return rw->overflow ? -ENOSPC : 0;
 }
 
-int
-sw_rw_begin(struct sw_rw *rw, uint32_t off, uint32_t cut)
-{
-	struct sw_splice *s;
-
-	if (rw->n == SW_RW_MAX_SPLICES) {
-		rw->overflow = 1;
-		return -ENOSPC;
-	}
-	s = &rw->s[rw->n];
-	s->off = off;
-	s->cut = cut;
-	s->text = rw->used;
-	s->len = 0;
-	s->seq = rw->n++;
-	return 0;
-}
-
-void
-sw_rw_append(struct sw_rw *rw, const char *text, uint32_t len)
-{
-	if (rw->n == 0 || rw->used + len > SW_RW_TEXT) {
-		rw->overflow = 1;
-		return;
-	}
-	memcpy(rw->text + rw->used, text, len);
-	rw->used += len;
-	rw->s[rw->n - 1].len += len;
-}
-
 static void
 sort_splices(struct sw_rw *rw)
 {
 	/* Insertion sort: n is small and usually nearly sorted. */
 	for (uint32_t i = 1; i < rw->n; i++) {
+		/* in place already (the common case): no copy out and back */
+		if (rw->s[i - 1].off < rw->s[i].off ||
+		    (rw->s[i - 1].off == rw->s[i].off && rw->s[i - 1].seq < rw->s[i].seq))
+			continue;
 		struct sw_splice t = rw->s[i];
 		uint32_t j = i;
 

@@ -20,6 +20,7 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
+#include "cksum.h"
 #include "dp_pvt.h"
 
 static void
@@ -85,7 +86,7 @@ sw_dp_send(struct sw_worker *w, struct rte_mbuf *m, const struct sw_hop *hop)
 	}
 	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	rte_ether_addr_copy(&w->dp->mac[hop->port], &eth->src_addr);
-	if (likely(sw_dp_neigh_get(w->dp, &hop->nh, &eth->dst_addr))) {
+	if (likely(sw_dp_neigh_get_cached(w, &hop->nh, &eth->dst_addr))) {
 		sw_dp_tx(w, m, hop->port);
 		return;
 	}
@@ -140,7 +141,7 @@ sw_dp_encap_udp(struct rte_mbuf *m, int32_t l4_payload_off, uint32_t plen,
 			udp->dgram_cksum = rte_ipv6_phdr_cksum(ip, m->ol_flags);
 		} else {
 			udp->dgram_cksum = 0;
-			udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+			udp->dgram_cksum = sw_cksum_udp6(ip, udp);
 		}
 	} else {
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
@@ -163,13 +164,13 @@ sw_dp_encap_udp(struct rte_mbuf *m, int32_t l4_payload_off, uint32_t plen,
 		if (tx_offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM)
 			m->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
 		else
-			ip->hdr_checksum = rte_ipv4_cksum(ip);
+			ip->hdr_checksum = sw_cksum_ip4hdr(ip);
 		if (tx_offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) {
 			m->ol_flags |= RTE_MBUF_F_TX_UDP_CKSUM;
 			udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
 		} else {
 			udp->dgram_cksum = 0;
-			udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+			udp->dgram_cksum = sw_cksum_udp4(ip, udp);
 		}
 	}
 	return 0;

@@ -18,10 +18,14 @@
  * match the same value with different captures) stays with Hyperscan.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "rules/rules_pvt.h"
 
@@ -560,6 +564,9 @@ struct tnode {
 	} s;
 	uint8_t kids[12]; /* the children's characters when nchild <= 12: one cache line per level */
 };
+/* trie_lookup() compares kids[] as the last 12 of the node's last 16 bytes. */
+_Static_assert(sizeof(struct tnode) == 32 && offsetof(struct tnode, kids) == 20,
+	       "tnode layout: kids[] must end the node");
 
 struct trie {
 	struct tnode *nodes;
@@ -843,12 +850,9 @@ trie_lookup(const struct trie *t, const struct trie_class *classes, const char *
 					continue;
 			} else if (v->tclass == t->dot) {
 				if (nlstart == SIZE_MAX) {
-					nlstart = 0;
-					for (size_t i = len; i > 0; i--)
-						if (s[i - 1] == '\n') {
-							nlstart = i;
-							break;
-						}
+					const char *nl = memrchr(s, '\n', len);
+
+					nlstart = nl != NULL ? (size_t)(nl - s) + 1 : 0;
 				}
 				if (d < nlstart)
 					continue;
@@ -882,14 +886,31 @@ trie_lookup(const struct trie *t, const struct trie_class *classes, const char *
 		}
 		if (d == len || nd->nchild == 0)
 			break;
-		/* a handful of children: a plain loop beats a memchr call */
-		const uint8_t *cs = nd->nchild <= sizeof(nd->kids) ? nd->kids : &t->nchar[nd->child];
 		uint8_t ch = (uint8_t)s[d];
 		unsigned k = 0, nc = nd->nchild;
-		while (k < nc && cs[k] != ch)
-			k++;
-		if (k == nc)
-			break;
+#if defined(__SSE2__)
+		if (nc <= sizeof(nd->kids)) {
+			/* the node's last 16 bytes end with kids[]: one compare for all */
+			__m128i v = _mm_loadu_si128((const __m128i *)((const char *)(nd + 1) - 16));
+			unsigned mask = (unsigned)_mm_movemask_epi8(
+						_mm_cmpeq_epi8(v, _mm_set1_epi8((char)ch))) >>
+					(16 - sizeof(nd->kids));
+
+			mask &= (1u << nc) - 1;
+			if (mask == 0)
+				break;
+			k = (unsigned)__builtin_ctz(mask);
+		} else
+#endif
+		{
+			/* a handful of children: a plain loop beats a memchr call */
+			const uint8_t *cs = nd->nchild <= sizeof(nd->kids) ? nd->kids
+									   : &t->nchar[nd->child];
+			while (k < nc && cs[k] != ch)
+				k++;
+			if (k == nc)
+				break;
+		}
 		node = nd->child + k;
 		d++;
 	}
