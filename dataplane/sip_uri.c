@@ -423,25 +423,43 @@ uri_shape_ok(const char *b, uint32_t p, uint32_t end)
 	return q + 1 < end && b[q] == ':' && no_ws(b, q + 1, end);
 }
 
+#ifdef __SSE2__
+/* Where the first '>' or LWS character of x is (16 when none); *is_gt says which. */
+static inline unsigned
+gt_or_ws16(__m128i x, unsigned sh, bool *is_gt)
+{
+	unsigned gt = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('>'))) >> sh;
+	unsigned ws = (unsigned)_mm_movemask_epi8(
+			      _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')),
+							_mm_cmpeq_epi8(x, _mm_set1_epi8('\t'))),
+					   _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\r')),
+							_mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))))) >>
+		      sh;
+	unsigned f = (unsigned)__builtin_ctz(gt | ws | 0x10000u);
+
+	*is_gt = (gt >> f) & 1;
+	return f;
+}
+#endif
+
 /* The first '>' in [p, end) when no SP, HT, CR or LF comes before it, else SCAN_ERR. */
 static inline uint32_t
 gt_before_ws(const char *b, uint32_t p, uint32_t end)
 {
 #ifdef __SSE2__
+	bool is_gt;
+	unsigned f;
+
 	for (; p + 16 <= end; p += 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
-		unsigned gt = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('>')));
-		unsigned ws = (unsigned)_mm_movemask_epi8(
-			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')),
-						  _mm_cmpeq_epi8(x, _mm_set1_epi8('\t'))),
-				     _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\r')),
-						  _mm_cmpeq_epi8(x, _mm_set1_epi8('\n')))));
-
-		if ((gt | ws) != 0) {
-			unsigned f = (unsigned)__builtin_ctz(gt | ws);
-
-			return ((gt >> f) & 1) ? p + f : SCAN_ERR;
-		}
+		f = gt_or_ws16(_mm_loadu_si128((const __m128i *)(const void *)(b + p)), 0, &is_gt);
+		if (f < 16)
+			return is_gt ? p + f : SCAN_ERR;
+	}
+	if (p < end && end >= 16) {
+		/* the rest in one load that ends at end, shifted down to p */
+		f = gt_or_ws16(_mm_loadu_si128((const __m128i *)(const void *)(b + end - 16)),
+			       p - (end - 16), &is_gt);
+		return (f < 16 && is_gt) ? p + f : SCAN_ERR;
 	}
 #endif
 	for (; p < end; p++) {
