@@ -68,8 +68,6 @@ sw_ruleset_free(struct sw_ruleset *rs)
 			free(s->vp);
 			free(s->vl);
 			free(s->vs);
-			free(s->cps_sec);
-			free(s->cps_cnt);
 			free(s->hits);
 			free(s);
 		}
@@ -118,6 +116,7 @@ sw_ruleset_free(struct sw_ruleset *rs)
 	}
 	free(rs->routes.v);
 	free(rs->pats.v);
+	free(rs->ars_ids);
 	for (uint32_t i = 0; i < rs->gws.n; i++)
 		for (int k = 0; k < 16; k++)
 			free(rs->gws.v[i].strs[k]);
@@ -289,10 +288,8 @@ scratch_new(struct sw_ruleset *rs)
 	s->vl = calloc(nf, sizeof(*s->vl));
 	s->vs = calloc(nf, 1);
 	s->md = pcre2_match_data_create(SCR_MAX_CAPS + 1, NULL);
-	s->cps_sec = calloc(rs->pats.n + 1, sizeof(*s->cps_sec));
-	s->cps_cnt = calloc(rs->pats.n + 1, sizeof(*s->cps_cnt));
 	s->hits = calloc(rs->rules.n + 1, sizeof(*s->hits));
-	if (!s->vp || !s->vl || !s->vs || !s->md || !s->cps_sec || !s->cps_cnt || !s->hits)
+	if (!s->vp || !s->vl || !s->vs || !s->md || !s->hits)
 		goto fail;
 	if (rs->hs_proto && hs_clone_scratch(rs->hs_proto, &s->hs) != HS_SUCCESS)
 		goto fail;
@@ -302,8 +299,6 @@ fail:
 	free(s->vp);
 	free(s->vl);
 	free(s->vs);
-	free(s->cps_sec);
-	free(s->cps_cnt);
 	free(s->hits);
 	free(s);
 	return NULL;
@@ -329,8 +324,6 @@ rules_scratch_del(struct sw_rules_scratch *s)
 	free(s->vp);
 	free(s->vl);
 	free(s->vs);
-	free(s->cps_sec);
-	free(s->cps_cnt);
 	free(s->hits);
 	free(s);
 }
@@ -460,8 +453,11 @@ sw_ruleset_compile(const struct sw_rules_src *src, struct sw_diag *diag)
 				cap, SCR_MAX_CAPS);
 	}
 	/* ARS patterns: captures numbered per pattern */
+	ars_assign_ids(rs);
 	if (rs->pats.n > 0)
 		qsort(rs->pats.v, rs->pats.n, sizeof(*rs->pats.v), cmp_pat);
+	if (ars_index_ids(rs, diag) != 0)
+		goto fail;
 	for (uint32_t i = 0; i < rs->pats.n; i++) {
 		struct ars_pat *p = &rs->pats.v[i];
 		if (!p->out)

@@ -191,6 +191,7 @@ sw_ruleset_explain(const struct sw_ruleset *rs, const struct sw_match_in *in)
 	out->route = -1;
 	out->gateway = -1;
 	out->max_sessions = -1;
+	out->ars_slot = -1;
 	struct mctx m;
 	mctx_init(&m, rs, s, in, out);
 	bool ars = rs->ars_default;
@@ -236,8 +237,12 @@ sw_ruleset_explain(const struct sw_ruleset *rs, const struct sw_match_in *in)
 			if (out->max_sessions >= 0)
 				sb(&b, ", max sessions %d", out->max_sessions);
 			sb(&b, "\n");
-		} else
+		} else if (out->ars_busy)
+			sb(&b, "ARS: every OUT pattern that matched is at its Max Sessions or CPS cap\n");
+		else
 			sb(&b, "ARS: no OUT pattern matched\n");
+		if (out->ars_skipped > 0 && !out->ars_busy)
+			sb(&b, "ARS: %u pattern(s) skipped at their cap\n", out->ars_skipped);
 	}
 	sb(&b, "decision: %s\n", kind_name(out->action));
 	if (out->action == SW_ROUTE_REPLY)

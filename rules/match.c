@@ -1127,6 +1127,10 @@ result_init(struct sw_route_result *out)
 	out->route = -1;
 	out->gateway = -1;
 	out->max_sessions = -1;
+	out->ars_id = 0;
+	out->ars_slot = -1;
+	out->ars_skipped = 0;
+	out->ars_busy = 0;
 }
 
 int
@@ -1183,23 +1187,25 @@ pat_holds(struct mctx *m, const struct ars_pat *p)
 	return true;
 }
 
+/*
+ * Room on capped pattern p for this call: under its Max Sessions, then under
+ * its CPS (take: this call is the one sent there, count it in the window).
+ * Only calls see caps (an initial INVITE, or a CANCEL/ACK peeking as one).
+ */
 static bool
-cps_ok(struct mctx *m, const struct ars_pat *p, uint32_t pi)
+caps_ok(struct mctx *m, const struct ars_pat *p, bool take)
 {
-	if (p->cps <= 0)
+	const struct sw_match_in *in = m->in;
+
+	if (p->slot < 0 || in->ars == NULL || in->call == SW_CALL_NONE)
 		return true;
-	/* per worker share of the route's calls per second */
-	struct sw_rules_scratch *s = m->s;
-	uint64_t sec = (uint64_t)m->in->now;
-	uint32_t cap = (uint32_t)p->cps / m->rs->nb_workers;
-	if (cap == 0)
-		cap = 1;
-	if (s->cps_sec[pi] != sec) {
-		s->cps_sec[pi] = sec;
-		s->cps_cnt[pi] = 0;
-	}
-	if (s->cps_cnt[pi] >= cap)
+	if ((p->max_sessions >= 0 && sw_ars_sessions(in->ars, p->slot) >= p->max_sessions) ||
+	    (p->cps > 0 && !ars_cps_ok(in->ars, p->slot, (uint32_t)p->cps, in->now,
+				       take && in->call == SW_CALL_NEW))) {
+		if (m->out->ars_skipped < UINT8_MAX)
+			m->out->ars_skipped++;
 		return false;
+	}
 	return true;
 }
 
@@ -1228,7 +1234,7 @@ ars_run(struct mctx *m)
 		const struct ars_route *r = &rs->routes.v[p->route];
 		if (p->disabled || r->disabled)
 			continue;
-		if (!pat_holds(m, p) || !cps_ok(m, p, i))
+		if (!pat_holds(m, p) || !caps_ok(m, p, first))
 			continue;
 		if (first) {
 			struct rule rr = {.dep0 = p->dep0, .ndep = p->ndep};
@@ -1236,8 +1242,9 @@ ars_run(struct mctx *m)
 				return rc;
 			o->route = (int16_t)p->route;
 			o->max_sessions = p->max_sessions;
+			o->ars_slot = (int16_t)p->slot;
+			o->ars_id = p->max_sessions >= 0 && p->slot >= 0 ? p->id : 0;
 			o->ntargets = 0;
-			m->s->cps_cnt[i]++;
 		}
 		if (r->gw >= 0)
 			rc = gw_apply(m, r->gw, first);
@@ -1255,7 +1262,13 @@ ars_run(struct mctx *m)
 		if (o->ntargets >= SW_ROUTE_MAX_TARGETS)
 			break;
 	}
-	if (first && o->action == SW_ROUTE_FORWARD && o->ntargets == 0 && o->rule < 0)
+	if (first && o->ars_skipped > 0) {
+		/* every OUT pattern that held is at its cap: busy, not "no route" */
+		o->action = SW_ROUTE_REPLY;
+		o->status = 503;
+		o->reason.off = o->reason.len = 0;
+		o->ars_busy = 1;
+	} else if (first && o->action == SW_ROUTE_FORWARD && o->ntargets == 0 && o->rule < 0)
 		o->action = SW_ROUTE_NOMATCH;
 	else if (!first && o->action == SW_ROUTE_NOMATCH)
 		o->action = SW_ROUTE_FORWARD;

@@ -243,6 +243,16 @@ struct ars_pat {
 	const char *file;
 	uint32_t line;
 	uint32_t order;
+	/* Call counting (ars_state.c): OUT patterns with a Max Sessions or CPS cap */
+	uint16_t ordinal; /* 1-based: the nth Pattern OUT of its route, in file order */
+	uint32_t id;      /* stable id: hash of route name and ordinal; 0 = uncapped */
+	int32_t slot;     /* counter slot in the bound sw_ars_state, -1 none */
+};
+
+/* Wire id of a Max Sessions pattern -> its index in pats (sorted by id). */
+struct ars_id {
+	uint32_t id;
+	uint32_t pat;
 };
 
 struct ars_route {
@@ -288,6 +298,8 @@ struct sw_ruleset {
 	uint32_t *scan_fields;       /* fields with a db or trie */
 	uint32_t nscan;
 	uint32_t nin, nout;          /* ARS IN patterns first in pats, then OUT */
+	struct ars_id *ars_ids;      /* Max Sessions patterns by wire id, sorted */
+	uint32_t nars_ids;
 	bool ars_default;            /* no dial plan: every request goes through ARS */
 	uint32_t maxcap;             /* most captures of a rule */
 	unsigned flags;
@@ -333,9 +345,6 @@ struct sw_rules_scratch {
 	uint8_t nenv;
 	char env_buf[512];
 	uint16_t env_used;
-	/* CPS buckets per ARS route */
-	uint64_t *cps_sec;
-	uint32_t *cps_cnt;
 	uint64_t *hits;   /* per rule: this worker's share of the hit counters */
 };
 
@@ -397,6 +406,11 @@ int ars_run(struct mctx *m);
 void mctx_init(struct mctx *m, const struct sw_ruleset *rs, struct sw_rules_scratch *s,
 	       const struct sw_match_in *in, struct sw_route_result *out);
 void mctx_invalidate(struct mctx *m);
+
+/* ARS call counters (ars_state.c) */
+void ars_assign_ids(struct sw_ruleset *rs);                  /* pats in file order */
+int ars_index_ids(struct sw_ruleset *rs, struct sw_diag *d); /* pats sorted */
+bool ars_cps_ok(struct sw_ars_state *st, int slot, uint32_t cap, int64_t now, bool take);
 
 void sha256(const uint8_t *data, size_t len, uint8_t out[32]);
 struct sha256_ctx {

@@ -24,6 +24,7 @@ extern "C" {
 
 struct sw_ruleset;
 struct sw_rules_scratch;
+struct sw_ars_state;
 
 /* ------------------------------------------------------------------------ */
 /* Diagnostics                                                              */
@@ -144,6 +145,19 @@ struct sw_match_in {
 	int64_t now;            /**< unix time in seconds (taken once per burst) */
 	const struct sw_addr *locals; /**< our addresses, for $localhost(Header); may be NULL */
 	unsigned nb_locals;
+	/** ARS call counters for the Max Sessions and CPS caps; NULL: no caps. */
+	struct sw_ars_state *ars;
+	uint16_t worker;        /**< the caller's worker index (its row in ars) */
+	uint8_t call;           /**< enum sw_match_call: which caps apply */
+};
+
+/** What the caps of ARS OUT patterns (Max Sessions, CPS) do with a request. */
+enum sw_match_call {
+	SW_CALL_NONE = 0, /**< not a call (REGISTER, OPTIONS, in-dialog ...): no caps */
+	SW_CALL_NEW,      /**< an initial INVITE: a full pattern is skipped, the chosen one
+			       takes a CPS slot (the caller counts the session when it sends) */
+	SW_CALL_PEEK,     /**< a CANCEL or non-2xx ACK matched as its INVITE: full patterns are
+			       skipped as for a new call, nothing is counted */
 };
 
 enum sw_route_action {
@@ -193,8 +207,13 @@ struct sw_route_result {
 	uint16_t used;
 	int16_t route;          /**< ARS route that was selected, -1 none */
 	int16_t gateway;        /**< gateway index (sw_ruleset_gateway), -1 none */
-	int32_t max_sessions;   /**< Max Sessions of the selected ARS OUT pattern, -1 unlimited:
-				     enforced by whoever counts calls (the matcher is stateless) */
+	int32_t max_sessions;   /**< Max Sessions of the selected ARS OUT pattern, -1 unlimited */
+	uint32_t ars_id;        /**< call-counting id of the selected pattern when it has Max
+				     Sessions (the ";swr=" tag), 0 none */
+	int16_t ars_slot;       /**< its counter slot in sw_match_in.ars, -1 none */
+	uint8_t ars_skipped;    /**< OUT patterns that held but were skipped at their cap */
+	uint8_t ars_busy;       /**< every OUT pattern that held was at its cap: action is
+				     SW_ROUTE_REPLY 503 */
 	char buf[SW_ROUTE_BUF];
 };
 
@@ -240,6 +259,75 @@ const char *sw_ruleset_rule_name(const struct sw_ruleset *rs, unsigned idx, cons
 
 /** Name of ARS route idx (for stats and explain), NULL when out of range. */
 const char *sw_ruleset_route_name(const struct sw_ruleset *rs, unsigned idx);
+
+/* ------------------------------------------------------------------------ */
+/* ARS call counters (Max Sessions, CPS), kept across reloads               */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Counters of the capped ARS OUT patterns (Max Sessions >= 0 or CPS > 0),
+ * one slot each, named by a stable id: a hash of the route's name and the
+ * pattern's ordinal among that route's OUT patterns. A reload that keeps
+ * a route's name and its OUT patterns' order keeps their counts.
+ *
+ * Sessions are counted per worker (each worker writes only its own row,
+ * cache-line aligned) and summed with relaxed loads: exact within one
+ * worker, approximate across workers. CPS is one shared per-second word per
+ * slot moved by compare-and-swap. Nothing here locks on a worker.
+ */
+struct sw_ars_state;
+
+/** Most slots a state can have. */
+#define SW_ARS_MAX_SLOTS 65536
+/** Slots sipwarp allocates (capped patterns in one ARS file). */
+#define SW_ARS_SLOTS 1024
+
+/** Create the counters for nb_workers workers. NULL on ENOMEM or bad sizes. Control thread. */
+struct sw_ars_state *sw_ars_state_create(unsigned nb_workers, unsigned nb_slots);
+/** Free them (workers stopped). NULL is fine. */
+void sw_ars_state_free(struct sw_ars_state *st);
+
+/**
+ * Give each capped pattern of rs its slot: the slot its id had, else a free
+ * one (a pattern no longer in the published ruleset gives its slot up one
+ * reload later, its counts reset). Control thread, serialized with reloads,
+ * after sw_ruleset_compile() and right before rs is published.
+ * @return 0; -ENOSPC (with an error in *diag) when slots run out: then rs
+ *         has no slots and must not be published.
+ */
+int sw_ars_state_bind(struct sw_ars_state *st, struct sw_ruleset *rs, struct sw_diag *diag);
+
+/** Slot of the pattern with call-counting id in rs, -1 when rs has none. Any thread. */
+int sw_ruleset_sess_slot(const struct sw_ruleset *rs, uint32_t id);
+
+/** Calls up on slot (sum over workers, never below 0). Any thread. */
+int64_t sw_ars_sessions(const struct sw_ars_state *st, int slot);
+/** +1 on slot, in worker's own row. That worker only. */
+void sw_ars_sess_inc(struct sw_ars_state *st, unsigned worker, int slot);
+/** -1 on slot in worker's row, unless the count is already 0 (then false). That worker only. */
+bool sw_ars_sess_dec(struct sw_ars_state *st, unsigned worker, int slot);
+
+/** One slot, for ars.sessions. */
+struct sw_ars_slot_info {
+	char route[64];
+	unsigned pattern;   /**< ordinal of the OUT pattern in its route, from 1 */
+	unsigned slot;
+	uint32_t id;        /**< the ";swr=" tag */
+	int max_sessions;   /**< -1 unlimited */
+	int cps;            /**< 0 no cap */
+	int64_t sessions;
+	uint32_t cps_now;   /**< calls counted in the current second */
+	bool live;          /**< bound by the published ruleset (else: removed, kept until reused) */
+};
+/** Up to max slots in use into out; returns how many. Control thread. */
+unsigned sw_ars_state_list(struct sw_ars_state *st, int64_t now, struct sw_ars_slot_info *out,
+			   unsigned max);
+/**
+ * Set session counts back to zero: every slot, those of route (NULL: all),
+ * and of its OUT pattern number pattern (<= 0: all). Returns slots reset.
+ * Control thread; a call counted meanwhile on a worker may be lost.
+ */
+int sw_ars_state_reset(struct sw_ars_state *st, const char *route, int pattern);
 
 /** Check once at startup that Hyperscan runs on this CPU (hs_valid_platform). */
 int sw_rules_platform_ok(void);

@@ -358,6 +358,23 @@ workers_in_parallel(void **state)
 	sw_ruleset_free(rs);
 }
 
+/* Match an INVITE as a call on worker w of ARS state st. */
+static int
+tu_match_call(const struct sw_ruleset *rs, struct sw_ars_state *st, unsigned w, uint8_t call,
+	      const char *text, struct sw_route_result *r)
+{
+	static struct tu_msg t;
+	struct sw_match_in in;
+
+	if (tu_parse(&t, text) < 0)
+		return -100;
+	tu_in(&in, &t.m, "198.18.0.2", 5060, SW_TRANSPORT_UDP, false);
+	in.ars = st;
+	in.worker = (uint16_t)w;
+	in.call = call;
+	return sw_ruleset_match(rs, sw_ruleset_scratch(rs, w), &in, r);
+}
+
 static void
 ars_priority_and_cps(void **state)
 {
@@ -370,14 +387,20 @@ ars_priority_and_cps(void **state)
 		"[Route vip]\ntarget = 198.18.1.3\n[Pattern OUT]\npriority = 5\nTo = sip:0\nPlugin 1 = prop\nParam 1 = caller\nReturn 1 = ^gold$\n",
 		NULL, NULL);
 	assert_non_null(rs);
+	struct sw_ars_state *st = sw_ars_state_create(1, 16);
+	assert_non_null(st);
+	assert_int_equal(sw_ars_state_bind(st, rs, NULL), 0);
 	struct sw_route_result r;
 	/* the first two calls of a second go through the capped route, with failover */
 	for (int i = 0; i < 3; i++) {
-		tu_match(rs, TU_INVITE("sip:0312345678@h", "<sip:0312345678@h>", ""), "198.18.0.2", 5060, 0, false, &r);
+		assert_int_equal(tu_match_call(rs, st, 0, SW_CALL_NEW,
+					       TU_INVITE("sip:0312345678@h", "<sip:0312345678@h>", ""), &r), 0);
 		assert_int_equal(r.action, SW_ROUTE_FORWARD);
 		if (i < 2) {
 			assert_int_equal(r.route, 1);
 			assert_int_equal(r.max_sessions, 30);
+			assert_true(r.ars_id != 0);
+			assert_true(r.ars_slot >= 0);
 			assert_int_equal(r.ntargets, 2);
 			assert_string_equal(tu_str(&r, r.targets[0]), "198.18.1.2:5080");
 			assert_string_equal(tu_str(&r, r.targets[1]), "198.18.1.1");
@@ -386,9 +409,240 @@ ars_priority_and_cps(void **state)
 			/* over the cap: the next route in priority order */
 			assert_int_equal(r.route, 0);
 			assert_int_equal(r.ntargets, 1);
+			assert_int_equal(r.ars_skipped, 1);
+			assert_int_equal(r.ars_id, 0);
 		}
 	}
+	/* not a call (no state, or SW_CALL_NONE): no caps */
+	assert_int_equal(tu_match(rs, TU_INVITE("sip:0312345678@h", "<sip:0312345678@h>", ""),
+				  "198.18.0.2", 5060, 0, false, &r), 0);
+	assert_int_equal(r.route, 1);
 	sw_ruleset_free(rs);
+	sw_ars_state_free(st);
+}
+
+static const char *sess_ars =
+	"[Route first]\ntarget = 198.18.1.1\n[Pattern OUT]\npriority = 10\nmax sessions = 2\nTo = sip:0\n"
+	"[Route second]\ntarget = 198.18.1.2\n[Pattern OUT]\npriority = 20\nmax sessions = 1\nTo = sip:0\n";
+
+#define SESS_INVITE TU_INVITE("sip:0312345678@h", "<sip:0312345678@h>", "")
+
+static void
+ars_max_sessions_failover(void **state)
+{
+	(void)state;
+	struct sw_ruleset *rs = tu_compile3(NULL, sess_ars, NULL, NULL);
+	assert_non_null(rs);
+	struct sw_ars_state *st = sw_ars_state_create(2, 16);
+	assert_int_equal(sw_ars_state_bind(st, rs, NULL), 0);
+	struct sw_route_result r;
+	int slot_first = -1, slot_second = -1;
+	uint32_t id_first = 0;
+
+	/* two calls on "first" (one per worker), counted by the caller */
+	for (unsigned i = 0; i < 2; i++) {
+		assert_int_equal(tu_match_call(rs, st, i, SW_CALL_NEW, SESS_INVITE, &r), 0);
+		assert_int_equal(r.action, SW_ROUTE_FORWARD);
+		assert_int_equal(r.route, 0);
+		assert_int_equal(r.max_sessions, 2);
+		assert_string_equal(tu_str(&r, r.targets[0]), "198.18.1.1");
+		assert_string_equal(tu_str(&r, r.targets[1]), "198.18.1.2");
+		slot_first = r.ars_slot;
+		id_first = r.ars_id;
+		sw_ars_sess_inc(st, i, r.ars_slot);
+	}
+	assert_int_equal(sw_ars_sessions(st, slot_first), 2);
+	assert_int_equal(sw_ruleset_sess_slot(rs, id_first), slot_first);
+	assert_int_equal(sw_ruleset_sess_slot(rs, id_first ^ 1), -1);
+	/* the third fails over to "second", and "first" is not a failover target any more */
+	assert_int_equal(tu_match_call(rs, st, 0, SW_CALL_NEW, SESS_INVITE, &r), 0);
+	assert_int_equal(r.action, SW_ROUTE_FORWARD);
+	assert_int_equal(r.route, 1);
+	assert_int_equal(r.ntargets, 1);
+	assert_string_equal(tu_str(&r, r.targets[0]), "198.18.1.2");
+	assert_int_equal(r.ars_skipped, 1);
+	slot_second = r.ars_slot;
+	assert_true(slot_second >= 0 && slot_second != slot_first);
+	sw_ars_sess_inc(st, 0, r.ars_slot);
+	/* a CANCEL peeking as that INVITE goes where a new one would go; nothing counted */
+	assert_int_equal(tu_match_call(rs, st, 1, SW_CALL_PEEK, SESS_INVITE, &r), 0);
+	assert_int_equal(r.ars_busy, 1);
+	assert_int_equal(sw_ars_sessions(st, slot_second), 1);
+	/* everything full: 503, flagged busy */
+	assert_int_equal(tu_match_call(rs, st, 0, SW_CALL_NEW, SESS_INVITE, &r), 0);
+	assert_int_equal(r.action, SW_ROUTE_REPLY);
+	assert_int_equal(r.status, 503);
+	assert_int_equal(r.ars_busy, 1);
+	assert_int_equal(r.ars_skipped, 2);
+	/* a non-call (e.g. MESSAGE through ARS) sees no caps */
+	assert_int_equal(tu_match_call(rs, st, 0, SW_CALL_NONE, SESS_INVITE, &r), 0);
+	assert_int_equal(r.route, 0);
+	/* a call on "first" ends on the other worker than its INVITE: a slot frees */
+	assert_true(sw_ars_sess_dec(st, 1, slot_first));
+	assert_int_equal(sw_ars_sessions(st, slot_first), 1);
+	assert_int_equal(tu_match_call(rs, st, 0, SW_CALL_NEW, SESS_INVITE, &r), 0);
+	assert_int_equal(r.route, 0);
+	/* never below zero: a BYE of a call counted before a restart changes nothing */
+	assert_true(sw_ars_sess_dec(st, 0, slot_second));
+	assert_false(sw_ars_sess_dec(st, 0, slot_second));
+	assert_int_equal(sw_ars_sessions(st, slot_second), 0);
+	sw_ars_sess_inc(st, 1, slot_second);
+	assert_int_equal(sw_ars_sessions(st, slot_second), 1);
+
+	/* listed, and reset by route */
+	struct sw_ars_slot_info info[4];
+	assert_int_equal(sw_ars_state_list(st, 1700000000, info, 4), 2);
+	for (int i = 0; i < 2; i++) {
+		assert_true(info[i].live);
+		assert_int_equal(info[i].pattern, 1);
+		if (strcmp(info[i].route, "first") == 0) {
+			assert_int_equal(info[i].sessions, 1);
+			assert_int_equal(info[i].max_sessions, 2);
+			assert_int_equal(info[i].id, id_first);
+		} else {
+			assert_string_equal(info[i].route, "second");
+			assert_int_equal(info[i].sessions, 1);
+		}
+	}
+	assert_int_equal(sw_ars_state_reset(st, "first", 0), 1);
+	assert_int_equal(sw_ars_sessions(st, slot_first), 0);
+	assert_int_equal(sw_ars_sessions(st, slot_second), 1);
+	assert_int_equal(sw_ars_state_reset(st, NULL, 0), 2);
+	assert_int_equal(sw_ars_sessions(st, slot_second), 0);
+	sw_ruleset_free(rs);
+	sw_ars_state_free(st);
+}
+
+static void
+ars_counts_survive_reload(void **state)
+{
+	(void)state;
+	struct sw_ruleset *a = tu_compile3(NULL, sess_ars, NULL, NULL);
+	struct sw_ars_state *st = sw_ars_state_create(1, 3);
+	struct sw_route_result r;
+	assert_int_equal(sw_ars_state_bind(st, a, NULL), 0);
+	assert_int_equal(tu_match_call(a, st, 0, SW_CALL_NEW, SESS_INVITE, &r), 0);
+	uint32_t id = r.ars_id;
+	int slot = r.ars_slot;
+	sw_ars_sess_inc(st, 0, slot);
+	sw_ars_sess_inc(st, 0, slot);
+
+	/* same route names, other priorities and caps, one more route: the counts stay */
+	struct sw_ruleset *b = tu_compile3(
+		NULL,
+		"[Route new]\ntarget = 198.18.1.9\n[Pattern OUT]\npriority = 1\nmax sessions = 5\nTo = sip:9\n"
+		"[Route first]\ndescription = edited\ntarget = 198.18.1.1\n[Pattern OUT]\npriority = 10\nmax sessions = 3\nTo = sip:0\n"
+		"[Route second]\ntarget = 198.18.1.2\n[Pattern OUT]\npriority = 20\nmax sessions = 1\nTo = sip:0\n",
+		NULL, NULL);
+	assert_non_null(b);
+	assert_int_equal(sw_ars_state_bind(st, b, NULL), 0);
+	sw_ruleset_free(a);
+	assert_int_equal(sw_ruleset_sess_slot(b, id), slot);
+	assert_int_equal(sw_ars_sessions(st, slot), 2);
+	assert_int_equal(tu_match_call(b, st, 0, SW_CALL_NEW, SESS_INVITE, &r), 0);
+	assert_int_equal(r.route, 1); /* "first", now 2 of 3 */
+	assert_int_equal(r.ars_id, id);
+	sw_ars_sess_inc(st, 0, slot);
+	assert_int_equal(tu_match_call(b, st, 0, SW_CALL_NEW, SESS_INVITE, &r), 0);
+	assert_int_equal(r.route, 2);
+
+	/* three slots: a fourth capped pattern needs the slot of a removed one,
+	 * which it gets only once no published ruleset binds it */
+	const char *c_ars =
+		"[Route x]\ntarget = 198.18.1.7\n[Pattern OUT]\nmax sessions = 1\nTo = sip:0\n"
+		"[Route first]\ntarget = 198.18.1.1\n[Pattern OUT]\nmax sessions = 3\nTo = sip:0\n"
+		"[Route second]\ntarget = 198.18.1.2\n[Pattern OUT]\nmax sessions = 1\nTo = sip:0\n";
+	struct sw_diag d;
+	sw_diag_init(&d);
+	struct sw_ruleset *c = tu_compile3(NULL, c_ars, NULL, NULL);
+	assert_int_equal(sw_ars_state_bind(st, c, &d), -ENOSPC);
+	assert_true(d.errors > 0);
+	sw_diag_free(&d);
+	sw_ruleset_free(c);
+	/* publish one without "new", then "x" can have its slot */
+	struct sw_ruleset *b2 = tu_compile3(NULL, sess_ars, NULL, NULL);
+	assert_int_equal(sw_ars_state_bind(st, b2, NULL), 0);
+	sw_ruleset_free(b);
+	c = tu_compile3(NULL, c_ars, NULL, NULL);
+	assert_int_equal(sw_ars_state_bind(st, c, NULL), 0);
+	assert_int_equal(sw_ars_sessions(st, slot), 3);
+	assert_int_equal(tu_match_call(c, st, 0, SW_CALL_NEW, SESS_INVITE, &r), 0);
+	assert_int_equal(r.route, 0);
+	assert_int_equal(sw_ars_sessions(st, r.ars_slot), 0); /* the reused slot starts at 0 */
+	sw_ruleset_free(b2);
+	sw_ruleset_free(c);
+	sw_ars_state_free(st);
+}
+
+/* CPS is one budget per pattern whatever the number of workers. */
+struct cps_thr {
+	struct sw_ruleset *rs;
+	struct sw_ars_state *st;
+	unsigned w;
+	int capped;
+	pthread_barrier_t *sec; /* both threads enter each second together */
+};
+
+static void *
+cps_main(void *arg)
+{
+	struct cps_thr *t = arg;
+	struct tu_msg *msg = calloc(1, sizeof(*msg));
+	struct sw_route_result *r = calloc(1, sizeof(*r));
+	struct sw_match_in in;
+
+	tu_parse(msg, SESS_INVITE);
+	tu_in(&in, &msg->m, "198.18.0.2", 5060, SW_TRANSPORT_UDP, false);
+	in.ars = t->st;
+	in.worker = (uint16_t)t->w;
+	in.call = SW_CALL_NEW;
+	for (int i = 0; i < 5000; i++) {
+		if (i % 1000 == 0)
+			pthread_barrier_wait(t->sec);
+		in.now = 1800000000 + i / 1000; /* five new seconds of 1,000 calls per worker */
+		sw_ruleset_match(t->rs, sw_ruleset_scratch(t->rs, t->w), &in, r);
+		if (r->route == 0)
+			t->capped++;
+	}
+	free(msg);
+	free(r);
+	return NULL;
+}
+
+static void
+ars_cps_across_workers(void **state)
+{
+	(void)state;
+	struct sw_rules_src src = {.nb_workers = 2};
+	src.ars = tu_write("cps.ars",
+			   "[Route capped]\ntarget = 198.18.1.1\n[Pattern OUT]\npriority = 10\ncps = 100\nTo = sip:0\n"
+			   "[Route rest]\ntarget = 198.18.1.2\n[Pattern OUT]\npriority = 20\nTo = sip:0\n");
+	struct sw_ruleset *rs = sw_ruleset_compile(&src, NULL);
+	assert_non_null(rs);
+	struct sw_ars_state *st = sw_ars_state_create(2, 8);
+	assert_int_equal(sw_ars_state_bind(st, rs, NULL), 0);
+	/* one after the other: the second worker finds the budget spent */
+	pthread_barrier_t sec;
+	pthread_barrier_init(&sec, NULL, 2);
+	struct cps_thr t[2] = {{rs, st, 0, 0, &sec}, {rs, st, 1, 0, &sec}};
+	struct sw_route_result r;
+	for (int i = 0; i < 150; i++) {
+		unsigned w = (unsigned)i & 1;
+		assert_int_equal(tu_match_call(rs, st, w, SW_CALL_NEW, SESS_INVITE, &r), 0);
+		assert_int_equal(r.route, i < 100 ? 0 : 1);
+		assert_int_equal(r.ars_id, 0); /* CPS only: no session tag */
+	}
+	/* at once, in threads, over five new seconds: exactly 100 a second in all */
+	sw_ars_state_reset(st, NULL, 0);
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++)
+		pthread_create(&th[i], NULL, cps_main, &t[i]);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&sec);
+	assert_int_equal(t[0].capped + t[1].capped, 500);
+	sw_ruleset_free(rs);
+	sw_ars_state_free(st);
 }
 
 int
@@ -406,6 +660,9 @@ main(void)
 		cmocka_unit_test(result_overflow),
 		cmocka_unit_test(workers_in_parallel),
 		cmocka_unit_test(ars_priority_and_cps),
+		cmocka_unit_test(ars_max_sessions_failover),
+		cmocka_unit_test(ars_counts_survive_reload),
+		cmocka_unit_test(ars_cps_across_workers),
 	};
 	return cmocka_run_group_tests_name("rules_match", tests, NULL, NULL);
 }
