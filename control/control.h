@@ -72,6 +72,8 @@ int sw_ctl_rules_init(const struct sw_config *cfg, unsigned nb_workers, struct s
 
 /** The RCU slot workers read (give it to the dataplane). */
 struct sw_ruleset **sw_ctl_ruleset_slot(void);
+/** The ARS call counters (Max Sessions, CPS) every ruleset is bound to. */
+struct sw_ars_state *sw_ctl_ars_state(void);
 
 /**
  * Build a new ruleset (from dialplan, or the current path when NULL), swap it

@@ -273,6 +273,7 @@ main(int argc, char **argv)
 	cfg.dp.nb_ports = cfg.nb_port_specs;
 	cfg.dp.pool = pool;
 	cfg.dp.ruleset_slot = sw_ctl_ruleset_slot();
+	cfg.dp.ars = sw_ctl_ars_state();
 	{
 		const char *why = NULL;
 

@@ -22,6 +22,14 @@ static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sw_config base;
 static unsigned workers;
 static struct sw_ctl_loaded loaded;
+/* ARS Max Sessions and CPS counters: outside every ruleset, so reloads keep them. */
+static struct sw_ars_state *ars;
+
+struct sw_ars_state *
+sw_ctl_ars_state(void)
+{
+	return ars;
+}
 
 struct sw_ruleset **
 sw_ctl_ruleset_slot(void)
@@ -48,7 +56,14 @@ build(const char *dialplan, struct sw_diag *diag)
 		.nb_workers = workers,
 	};
 
-	return sw_ruleset_compile(&src, diag);
+	struct sw_ruleset *rs = sw_ruleset_compile(&src, diag);
+
+	/* Slots for the capped ARS patterns; refused whole when they run out. */
+	if (rs != NULL && sw_ars_state_bind(ars, rs, diag) != 0) {
+		sw_ruleset_free(rs);
+		return NULL;
+	}
+	return rs;
 }
 
 int
@@ -58,6 +73,8 @@ sw_ctl_rules_init(const struct sw_config *cfg, unsigned nb_workers, struct sw_di
 
 	base = *cfg;
 	workers = nb_workers;
+	if (ars == NULL && (ars = sw_ars_state_create(nb_workers, SW_ARS_SLOTS)) == NULL)
+		return -ENOMEM;
 	rs = build(cfg->dialplan, diag);
 	if (rs == NULL)
 		return -EINVAL;
@@ -113,4 +130,6 @@ sw_ctl_rules_fini(void)
 	old = rcu_xchg_pointer(&live, NULL);
 	pthread_mutex_unlock(&reload_lock);
 	sw_ruleset_free(old);
+	sw_ars_state_free(ars);
+	ars = NULL;
 }

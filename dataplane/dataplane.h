@@ -361,6 +361,8 @@ struct sw_dp_conf {
 	struct rte_mempool *pool; /**< for replies and slow-path packets */
 	/** The RCU slot holding the live ruleset; read with rcu_dereference. */
 	struct sw_ruleset **ruleset_slot;
+	/** ARS call counters (Max Sessions, CPS) the rulesets are bound to; NULL: no caps. */
+	struct sw_ars_state *ars;
 };
 
 /** Size of the mbuf private area the dataplane needs (give it to the pool). */

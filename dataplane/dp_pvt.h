@@ -66,6 +66,10 @@ struct sw_txbuf {
 };
 
 /** Per-worker state: one cache-aligned struct per lcore, nothing shared is written. */
+/* Recent call events per worker (see sw_worker.sess_seen): 64 s covers Timer B/F/H (32 s). */
+#define SW_SESS_SEEN_SLOTS 4096
+#define SW_SESS_SEEN_SEC 64
+
 struct sw_worker {
 	struct sw_dp *dp;
 	uint16_t idx;      /**< worker index = queue index on every port */
@@ -92,6 +96,17 @@ struct sw_worker {
 	struct sw_addr src_key, tgt_dst;
 	char src_text[INET6_ADDRSTRLEN];
 	char tgt_text[64];
+	/*
+	 * ARS session counting sees each call event once: a direct-mapped
+	 * table of recent events (INVITE counted, call ended), keyed by a hash
+	 * of Call-ID, CSeq and kind, forgets an entry after SW_SESS_SEEN_SEC.
+	 * Retransmissions over UDP come from the same source, so to the same
+	 * worker.
+	 */
+	struct {
+		uint32_t key;
+		uint32_t sec;
+	} sess_seen[SW_SESS_SEEN_SLOTS];
 	/* per-packet scratch, reused */
 	struct sw_sip_msg msg;
 	struct sw_route_result res;

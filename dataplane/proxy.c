@@ -531,12 +531,106 @@ rule_edits(struct sw_worker *w, const struct sw_route_result *res, struct sw_rw 
 }
 
 /*
+ * ARS Max Sessions without call state: the pattern a call was counted on
+ * rides in our Record-Route URI and our Via as ";swr=<hex id>" (ruleset.h,
+ * sw_route_result.ars_id); the BYE brings it back in the Route it pops, a
+ * non-2xx final answer in our Via.
+ */
+static uint32_t
+swr_id(const char *buf, struct sw_span params)
+{
+	struct sw_span v;
+	uint32_t id = 0;
+
+	if (!sw_sip_param_find(buf, params, "swr", 3, &v) || v.len == 0 || v.len > 8)
+		return 0;
+	for (uint16_t i = 0; i < v.len; i++) {
+		unsigned c = (uint8_t)buf[v.off + i], d;
+
+		if (c - '0' < 10)
+			d = c - '0';
+		else if ((c | 0x20) - 'a' < 6)
+			d = (c | 0x20) - 'a' + 10;
+		else
+			return 0;
+		id = id << 4 | d;
+	}
+	return id;
+}
+
+static void
+rw_swr(struct sw_rw *rw, uint32_t id)
+{
+	char hex[8];
+
+	RW_LIT(rw, ";swr=");
+	put_hex32(hex, id);
+	sw_rw_append(rw, hex, 8);
+}
+
+/* Key of a call event (kind: SESS_UP, SESS_DOWN) for sw_worker.sess_seen. */
+enum { SESS_UP = 0x5e55u, SESS_DOWN = 0xd0e5u };
+
+static uint32_t
+sess_key(const struct sw_sip_msg *msg, uint32_t kind)
+{
+	return rte_hash_crc(msg->buf + msg->call_id.off, msg->call_id.len, msg->cseq_num ^ kind);
+}
+
+/* Seen this event in the last SW_SESS_SEEN_SEC seconds (a retransmission)? */
+static bool
+sess_seen(const struct sw_worker *w, uint32_t key)
+{
+	unsigned i = key & (SW_SESS_SEEN_SLOTS - 1);
+
+	return w->sess_seen[i].key == key &&
+	       (uint32_t)w->now_sec - w->sess_seen[i].sec < SW_SESS_SEEN_SEC;
+}
+
+static void
+sess_mark(struct sw_worker *w, uint32_t key)
+{
+	unsigned i = key & (SW_SESS_SEEN_SLOTS - 1);
+
+	w->sess_seen[i].key = key;
+	w->sess_seen[i].sec = (uint32_t)w->now_sec;
+}
+
+/* A call counted on the pattern with this id ended: one session less, once. */
+static void
+sess_end(struct sw_worker *w, uint32_t id)
+{
+	struct sw_dp *dp = w->dp;
+	const struct sw_ruleset *rs;
+	uint32_t key;
+	int slot = -1;
+
+	if (dp->conf.ars == NULL)
+		return;
+	key = sess_key(&w->msg, SESS_DOWN);
+	if (sess_seen(w, key)) {
+		CNT(w, ARS_SESS_REPEAT);
+		return;
+	}
+	sess_mark(w, key);
+	urcu_qsbr_read_lock();
+	rs = rcu_dereference(*dp->conf.ruleset_slot);
+	if (rs != NULL)
+		slot = sw_ruleset_sess_slot(rs, id);
+	urcu_qsbr_read_unlock();
+	if (slot >= 0 && sw_ars_sess_dec(dp->conf.ars, w->idx, slot))
+		CNT(w, ARS_SESS_DOWN);
+	else
+		CNT(w, ARS_SESS_UNKNOWN);
+}
+
+/*
  * §16.4: pop every Route entry at the top that names us. Sets *next to the
  * first Route entry left, if any. Returns how many were popped.
  */
 static unsigned
 pop_our_routes(struct sw_worker *w, struct sw_rw *rw, int8_t *line_done,
-	       struct sw_sip_nameaddr *next, bool *has_next)
+	       struct sw_sip_nameaddr *next, bool *has_next, uint32_t *swr)
 {
 	const struct sw_sip_msg *msg = &w->msg;
 	const struct sw_sip_hdr *h;
@@ -558,6 +652,8 @@ pop_our_routes(struct sw_worker *w, struct sw_rw *rw, int8_t *line_done,
 				break;
 			}
 			popped++;
+			if (*swr == 0)
+				*swr = swr_id(msg->buf, next->uri.params);
 			pos = skip_lws(msg->buf, e < end ? e + 1 : end, end);
 		}
 		if (*has_next) {
@@ -573,8 +669,8 @@ pop_our_routes(struct sw_worker *w, struct sw_rw *rw, int8_t *line_done,
 	return popped;
 }
 
-/* Finish a request or response: apply the splices, wrap in UDP/IP, send. */
-static void
+/* Finish a request or response: apply the splices, wrap in UDP/IP, send. False: dropped. */
+static bool
 send_on(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const struct sw_hop *hop,
 	const struct sw_addr *dst, uint16_t dport, enum sw_counter ok)
 {
@@ -592,16 +688,17 @@ send_on(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const struct sw
 				       dp->tx_offloads[out]) != 0) {
 		CNT(w, DROP_REWRITE);
 		rte_pktmbuf_free(p->m);
-		return;
+		return false;
 	}
 	/* §18.1.1: larger than the path MTU wants a congestion-controlled transport. */
 	if (unlikely(rte_pktmbuf_pkt_len(p->m) - sizeof(struct rte_ether_hdr) > dp->mtu[out])) {
 		CNT(w, SLOW_MTU);
 		sw_dp_to_slowpath(w, p->m, SW_SP_RX);
-		return;
+		return false;
 	}
 	w->cnt[ok]++;
 	sw_dp_send(w, p->m, hop);
+	return true;
 }
 
 /* Offset just after a valueless "rport" in a Via's parameters, or -1. */
@@ -634,7 +731,8 @@ bare_rport_end(const char *buf, struct sw_span params)
 
 /* Our Via on top, received/rport on the one we got (§16.6 step 8, §18.2.1, RFC 3581). */
 static void
-via_edits(struct sw_worker *w, const struct sw_pkt *p, struct sw_rw *rw, const struct sw_addr *src)
+via_edits(struct sw_worker *w, const struct sw_pkt *p, struct sw_rw *rw, const struct sw_addr *src,
+	  uint32_t swr)
 {
 	const struct sw_sip_msg *msg = &w->msg;
 	const struct sw_sip_via *v = &msg->via[0];
@@ -649,6 +747,8 @@ via_edits(struct sw_worker *w, const struct sw_pkt *p, struct sw_rw *rw, const s
 	rw_local(w, src);
 	RW_LIT(rw, ";branch=");
 	sw_rw_append(rw, branch, (uint32_t)strlen(branch));
+	if (swr != 0)
+		rw_swr(rw, swr);
 	RW_LIT(rw, "\r\n");
 
 	/* Bare rport first: it needs received= anyway. The same text as the
@@ -675,9 +775,10 @@ via_edits(struct sw_worker *w, const struct sw_pkt *p, struct sw_rw *rw, const s
 	}
 }
 
-static void
+/* Forward a request; swr != 0 tags our Via and Record-Route for Max Sessions. True: sent. */
+static bool
 forward_request(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const struct sw_addr *dst,
-		uint16_t dport, int8_t *line_done, bool record_route)
+		uint16_t dport, int8_t *line_done, bool record_route, uint32_t swr)
 {
 	const struct sw_sip_msg *msg = &w->msg;
 	const struct sw_addr *src;
@@ -686,10 +787,10 @@ forward_request(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const s
 	if (sw_dp_route_cached(w, dst, &hop) != 0) {
 		CNT(w, DROP_NO_ROUTE);
 		rte_pktmbuf_free(p->m);
-		return;
+		return false;
 	}
 	src = hop.src;
-	via_edits(w, p, rw, src);
+	via_edits(w, p, rw, src, swr);
 	/* §16.6 step 3: Max-Forwards one less, or 70 when absent. */
 	if (msg->first[SW_HDR_MAX_FORWARDS] == 0xff) {
 		sw_rw_begin(rw, add_point(msg), 0);
@@ -710,15 +811,19 @@ forward_request(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const s
 		sw_rw_begin(rw, at, 0);
 		RW_LIT(rw, "Record-Route: <sip:");
 		rw_local(w, src);
+		if (swr != 0)
+			rw_swr(rw, swr);
 		if (in != NULL && memcmp(in->bytes, src->bytes, 16) == 0) {
 			RW_LIT(rw, ";lr>\r\n");
 		} else {
 			RW_LIT(rw, ";lr;r2=on>\r\nRecord-Route: <sip:");
 			rw_local(w, &p->dst);
+			if (swr != 0)
+				rw_swr(rw, swr);
 			RW_LIT(rw, ";lr;r2=on>\r\n");
 		}
 	}
-	send_on(w, p, rw, &hop, dst, dport, SW_CNT_FWD_REQUESTS);
+	return send_on(w, p, rw, &hop, dst, dport, SW_CNT_FWD_REQUESTS);
 }
 
 /*
@@ -773,10 +878,23 @@ apply_rules(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, int8_t *lin
 	};
 	struct sw_addr dst;
 	uint16_t dport;
+	uint32_t up_key = 0;
 	bool rr;
 
 	if (match_as_invite && (in.msg = as_invite(w)) == NULL)
 		in.msg = msg;
+	if (dp->conf.ars != NULL) {
+		/* Caps apply to calls: a new INVITE counts, its CANCEL, ACK or
+		 * retransmission only goes where a new one would. */
+		in.ars = dp->conf.ars;
+		in.worker = w->idx;
+		if (match_as_invite) {
+			in.call = SW_CALL_PEEK;
+		} else if (msg->method == SW_METHOD_INVITE && msg->to.tag.len == 0) {
+			up_key = sess_key(msg, SESS_UP);
+			in.call = sess_seen(w, up_key) ? SW_CALL_PEEK : SW_CALL_NEW;
+		}
+	}
 	in.src_is_local = sw_dp_is_local(dp, &p->src, NULL);
 	urcu_qsbr_read_lock();
 	rs = rcu_dereference(*dp->conf.ruleset_slot);
@@ -802,7 +920,10 @@ apply_rules(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, int8_t *lin
 	case SW_ROUTE_REPLY: {
 		char reason[128];
 
-		CNT(w, REPLY_RULE);
+		if (res->ars_busy)
+			CNT(w, REPLY_ARS_BUSY);
+		else
+			CNT(w, REPLY_RULE);
 		if (res->reason.len > 0 && res->reason.len < sizeof(reason)) {
 			memcpy(reason, res->buf + res->reason.off, res->reason.len);
 			reason[res->reason.len] = '\0';
@@ -847,7 +968,16 @@ apply_rules(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, int8_t *lin
 	rr = res->record_route == 1 ||
 	     (res->record_route == 0 && dp->conf.record_route && (msg->method & RR_METHODS) &&
 	      msg->to.tag.len == 0);
-	forward_request(w, p, rw, &dst, dport, line_done, rr);
+	if (in.call != SW_CALL_NEW || res->ars_id == 0) {
+		forward_request(w, p, rw, &dst, dport, line_done, rr, 0);
+		return;
+	}
+	/* Max Sessions: our Record-Route brings the BYE back, tagged with the pattern. */
+	if (forward_request(w, p, rw, &dst, dport, line_done, true, res->ars_id)) {
+		sess_mark(w, up_key);
+		sw_ars_sess_inc(dp->conf.ars, w->idx, res->ars_slot);
+		CNT(w, ARS_SESS_UP);
+	}
 	return;
 unroutable:
 	/* Host names need the gateway table (DNS is never asked on the fast path). */
@@ -911,6 +1041,7 @@ request(struct sw_worker *w, struct sw_pkt *p, enum sw_sip_verdict v)
 	struct sw_sip_nameaddr next;
 	struct dest d = {.buf = msg->buf, .uri = msg->ruri};
 	bool has_next, in_dialog = msg->to.tag.len > 0;
+	uint32_t swr = 0;
 	unsigned popped;
 	struct sw_addr dst;
 
@@ -946,7 +1077,9 @@ request(struct sw_worker *w, struct sw_pkt *p, enum sw_sip_verdict v)
 	sw_rw_reset(rw);
 	memset(line_done, 0, sizeof(line_done));
 	strict_route_fix(w, rw, line_done, &d);
-	popped = pop_our_routes(w, rw, line_done, &next, &has_next);
+	popped = pop_our_routes(w, rw, line_done, &next, &has_next, &swr);
+	if (swr != 0 && msg->method == SW_METHOD_BYE)
+		sess_end(w, swr);
 	if (has_next) {
 		/* §16.12: a Route left after ours: it decides the next hop. */
 		d.buf = msg->buf;
@@ -960,7 +1093,7 @@ request(struct sw_worker *w, struct sw_pkt *p, enum sw_sip_verdict v)
 			return;
 		}
 		forward_request(w, p, rw, &dst, d.uri.port_num ? d.uri.port_num : DEFAULT_SIP_PORT,
-				line_done, false);
+				line_done, false, 0);
 		return;
 	}
 	if (msg->method == SW_METHOD_OPTIONS && msg->ruri.user.len == 0 && !has_next &&
@@ -1002,6 +1135,13 @@ response(struct sw_worker *w, struct sw_pkt *p, enum sw_sip_verdict v)
 		CNT(w, DROP_RESP_NO_VIA);
 		rte_pktmbuf_free(p->m);
 		return;
+	}
+	/* A call counted for Max Sessions that failed (or was cancelled: 487) ends here. */
+	if (msg->status >= 300 && msg->method == SW_METHOD_INVITE) {
+		uint32_t id = swr_id(msg->buf, top->params);
+
+		if (id != 0)
+			sess_end(w, id);
 	}
 	sw_rw_reset(rw);
 	if (next->hdr == top->hdr)

@@ -39,6 +39,7 @@ static struct rte_mempool *pool;
 static char prefix[64];
 static struct sw_dp *dp;
 static struct sw_ruleset *rs;
+static struct sw_ars_state *ars;
 static struct rte_ether_addr peer_mac[NPORTS] = {
 	{{0x02, 0, 0, 0, 0x01, 0x02}},
 	{{0x02, 0, 0, 0, 0x02, 0x02}},
@@ -653,6 +654,119 @@ vlans(void **state)
 	assert_true(addr_is(&o.dst, "198.18.5.2"));
 }
 
+/* The Record-Route of ours in a forwarded INVITE (its first entry), as "<...>". */
+static void
+our_record_route(const char *sip, char *out, size_t n)
+{
+	const char *r = strstr(sip, "Record-Route: <sip:198.18.2.1");
+
+	assert_non_null(r);
+	snprintf(out, n, "%.*s", (int)(strchr(r, '>') - r - 14 + 1), r + 14);
+}
+
+static void
+max_sessions_counted(void **state)
+{
+	struct udp_out o;
+	char text[1400], rr[128], branch[64];
+	struct rte_mbuf *m;
+
+	(void)state;
+	/* 198.18.2.4 answers ARP once, so the spill route can be reached */
+	inject(1, arp_frame(1, RTE_ARP_OP_REPLY, "198.18.2.4", "198.18.2.1"));
+	drain_all();
+	/* two calls fit on "capped": tagged in Via and Record-Route (forced on) */
+	inject(0, invite("5501", "ms1", 70, "test"));
+	expect_udp(1, &o);
+	assert_true(addr_is(&o.dst, "198.18.2.2"));
+	assert_non_null(strstr(o.sip, ";swr="));
+	our_record_route(o.sip, rr, sizeof(rr));
+	assert_non_null(strstr(rr, ";swr="));
+	{
+		char *b = strstr(o.sip, "branch=z9hG4bK-sw");
+
+		assert_non_null(b);
+		sscanf(b + 7, "%63[^;\r]", branch);
+	}
+	/* its retransmission is forwarded the same way and not counted again */
+	inject(0, invite("5501", "ms1", 70, "test"));
+	expect_udp(1, &o);
+	assert_true(addr_is(&o.dst, "198.18.2.2"));
+	assert_int_equal(counter(SW_CNT_ARS_SESS_REPEAT), 0); /* seen: peeked, not counted */
+	inject(0, invite("5502", "ms2", 70, "test"));
+	expect_udp(1, &o);
+	assert_true(addr_is(&o.dst, "198.18.2.2"));
+	assert_int_equal(counter(SW_CNT_ARS_SESS_UP), 2);
+	/* the third fails over to "spill", the fourth finds both full: 503 */
+	inject(0, invite("5503", "ms3", 70, "test"));
+	expect_udp(1, &o);
+	assert_true(addr_is(&o.dst, "198.18.2.4"));
+	inject(0, invite("5504", "ms4", 70, "test"));
+	expect_udp(0, &o);
+	assert_true(strncmp(o.sip, "SIP/2.0 503 ", 12) == 0);
+	assert_int_equal(counter(SW_CNT_REPLY_ARS_BUSY), 1);
+	/* the callee of call 1 hangs up: the BYE pops our Route and frees a slot */
+	snprintf(text, sizeof(text),
+		 "BYE sip:alice@198.18.1.2:5061 SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP 198.18.2.2:5060;branch=z9hG4bK-bye1\r\n"
+		 "Max-Forwards: 70\r\n"
+		 "Route: %s\r\n"
+		 "From: <sip:5501@198.18.1.1>;tag=b1\r\n"
+		 "To: <sip:alice@198.18.1.2>;tag=a1\r\n"
+		 "Call-ID: call-ms1@198.18.1.2\r\n"
+		 "CSeq: 7 BYE\r\n"
+		 "Content-Length: 0\r\n\r\n",
+		 rr);
+	inject(1, udp_frame(1, "198.18.2.2", 5060, "198.18.2.1", 5060, text));
+	expect_udp(0, &o);
+	assert_true(strncmp(o.sip, "BYE sip:alice@198.18.1.2:5061 ", 30) == 0);
+	assert_int_equal(counter(SW_CNT_ARS_SESS_DOWN), 1);
+	/* the same BYE again (its 200 was lost): not counted twice */
+	inject(1, udp_frame(1, "198.18.2.2", 5060, "198.18.2.1", 5060, text));
+	drain_all();
+	assert_int_equal(counter(SW_CNT_ARS_SESS_DOWN), 1);
+	assert_int_equal(counter(SW_CNT_ARS_SESS_REPEAT), 1);
+	/* room again on "capped" */
+	inject(0, invite("5505", "ms5", 70, "test"));
+	expect_udp(1, &o);
+	assert_true(addr_is(&o.dst, "198.18.2.2"));
+	{
+		char *b = strstr(o.sip, "branch=z9hG4bK-sw");
+
+		assert_non_null(b);
+		sscanf(b + 7, "%63[^;\r]", branch);
+	}
+	/* ... which the callee turns down: the 486 through us frees the slot */
+	{
+		/* our Via carries the tag after the branch: echo it as sent */
+		const char *v = strstr(o.sip, ";swr=");
+		char tag[32];
+
+		assert_non_null(v);
+		assert_int_equal(sscanf(v + 1, "%31[^;\r]", tag), 1);
+		snprintf(text, sizeof(text),
+			 "SIP/2.0 486 Busy Here\r\n"
+			 "Via: SIP/2.0/UDP 198.18.2.1:5060;branch=%s;%s\r\n"
+			 "Via: SIP/2.0/UDP 198.18.1.2:5061;branch=z9hG4bK-ms5;rport=5061\r\n"
+			 "From: <sip:alice@198.18.1.2>;tag=a1\r\n"
+			 "To: <sip:5505@198.18.2.2>;tag=b5\r\n"
+			 "Call-ID: call-ms5@198.18.1.2\r\n"
+			 "CSeq: 1 INVITE\r\n"
+			 "Content-Length: 0\r\n\r\n",
+			 branch, tag);
+	}
+	m = udp_frame(1, "198.18.2.2", 5060, "198.18.2.1", 5060, text);
+	inject(1, m);
+	expect_udp(0, &o);
+	assert_true(strncmp(o.sip, "SIP/2.0 486 ", 12) == 0);
+	assert_int_equal(counter(SW_CNT_ARS_SESS_DOWN), 2);
+	/* so the next call fits on "capped" again */
+	inject(0, invite("5506", "ms6", 70, "test"));
+	expect_udp(1, &o);
+	assert_true(addr_is(&o.dst, "198.18.2.2"));
+	drain_all();
+}
+
 static void
 not_for_us_is_counted(void **state)
 {
@@ -673,7 +787,9 @@ setup(void **state)
 	char *eal[] = {"test", "--no-huge", "-m", "256", "--no-pci", "-l", "0",
 		       "--log-level", "lib.eal:error", "--file-prefix", prefix, NULL};
 	struct sw_dp_conf c;
-	struct sw_rules_src src = {.dialplan = SW_TEST_DATA "/eal.dialplan", .nb_workers = 1};
+	struct sw_rules_src src = {.dialplan = SW_TEST_DATA "/eal.dialplan",
+				   .ars = SW_TEST_DATA "/eal.ars",
+				   .nb_workers = 1};
 	struct sw_diag diag;
 	const char *err = NULL;
 	static struct sw_ruleset *slot;
@@ -720,8 +836,12 @@ setup(void **state)
 		return -1;
 	}
 	sw_diag_free(&diag);
+	ars = sw_ars_state_create(1, 16);
+	if (ars == NULL || sw_ars_state_bind(ars, rs, NULL) != 0)
+		return -1;
 	slot = rs;
 	c.ruleset_slot = &slot;
+	c.ars = ars;
 	dp = sw_dp_create(&c, &err);
 	if (dp == NULL) {
 		fprintf(stderr, "sw_dp_create: %s\n", err);
@@ -737,6 +857,7 @@ teardown(void **state)
 	drain_all();
 	sw_dp_free(dp);
 	sw_ruleset_free(rs);
+	sw_ars_state_free(ars);
 	for (int p = 0; p < NPORTS; p++) {
 		rte_eth_dev_stop(port_id[p]);
 		rte_eth_dev_close(port_id[p]);
@@ -758,6 +879,7 @@ main(void)
 		cmocka_unit_test(unresolved_next_hop_is_held_then_sent),
 		cmocka_unit_test(ipv6_forwarding),
 		cmocka_unit_test(cancel_and_ack_follow_their_invite),
+		cmocka_unit_test(max_sessions_counted),
 		cmocka_unit_test(loop_gets_482),
 		cmocka_unit_test(strict_router_before_us),
 		cmocka_unit_test(register_forwarded),
