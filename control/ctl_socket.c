@@ -294,6 +294,46 @@ m_dump(json_t *params, json_t **error)
 	return r;
 }
 
+/* ARS Max Sessions / CPS counters; params.reset (true, or a route name) zeroes sessions first. */
+static json_t *
+m_ars_sessions(json_t *params, json_t **error)
+{
+	struct sw_ars_state *st = sw_ctl_ars_state();
+	static struct sw_ars_slot_info slots[SW_ARS_SLOTS];
+	json_t *reset = params != NULL ? json_object_get(params, "reset") : NULL;
+	json_t *pattern = params != NULL ? json_object_get(params, "pattern") : NULL;
+	json_t *list, *r;
+	int nreset = 0;
+	unsigned n;
+
+	if ((reset != NULL && !json_is_boolean(reset) && !json_is_string(reset)) ||
+	    (pattern != NULL && !json_is_integer(pattern))) {
+		*error = err_obj(E_PARAMS,
+				 "params.reset is true or a route name, params.pattern a number",
+				 NULL);
+		return NULL;
+	}
+	if (json_is_true(reset) || json_is_string(reset))
+		nreset = sw_ars_state_reset(st, json_is_string(reset) ? json_string_value(reset)
+								      : NULL,
+					    pattern != NULL ? (int)json_integer_value(pattern) : 0);
+	n = sw_ars_state_list(st, (int64_t)time(NULL), slots, SW_ARS_SLOTS);
+	list = json_array();
+	for (unsigned i = 0; i < n; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "%08x", slots[i].id);
+		json_array_append_new(
+			list, json_pack("{s:s, s:i, s:s, s:i, s:i, s:I, s:i, s:b}", "route",
+					slots[i].route, "pattern", (int)slots[i].pattern, "swr", id,
+					"max_sessions", slots[i].max_sessions, "cps", slots[i].cps,
+					"sessions", (json_int_t)slots[i].sessions, "cps_now",
+					(int)slots[i].cps_now, "live", slots[i].live));
+	}
+	r = json_pack("{s:o, s:i}", "patterns", list, "reset", nreset);
+	return r;
+}
+
 static json_t *
 m_shutdown(json_t *params, json_t **error)
 {
@@ -318,6 +358,8 @@ static const struct method {
 	{"ruleset.info", m_info, "version, SHA-256, counts, build time"},
 	{"stats.get", m_stats, "counters per worker and in total; hits per rule"},
 	{"gateway.list", m_gateways, "gateways and their state"},
+	{"ars.sessions", m_ars_sessions,
+	 "ARS calls up and CPS per capped pattern (params: reset = true or a route, pattern)"},
 	{"log.level", m_log_level, "set a log level (params: level, type)"},
 	{"core.shutdown", m_shutdown, "stop sipwarp"},
 };

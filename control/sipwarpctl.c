@@ -27,8 +27,9 @@ usage(FILE *f)
 		"  name=@FILE         take the value from FILE\n"
 		"Methods: dialplan.reload [path=FILE], dialplan.dump, dialplan.explain "
 		"message=@FILE [src=ADDR:PORT],\n"
-		"         ruleset.info, stats.get, gateway.list, log.level level=debug "
-		"[type=user.sipwarp.dp], core.shutdown\n");
+		"         ruleset.info, stats.get, gateway.list, ars.sessions [reset=true|ROUTE "
+		"[pattern=N]],\n"
+		"         log.level level=debug [type=user.sipwarp.dp], core.shutdown\n");
 }
 
 static char *

@@ -94,6 +94,10 @@ ctl gw gateway.list
 check "gateway.list exit 0, count 0" eval '[ $rc = 0 ] && has gw "^count: 0$"'
 ctl gw-j --json gateway.list
 check "gateway.list --json" json gw-j '.result.count == 0 and .result.gateways == []'
+ctl ars-j --json ars.sessions reset=true
+check "ars.sessions --json: no capped pattern" json ars-j '.result.patterns == [] and .result.reset == 0'
+ctl ars-bad --json ars.sessions reset=5
+check "ars.sessions reset=5: -32602" eval '[ $rc = 1 ] && json ars-bad ".error.code == -32602"'
 
 ctl log log.level level=debug
 check "log.level level=debug exit 0" eval '[ $rc = 0 ] && has log "level: debug"'
