@@ -65,18 +65,6 @@ struct sw_ars_state {
 /* Ids (compile time)                                                       */
 /* ------------------------------------------------------------------------ */
 
-static uint32_t
-fnv32(uint32_t h, const void *p, size_t n)
-{
-	const unsigned char *c = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= c[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
 static bool
 pat_capped(const struct ars_pat *p)
 {
@@ -93,6 +81,7 @@ ars_assign_ids(struct sw_ruleset *rs)
 		struct ars_pat *p = &rs->pats.v[i];
 		const char *name = rs->routes.v[p->route].name;
 		char num[16];
+		uint64_t h64;
 		uint32_t h;
 
 		p->slot = -1;
@@ -102,8 +91,9 @@ ars_assign_ids(struct sw_ruleset *rs)
 		p->ordinal = seen ? ++seen[p->route] : (uint16_t)(i + 1);
 		if (!pat_capped(p))
 			continue;
-		h = fnv32(2166136261u, name ? name : "", name ? strlen(name) + 1 : 1);
-		h = fnv32(h, num, (size_t)snprintf(num, sizeof(num), "OUT%u", p->ordinal));
+		h64 = rules_fnv(0xcbf29ce484222325ull, name ? name : "", name ? strlen(name) + 1 : 1);
+		h64 = rules_fnv(h64, num, (size_t)snprintf(num, sizeof(num), "OUT%u", p->ordinal));
+		h = (uint32_t)(h64 ^ (h64 >> 32));
 		p->id = h != 0 ? h : 1;
 	}
 	free(seen);

@@ -18,8 +18,8 @@ struct digest {
 	uint32_t idx;
 };
 
-static uint64_t
-fnv(uint64_t h, const void *p, size_t n)
+uint64_t
+rules_fnv(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *c = p;
 
@@ -33,7 +33,7 @@ fnv(uint64_t h, const void *p, size_t n)
 static uint64_t
 fnv_str(uint64_t h, const char *s)
 {
-	return fnv(h, s ? s : "", (s ? strlen(s) : 0) + 1);
+	return rules_fnv(h, s ? s : "", (s ? strlen(s) : 0) + 1);
 }
 
 static uint64_t
@@ -42,20 +42,20 @@ rule_digest(const struct sw_ruleset *rs, uint32_t i)
 	const struct rule *r = &rs->rules.v[i];
 	uint64_t h = fnv_str(0xcbf29ce484222325ull, r->name);
 
-	h = fnv(h, &r->prelim, sizeof(r->prelim));
+	h = rules_fnv(h, &r->prelim, sizeof(r->prelim));
 	for (uint32_t c = r->cond0; c < r->cond0 + r->ncond; c++) {
 		const struct cond *cd = &rs->conds.v[c];
 
 		h = fnv_str(h, rs->fields.v[cd->field].key);
-		h = fnv(h, &cd->neg, sizeof(cd->neg));
+		h = rules_fnv(h, &cd->neg, sizeof(cd->neg));
 		h = fnv_str(h, cd->re);
 	}
 	for (uint32_t d = r->dep0; d < r->dep0 + r->ndep; d++) {
 		const struct deploy *dp = &rs->deps.v[d];
 
-		h = fnv(h, &dp->kind, sizeof(dp->kind));
+		h = rules_fnv(h, &dp->kind, sizeof(dp->kind));
 		h = fnv_str(h, dp->name);
-		h = fnv(h, dp->value ? dp->value : "", dp->value ? dp->vlen : 0);
+		h = rules_fnv(h, dp->value ? dp->value : "", dp->value ? dp->vlen : 0);
 	}
 	return h;
 }

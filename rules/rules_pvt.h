@@ -407,6 +407,9 @@ void mctx_init(struct mctx *m, const struct sw_ruleset *rs, struct sw_rules_scra
 	       const struct sw_match_in *in, struct sw_route_result *out);
 void mctx_invalidate(struct mctx *m);
 
+/* FNV-1a, 64 bits, from h (0xcbf29ce484222325 to start): rule digests, ARS ids (hits.c) */
+uint64_t rules_fnv(uint64_t h, const void *p, size_t n);
+
 /* ARS call counters (ars_state.c) */
 void ars_assign_ids(struct sw_ruleset *rs);                  /* pats in file order */
 int ars_index_ids(struct sw_ruleset *rs, struct sw_diag *d); /* pats sorted */
