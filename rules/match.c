@@ -1228,13 +1228,14 @@ ars_run(struct mctx *m)
 			break;
 		}
 	}
-	bool first = true;
+	bool first = true, caps = true;
+again:
 	for (uint32_t i = rs->nin; i < rs->pats.n; i++) {
 		const struct ars_pat *p = &rs->pats.v[i];
 		const struct ars_route *r = &rs->routes.v[p->route];
 		if (p->disabled || r->disabled)
 			continue;
-		if (!pat_holds(m, p) || !caps_ok(m, p, first))
+		if (!pat_holds(m, p) || (caps && !caps_ok(m, p, first)))
 			continue;
 		if (first) {
 			struct rule rr = {.dep0 = p->dep0, .ndep = p->ndep};
@@ -1261,6 +1262,12 @@ ars_run(struct mctx *m)
 		first = false;
 		if (o->ntargets >= SW_ROUTE_MAX_TARGETS)
 			break;
+	}
+	if (first && o->ars_skipped > 0 && m->in->call == SW_CALL_PEEK && caps) {
+		/* A CANCEL (or non-2xx ACK) whose INVITE filled the last room:
+		 * it follows the INVITE's route, it is never refused. */
+		caps = false;
+		goto again;
 	}
 	if (first && o->ars_skipped > 0) {
 		/* every OUT pattern that held is at its cap: busy, not "no route" */

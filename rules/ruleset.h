@@ -157,7 +157,8 @@ enum sw_match_call {
 	SW_CALL_NEW,      /**< an initial INVITE: a full pattern is skipped, the chosen one
 			       takes a CPS slot (the caller counts the session when it sends) */
 	SW_CALL_PEEK,     /**< a CANCEL or non-2xx ACK matched as its INVITE: full patterns are
-			       skipped as for a new call, nothing is counted */
+			       skipped as for a new call, nothing is counted, and when all are
+			       full it goes as if there were no caps (never a 503) */
 };
 
 enum sw_route_action {
