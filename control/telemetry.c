@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * DPDK telemetry commands, so dpdk-telemetry.py shows sipwarp next to the
- * ports: /sipwarp/stats (counters summed over workers), /sipwarp/ruleset.
+ * ports: /sipwarp/stats (counters summed over workers), /sipwarp/ruleset,
+ * /sipwarp/ars (ARS session counts).
  * And pdump, so dpdk-dumpcap captures from a running sipwarp.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <rte_pdump.h>
 #include <rte_telemetry.h>
@@ -58,6 +61,30 @@ tel_ruleset(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* ARS Max Sessions counts: "route/pattern" -> calls up. */
+static int
+tel_ars(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	/* each telemetry client has a thread of its own: no static buffer */
+	struct sw_ars_slot_info *info = calloc(SW_ARS_SLOTS, sizeof(*info));
+	unsigned n;
+
+	(void)cmd;
+	(void)params;
+	if (info == NULL)
+		return -ENOMEM;
+	n = sw_ars_state_list(sw_ctl_ars_state(), 0, info, SW_ARS_SLOTS);
+	rte_tel_data_start_dict(d);
+	for (unsigned i = 0; i < n && i < RTE_TEL_MAX_DICT_ENTRIES; i++) {
+		char name[RTE_TEL_MAX_STRING_LEN];
+
+		snprintf(name, sizeof(name), "%.60s/%u", info[i].route, info[i].pattern);
+		rte_tel_data_add_dict_u64(d, name, (uint64_t)info[i].sessions);
+	}
+	free(info);
+	return 0;
+}
+
 int
 sw_ctl_telemetry_init(struct sw_dp *dp)
 {
@@ -66,5 +93,7 @@ sw_ctl_telemetry_init(struct sw_dp *dp)
 				   "sipwarp counters summed over workers. No parameters");
 	rte_telemetry_register_cmd("/sipwarp/ruleset", tel_ruleset,
 				   "the loaded ruleset: version, SHA-256, counts. No parameters");
+	rte_telemetry_register_cmd("/sipwarp/ars", tel_ars,
+				   "ARS calls up per route/pattern with Max Sessions or CPS. No parameters");
 	return rte_pdump_init();
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Observability from outside the process (issue 7):
-#   1. dpdk-telemetry.py (fed its commands on stdin) lists /sipwarp/stats
-#      and /sipwarp/ruleset; /sipwarp/stats counts the calls just made,
+#   1. dpdk-telemetry.py (fed its commands on stdin) lists /sipwarp/stats,
+#      /sipwarp/ruleset and /sipwarp/ars; /sipwarp/stats counts the calls just made,
 #      /sipwarp/ruleset agrees with ruleset.info on the control socket.
 #   2. dpdk-dumpcap captures the SIP packets of a call from the running
 #      sipwarp (port 1, the callee side, filter udp port 5060): the pcapng
@@ -130,8 +130,8 @@ sw_ctl --json ruleset.info >"$SW_TMP/ruleset-info.json" || sw_fail "ruleset.info
 tel_fwd=$(jq '."/sipwarp/stats".fwd_requests' "$SW_TMP/tel-stats.json" 2>/dev/null || echo none)
 tel_ver=$(jq '."/sipwarp/ruleset".version' "$SW_TMP/tel-ruleset.json" 2>/dev/null || echo none)
 sw_log "telemetry: /sipwarp/stats fwd_requests $tel_fwd, /sipwarp/ruleset version $tel_ver"
-jq -e '."/" | index("/sipwarp/stats") and index("/sipwarp/ruleset")' "$SW_TMP/tel-list.json" >/dev/null 2>&1 ||
-	sw_fail "dpdk-telemetry.py: '/' does not list /sipwarp/stats and /sipwarp/ruleset: $(head -c 300 "$SW_TMP/telemetry.txt")"
+jq -e '."/" | index("/sipwarp/stats") and index("/sipwarp/ruleset") and index("/sipwarp/ars")' "$SW_TMP/tel-list.json" >/dev/null 2>&1 ||
+	sw_fail "dpdk-telemetry.py: '/' does not list /sipwarp/stats, /sipwarp/ruleset and /sipwarp/ars: $(head -c 300 "$SW_TMP/telemetry.txt")"
 jq -e --argjson n $((3 * CALLS)) '."/sipwarp/stats" | (.fwd_requests >= $n) and (.fwd_responses >= $n) and (.rx_pkts | type == "number")' \
 	"$SW_TMP/tel-stats.json" >/dev/null 2>&1 ||
 	sw_fail "/sipwarp/stats does not count the $CALLS calls: $(head -c 300 "$SW_TMP/tel-stats.json")"
