@@ -46,6 +46,7 @@
 #include <rte_ring.h>
 #include <rte_udp.h>
 
+#include "bench/invite.h"
 #include "control/control.h"
 #include "dataplane/dataplane.h"
 #include "nic/nic.h"
@@ -137,69 +138,26 @@ read_numbers(const char *path, unsigned *n)
 static void
 make_template(struct tmpl *t, const char *number, unsigned i)
 {
-	static const char sdp[] = "v=0\r\no=- 1 1 IN IP4 198.18.1.2\r\ns=-\r\nc=IN IP4 198.18.1.2\r\n"
-				  "t=0 0\r\nm=audio 6000 RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\n"
-				  "a=sendrecv\r\n";
+	static const uint8_t src[4] = {198, 18, 1, 2}, dst[4] = {198, 18, 1, 1};
 	char sip[1024];
-	int n = snprintf(sip, sizeof(sip),
-			 "INVITE sip:%s@198.18.1.1 SIP/2.0\r\n"
-			 "Via: SIP/2.0/UDP 198.18.1.2:5061;branch=z9hG4bK-b%u;rport\r\n"
-			 "Max-Forwards: 70\r\n"
-			 "From: \"Bench\" <sip:bench@198.18.1.2>;tag=%u\r\n"
-			 "To: <sip:%s@198.18.1.1>\r\n"
-			 "Call-ID: 0000000000000000-%u@198.18.1.2\r\n"
-			 "CSeq: 1 INVITE\r\n"
-			 "Contact: <sip:bench@198.18.1.2:5061>\r\n"
-			 "User-Agent: sipwarp-bench\r\n"
-			 "Content-Type: application/sdp\r\n"
-			 "Content-Length: %zu\r\n\r\n%s",
-			 number, i, i, number, i, sizeof(sdp) - 1, sdp);
-	uint32_t hl = 14 + 20 + 8;
-	struct rte_ether_hdr *eth;
-	struct rte_ipv4_hdr *ip;
-	struct rte_udp_hdr *udp;
+	int n = bench_invite(sip, sizeof(sip), number, "0000000000000000-", i);
 
-	t->len = (uint16_t)(hl + n);
-	t->frame = calloc(1, t->len);
-	eth = (struct rte_ether_hdr *)t->frame;
-	eth->dst_addr = port_mac[0];
-	eth->src_addr = peer_mac[0];
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	ip = (struct rte_ipv4_hdr *)(eth + 1);
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16(20 + 8 + n);
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = rte_cpu_to_be_32(0xc6120102); /* 198.18.1.2 */
-	ip->dst_addr = rte_cpu_to_be_32(0xc6120101); /* 198.18.1.1 */
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	udp = (struct rte_udp_hdr *)(ip + 1);
-	udp->src_port = rte_cpu_to_be_16(5061);
-	udp->dst_port = rte_cpu_to_be_16(5060);
-	udp->dgram_len = rte_cpu_to_be_16(8 + n);
-	memcpy(udp + 1, sip, n);
+	t->frame = calloc(1, (size_t)n + 64);
+	t->len = (uint16_t)sw_nic_udp_frame(t->frame, (size_t)n + 64, port_mac[0].addr_bytes,
+					    peer_mac[0].addr_bytes, AF_INET, src, 5061, dst, 5060,
+					    sip, (size_t)n);
 }
 
+/* The peer on port pi asks for our address: sipwarp learns its MAC. */
 static void
 arp_from_peer(uint16_t pi, uint32_t sender, uint32_t target)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	struct rte_ether_hdr *eth;
-	struct rte_arp_hdr *arp;
+	uint32_t s = rte_cpu_to_be_32(sender), t = rte_cpu_to_be_32(target);
+	char raw[64];
+	size_t n = sw_nic_arp_frame(raw, RTE_ARP_OP_REQUEST, peer_mac[pi].addr_bytes, NULL, &s, &t);
 
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eth) + sizeof(*arp));
-	memset(&eth->dst_addr, 0xff, 6);
-	eth->src_addr = peer_mac[pi];
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
-	arp = (struct rte_arp_hdr *)(eth + 1);
-	arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
-	arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	arp->arp_hlen = 6;
-	arp->arp_plen = 4;
-	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
-	arp->arp_data.arp_sha = peer_mac[pi];
-	arp->arp_data.arp_sip = rte_cpu_to_be_32(sender);
-	arp->arp_data.arp_tip = rte_cpu_to_be_32(target);
+	memcpy(rte_pktmbuf_append(m, (uint16_t)n), raw, n);
 	rte_ring_enqueue(rx[pi][0], m);
 }
 

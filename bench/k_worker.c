@@ -22,6 +22,7 @@
 #include <rte_ring.h>
 #include <rte_udp.h>
 
+#include "bench/invite.h"
 #include "bench/kernels.h"
 #include "control/control.h"
 #include "nic/nic.h"
@@ -97,23 +98,8 @@ make_plan(const char *rules_tsv, char *err, size_t n)
 static void
 add_frame(struct k_worker *k, const char *number, unsigned i, const struct rte_ether_addr *dst)
 {
-	static const char sdp[] = "v=0\r\no=- 1 1 IN IP4 198.18.1.2\r\ns=-\r\nc=IN IP4 198.18.1.2\r\n"
-				  "t=0 0\r\nm=audio 6000 RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\n"
-				  "a=sendrecv\r\n";
 	char sip[1400];
-	int n = snprintf(sip, sizeof(sip),
-			 "INVITE sip:%s@198.18.1.1 SIP/2.0\r\n"
-			 "Via: SIP/2.0/UDP 198.18.1.2:5061;branch=z9hG4bK-k%u;rport\r\n"
-			 "Max-Forwards: 70\r\n"
-			 "From: \"Bench\" <sip:bench@198.18.1.2>;tag=%u\r\n"
-			 "To: <sip:%s@198.18.1.1>\r\n"
-			 "Call-ID: k%u@198.18.1.2\r\n"
-			 "CSeq: 1 INVITE\r\n"
-			 "Contact: <sip:bench@198.18.1.2:5061>\r\n"
-			 "User-Agent: sipwarp-bench\r\n"
-			 "Content-Type: application/sdp\r\n"
-			 "Content-Length: %zu\r\n\r\n%s",
-			 number, i, i, number, i, sizeof(sdp) - 1, sdp);
+	int n = bench_invite(sip, sizeof(sip), number, "k", i);
 	static const uint8_t a1[4] = {198, 18, 1, 1}, a2[4] = {198, 18, 1, 2};
 	char *fr = malloc(n + 64);
 	uint16_t len = (uint16_t)sw_nic_udp_frame(fr, n + 64, dst->addr_bytes, peer[0].addr_bytes,
