@@ -337,7 +337,10 @@ sw_sip_host_scan(const char *b, uint32_t p, uint32_t end, uint8_t *type, bool ba
 	return sw_sip_host_scan_full(b, p, end, type, bare_v6);
 }
 
-/** Parse 1*DIGIT in [p, end) into *v, refusing values above max. 0 ok, -1 bad. */
+/**
+ * Parse 1*DIGIT in [p, end) into *v, refusing values above max (at most
+ * 2^32 - 1 here, so n * 10 + d cannot wrap while n <= max). 0 ok, -1 bad.
+ */
 static inline int
 sw_sip_uint(const char *b, uint32_t p, uint32_t end, uint64_t max, uint64_t *v)
 {
@@ -345,29 +348,16 @@ sw_sip_uint(const char *b, uint32_t p, uint32_t end, uint64_t max, uint64_t *v)
 
 	if (p >= end)
 		return -1;
-	if (end - p <= 19) {
-		/* 19 digits cannot overflow 64 bits: one range check at the end */
-		for (; p < end; p++) {
-			unsigned d = (unsigned)(uint8_t)b[p] - '0';
-
-			if (d > 9)
-				return -1;
-			n = n * 10 + d;
-		}
-		if (n > max)
-			return -1;
-		*v = n;
-		return 0;
-	}
 	for (; p < end; p++) {
 		unsigned d = (unsigned)(uint8_t)b[p] - '0';
 
 		if (d > 9)
 			return -1;
-		n = n * 10 + d;
-		if (n > max)
-			return -1;
+		if (n <= max) /* past max the value is refused; keep reading for non-digits */
+			n = n * 10 + d;
 	}
+	if (n > max)
+		return -1;
 	*v = n;
 	return 0;
 }
