@@ -264,6 +264,15 @@ sw_numbers() {
 	} >"$f"
 }
 
+# sw_numbers_from FILE FIRST COUNT: the same with COUNT numbers from FIRST up.
+sw_numbers_from() {
+	local f=$1 first=$2 n=$3 i nums=()
+	for ((i = 0; i < n; i++)); do
+		nums+=($((first + i)))
+	done
+	sw_numbers "$f" "${nums[@]}"
+}
+
 # Common SIPp options: bounded, no terminal, every trace in $SW_TMP/<tag>.*
 _sw_sipp_opts() {
 	local tag=$1

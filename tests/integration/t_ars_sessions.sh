@@ -16,16 +16,9 @@ SW_DIALPLAN=$SW_SRC/tests/data/integration/ars.dialplan
 sw_up -r "$SW_SRC/tests/data/integration/ars.ars" --no-record-route
 
 failed=()
-numbers() {
-	local f=$1 n=$2 i nums=()
-	for ((i = 0; i < n; i++)); do
-		nums+=($((1000 + i)))
-	done
-	sw_numbers "$f" "${nums[@]}"
-}
 flow() {
 	local tag=$1 uac=$2 uas=$3 rc=0 ok
-	numbers "$SW_TMP/$tag.csv" "$N"
+	sw_numbers_from "$SW_TMP/$tag.csv" 1000 "$N"
 	sw_uas_start "$tag-uas" "$uas" "$N" -timeout 30s
 	sw_uac "$tag-uac" "$uac" "$SW_TMP/$tag.csv" "$N" 5 || rc=$?
 	sw_uas_wait 20

@@ -32,20 +32,12 @@ flow_fail() {
 	echo "[$SW_NAME] FAIL ($1): $2" >&2
 }
 
-# numbers FILE COUNT: extensions 1000.. (rule demo-ext)
-numbers() {
-	local f=$1 n=$2 i nums=()
-	for ((i = 0; i < n; i++)); do
-		nums+=($((1000 + i)))
-	done
-	sw_numbers "$f" "${nums[@]}"
-}
 
 # flow TAG UAC_SCENARIO UAS_SCENARIO CALLS: one batch of calls; sets
 # uac_rc, uas_rc, ok_uac, ok_uas; fails the flow on any lost call.
 flow() {
 	local tag=$1 uac=$2 uas=$3 calls=$4
-	numbers "$SW_TMP/$tag.csv" "$calls"
+	sw_numbers_from "$SW_TMP/$tag.csv" 1000 "$calls"
 	sw_uas_start "$tag-uas" "$uas" "$calls" -timeout 30s
 	uac_rc=0
 	sw_uac "$tag-uac" "$uac" "$SW_TMP/$tag.csv" "$calls" 5 || uac_rc=$?
@@ -90,7 +82,7 @@ got=$(sw_sipp_received reinvite-uas '^INVITE sip:callee@')
 # --- d. OPTIONS to sipwarp itself: 200 from sipwarp, nothing forwarded
 fwd0=$(sw_ctl_total fwd_requests)
 opt0=$(sw_ctl_total reply_options)
-numbers "$SW_TMP/options.csv" "$N_OPTIONS"
+sw_numbers_from "$SW_TMP/options.csv" 1000 "$N_OPTIONS"
 uac_rc=0
 sw_uac options-uac uac_options_self.xml "$SW_TMP/options.csv" "$N_OPTIONS" 5 || uac_rc=$?
 ok=$(sw_sipp_stat options-uac SuccessfulCall)

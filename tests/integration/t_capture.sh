@@ -89,11 +89,7 @@ sw_netns
 sw_start_ex -l 0 --
 sw_attach
 
-nums=()
-for ((i = 0; i < CALLS; i++)); do
-	nums+=($((1000 + i)))
-done
-sw_numbers "$SW_TMP/numbers.csv" "${nums[@]}"
+sw_numbers_from "$SW_TMP/numbers.csv" 1000 "$CALLS"
 
 # --- dumpcap, started before the calls (only with hugepages)
 cap=$SW_TMP/sip.pcapng

@@ -210,11 +210,7 @@ ctl info-hup --json ruleset.info
 check "SIGHUP reload: same file, same sha256" json info-hup ".result.dialplan == \"$other\" and .result.sha256 == \"$sha1\""
 
 # --- calls still complete after the reloads
-nums=()
-for ((i = 0; i < CALLS; i++)); do
-	nums+=($((1000 + i)))
-done
-sw_numbers "$SW_TMP/numbers.csv" "${nums[@]}"
+sw_numbers_from "$SW_TMP/numbers.csv" 1000 "$CALLS"
 sw_uas_start uas uas_invite.xml "$CALLS" -timeout 30s
 uac_rc=0
 sw_uac uac uac_invite.xml "$SW_TMP/numbers.csv" "$CALLS" 5 || uac_rc=$?

@@ -24,11 +24,7 @@ sw_netns
 sw_start_ex -l 0 --
 sw_attach6
 
-nums=()
-for ((i = 0; i < CALLS; i++)); do
-	nums+=($((1000 + i)))
-done
-sw_numbers "$SW_TMP/numbers.csv" "${nums[@]}"
+sw_numbers_from "$SW_TMP/numbers.csv" 1000 "$CALLS"
 
 sw_uas_start_at uas uas_invite6.xml "$CALLS" "$SW_B_ADDR6" -timeout 40s
 uac_rc=0

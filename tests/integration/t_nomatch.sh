@@ -13,11 +13,7 @@ sw_init
 sw_up
 
 # 5xxx: neither a 1xxx extension nor a 2# number
-nums=()
-for ((i = 0; i < CALLS; i++)); do
-	nums+=($((5000 + i)))
-done
-sw_numbers "$SW_TMP/nomatch.csv" "${nums[@]}"
+sw_numbers_from "$SW_TMP/nomatch.csv" 5000 "$CALLS"
 # 1000 would be routed, but the caller is declined first
 sw_numbers "$SW_TMP/decline.csv" 1000
 
