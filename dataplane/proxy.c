@@ -969,12 +969,14 @@ apply_rules(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, int8_t *lin
 	     (res->record_route == 0 && dp->conf.record_route && (msg->method & RR_METHODS) &&
 	      msg->to.tag.len == 0);
 	if (in.call != SW_CALL_NEW || res->ars_id == 0) {
-		/* A CANCEL's Via is its INVITE's (§9.1), tag included: a UAS that
-		 * builds its 487 from the CANCEL's Via still gives the slot back. */
-		forward_request(w, p, rw, &dst, dport, line_done, rr,
-				in.call == SW_CALL_PEEK && msg->method == SW_METHOD_CANCEL
-					? res->ars_id
-					: 0);
+		/* A retransmitted INVITE goes out as the first copy did (tag,
+		 * Record-Route), uncounted; a CANCEL's Via is its INVITE's (§9.1),
+		 * tag included, so a UAS that builds its 487 from it still gives
+		 * the slot back. */
+		uint32_t tag = in.call == SW_CALL_PEEK ? res->ars_id : 0;
+
+		forward_request(w, p, rw, &dst, dport, line_done,
+				rr || (tag != 0 && msg->method == SW_METHOD_INVITE), tag);
 		return;
 	}
 	/* Max Sessions: our Record-Route brings the BYE back, tagged with the pattern. */

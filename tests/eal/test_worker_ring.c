@@ -688,10 +688,16 @@ max_sessions_counted(void **state)
 		assert_non_null(b);
 		sscanf(b + 7, "%63[^;\r]", branch);
 	}
-	/* its retransmission is forwarded the same way and not counted again */
+	/* its retransmission is forwarded the same way (tagged, Record-Routed) and not counted again */
 	inject(0, invite("5501", "ms1", 70, "test"));
 	expect_udp(1, &o);
 	assert_true(addr_is(&o.dst, "198.18.2.2"));
+	{
+		char rr2[128];
+
+		our_record_route(o.sip, rr2, sizeof(rr2));
+		assert_string_equal(rr2, rr);
+	}
 	assert_int_equal(counter(SW_CNT_ARS_SESS_REPEAT), 0); /* seen: peeked, not counted */
 	inject(0, invite("5502", "ms2", 70, "test"));
 	expect_udp(1, &o);
