@@ -238,9 +238,50 @@ uint32_t sw_sip_host_scan_full(const char *b, uint32_t p, uint32_t end, uint8_t 
  * The dotted quad at p (four octets of 1-3 digits up to 255) when the 16
  * bytes from p are all inside the buffer: the position after it, or 0.
  */
+#ifdef __SSE2__
+/* An octet of 1-3 digits at s is at most 255: three digits compare as text. */
+static inline bool
+ipv4_octet_ok(const char *b, uint32_t s, uint32_t len)
+{
+	return len < 3 || (((uint32_t)(uint8_t)b[s] << 16 | (uint32_t)(uint8_t)b[s + 1] << 8 |
+			    (uint8_t)b[s + 2]) <= 0x323535u /* "255" */);
+}
+#endif
+
 static inline uint32_t
 sw_sip_ipv4_16(const char *b, uint32_t p)
 {
+#ifdef __SSE2__
+	/*
+	 * One load: the run of digits and dots from p must hold exactly three
+	 * dots that cut it into four octets of 1-3 digits.
+	 */
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
+	unsigned dm = (unsigned)_mm_movemask_epi8(_mm_and_si128(
+		_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1))));
+	unsigned tm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
+	unsigned len = (unsigned)__builtin_ctz(~(dm | tm)); /* <= 16: bit 16 is always set */
+	unsigned dots = tm & ((1u << len) - 1), d1, d2, d3;
+
+	if (len > 15 || dots == 0)
+		return 0;
+	d1 = (unsigned)__builtin_ctz(dots);
+	dots &= dots - 1;
+	if (dots == 0)
+		return 0;
+	d2 = (unsigned)__builtin_ctz(dots);
+	dots &= dots - 1;
+	if (dots == 0)
+		return 0;
+	d3 = (unsigned)__builtin_ctz(dots);
+	if ((dots & (dots - 1)) != 0 || d1 - 1 > 2 || d2 - d1 - 2 > 2 || d3 - d2 - 2 > 2 ||
+	    len - d3 - 2 > 2)
+		return 0;
+	if (!ipv4_octet_ok(b, p, d1) || !ipv4_octet_ok(b, p + d1 + 1, d2 - d1 - 1) ||
+	    !ipv4_octet_ok(b, p + d2 + 1, d3 - d2 - 1) || !ipv4_octet_ok(b, p + d3 + 1, len - d3 - 1))
+		return 0;
+	return p + len;
+#else
 	for (int o = 0; o < 4; o++) {
 		unsigned v = (unsigned)(uint8_t)b[p] - '0', d;
 
@@ -264,6 +305,7 @@ sw_sip_ipv4_16(const char *b, uint32_t p)
 		}
 	}
 	return p;
+#endif
 }
 
 /**
