@@ -222,10 +222,16 @@ status_line(struct pstate *ps, uint32_t p, uint32_t end)
 	m->reason_phrase = c + 3 < end ? span(c + 4, end) : span(end, end);
 }
 
+/* What via_param_cb works on: the entry, and how far the message may be read. */
+struct via_ctx {
+	struct sw_sip_via *v;
+	uint32_t lim;
+};
+
 static inline __attribute__((always_inline)) int
 via_param_cb(void *ctx, const char *b, struct sw_span name, struct sw_span val, bool has_val)
 {
-	struct sw_sip_via *v = ctx;
+	struct sw_sip_via *v = ((struct via_ctx *)ctx)->v;
 	const char *s = b + name.off;
 	uint32_t p = val.off, end = span_end(val);
 	uint64_t num;
@@ -265,7 +271,8 @@ via_param_cb(void *ctx, const char *b, struct sw_span name, struct sw_span val, 
 	case 8:
 		/* received: an address, IPv6 with or without brackets (RFC 5118 §4.5) */
 		if (ld4_lc(s) == 0x65636572 /* rece */ && ld4_lc(s + 4) == 0x64657669 /* ived */) {
-			if (!has_val || sw_sip_host_scan(b, p, end, &ht, true) != end)
+			if (!has_val ||
+			    sw_sip_host_scan_lim(b, p, end, ((struct via_ctx *)ctx)->lim, &ht, true) != end)
 				return -1;
 			v->received = val;
 		}
@@ -320,8 +327,9 @@ sent_protocol(const char *b, uint32_t p, uint32_t end, struct sw_sip_via *v)
  * same index and the same verdict.
  */
 static inline uint32_t
-via_fast(const char *b, uint32_t p, uint32_t end, struct sw_sip_via *v)
+via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_via *v)
 {
+	struct via_ctx vc = {v, lim};
 	uint32_t start = p, q, first = UINT32_MAX, w;
 	uint64_t x;
 
@@ -340,7 +348,7 @@ via_fast(const char *b, uint32_t p, uint32_t end, struct sw_sip_via *v)
 		return SCAN_ERR;
 	v->transport = span(p + 8, q);
 	p = q + 1;
-	q = sw_sip_host_scan(b, p, end, &v->host_type, false);
+	q = sw_sip_host_scan_lim(b, p, end, lim, &v->host_type, false);
 	if (q == SCAN_ERR)
 		return SCAN_ERR;
 	v->host = span(p, q);
@@ -374,7 +382,7 @@ via_fast(const char *b, uint32_t p, uint32_t end, struct sw_sip_via *v)
 				return SCAN_ERR;
 			has_val = true;
 		}
-		if (via_param_cb(v, b, span(n, ne), span(vs, ve), has_val) != 0)
+		if (via_param_cb(&vc, b, span(n, ne), span(vs, ve), has_val) != 0)
 			return SCAN_ERR;
 		if (first == UINT32_MAX)
 			first = n;
@@ -390,12 +398,14 @@ via_fast(const char *b, uint32_t p, uint32_t end, struct sw_sip_via *v)
 
 /* via-parm = sent-protocol LWS sent-by *( SEMI via-params ) (§25.1). */
 static uint32_t
-via_parm(const char *b, uint32_t p, uint32_t end, struct sw_sip_via *v, bool *sent_by)
+via_parm(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_via *v,
+	 bool *sent_by)
 {
+	struct via_ctx vc = {v, lim};
 	uint32_t start = p, q, last;
 	uint64_t port;
 
-	q = via_fast(b, p, end, v);
+	q = via_fast(b, p, end, lim, v);
 	if (q != SCAN_ERR) {
 		*sent_by = true;
 		return q;
@@ -424,7 +434,7 @@ via_parm(const char *b, uint32_t p, uint32_t end, struct sw_sip_via *v, bool *se
 	}
 	*sent_by = true;
 	v->all = span(start, last);
-	q = params_scan_i(b, last, end, &v->params, via_param_cb, v);
+	q = params_scan_i(b, last, end, &v->params, via_param_cb, &vc);
 	if (q == SCAN_ERR)
 		return SCAN_ERR;
 	v->all = span(start, q);
@@ -495,7 +505,7 @@ parse_via(struct pstate *ps, uint8_t hi, uint32_t p, uint32_t end)
 			return;
 		}
 		v = &m->via[m->nvia];
-		q = via_parm(ps->b, p, end, v, &sent_by);
+		q = via_parm(ps->b, p, end, ps->n, v, &sent_by);
 		if (q == SCAN_ERR) {
 			/*
 			 * §18.2.2 answers go to the top Via's sent-by: without
@@ -1078,7 +1088,7 @@ sw_sip_parse_more(struct sw_sip_msg *m, unsigned what)
 			for (;;) {
 				struct sw_sip_via scratch;
 				bool sent_by = false;
-				uint32_t q = via_parm(m->buf, p, end, &scratch, &sent_by);
+				uint32_t q = via_parm(m->buf, p, end, m->len, &scratch, &sent_by);
 
 				if (q == SCAN_ERR) {
 					if (nvia >= 2)

@@ -312,63 +312,34 @@ sw_sip_ipv4_16(const char *b, uint32_t p)
  * Scan host (hostname, IPv4address or IPv6reference) starting at p.
  * Returns the position after it and sets *type, or SCAN_ERR when there is none
  * or it is malformed. bare_v6 accepts an IPv6address without brackets (Via
- * received, RFC 5118 §4.5). The dotted quad and the plain hostname are
- * inline; everything else goes to sw_sip_host_scan_full.
+ * received, RFC 5118 §4.5). The buffer is readable up to lim >= end (the
+ * message), so a dotted quad near end still takes one load. The dotted quad
+ * and the plain hostname are inline; everything else goes to
+ * sw_sip_host_scan_full.
  */
-static inline uint32_t
-sw_sip_host_scan(const char *b, uint32_t p, uint32_t end, uint8_t *type, bool bare_v6)
+static inline __attribute__((always_inline)) uint32_t
+sw_sip_host_scan_lim(const char *b, uint32_t p, uint32_t end, uint32_t lim, uint8_t *type,
+		     bool bare_v6)
 {
 	uint32_t q;
 
 	if (p >= end)
 		return SCAN_ERR;
-	if ((unsigned)(uint8_t)b[p] - '0' < 10) {
+	if (p + 16 <= lim && (unsigned)(uint8_t)b[p] - '0' < 10) {
 		/*
-		 * Fast path for the common dotted quad: four 1-3 digit octets up
-		 * to 255, then a character that cannot continue a host (nor an
-		 * IPv6 address when bare_v6). Anything else takes the full path.
+		 * The common dotted quad: four 1-3 digit octets up to 255, then
+		 * the end or a character that cannot continue a host (nor an
+		 * IPv6 address when bare_v6). Anything else, near the end of
+		 * the buffer too, takes the full path.
 		 */
 		uint16_t stop = bare_v6 ? (CC_HOST | CC_HEX | CC_GVAL) : CC_HOST;
-		int o;
 
-		if (p + 16 <= end) {
-			/* 15 characters and the one after them are inside: no bound checks */
-			q = sw_sip_ipv4_16(b, p);
-			if (q != 0 && !cc_is(b[q], stop)) {
-				*type = SW_HOST_IPV4;
-				return q;
-			}
-		}
-
-		q = p;
-		for (o = 0; o < 4; o++) {
-			unsigned v, d;
-
-			if (o > 0) {
-				if (q >= end || b[q] != '.')
-					break;
-				q++;
-			}
-			if (q >= end || (v = (unsigned)(uint8_t)b[q] - '0') >= 10)
-				break;
-			q++;
-			if (q < end && (d = (unsigned)(uint8_t)b[q] - '0') < 10) {
-				v = v * 10 + d;
-				q++;
-				if (q < end && (d = (unsigned)(uint8_t)b[q] - '0') < 10) {
-					v = v * 10 + d;
-					q++;
-				}
-			}
-			if (v > 255 || (q < end && (unsigned)(uint8_t)b[q] - '0' < 10))
-				break;
-		}
-		if (o == 4 && !(q < end && cc_is(b[q], stop))) {
+		q = sw_sip_ipv4_16(b, p);
+		if (q != 0 && q <= end && (q == end || !cc_is(b[q], stop))) {
 			*type = SW_HOST_IPV4;
 			return q;
 		}
-	}
-	if (!bare_v6 && cc_is(b[p], CC_ALPHA)) {
+	} else if (!bare_v6 && cc_is(b[p], CC_ALPHA)) {
 		/* a toplabel starts with ALPHA, so this can only be a hostname (§25.1) */
 		q = skip_cls(b, p + 1, end, CC_HOST);
 		if (b[q - 1] == '-')
@@ -377,6 +348,13 @@ sw_sip_host_scan(const char *b, uint32_t p, uint32_t end, uint8_t *type, bool ba
 		return q;
 	}
 	return sw_sip_host_scan_full(b, p, end, type, bare_v6);
+}
+
+/* sw_sip_host_scan_lim when nothing past end may be read. */
+static inline uint32_t
+sw_sip_host_scan(const char *b, uint32_t p, uint32_t end, uint8_t *type, bool bare_v6)
+{
+	return sw_sip_host_scan_lim(b, p, end, end, type, bare_v6);
 }
 
 /**
