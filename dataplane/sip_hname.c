@@ -4,6 +4,7 @@
  * with compact forms (§7.3.3), indexed by first character so a lookup
  * compares against at most a handful of names.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "dataplane/sip_pvt.h"
@@ -85,13 +86,8 @@ static uint8_t htab[HTAB];
 static char lname[NFULL][NAME_MAX_LEN];
 static uint8_t compact[256];
 
-/*
- * The same names as two 64-bit words for sw_sip_hname_type16: lower-case
- * bytes, and a fold mask with 0x20 on letters only, so that (x | fold) ==
- * name holds exactly for the name in any case (a CR never passes for '-').
- */
-struct sw_sip_hname16 sw_sip_h16[SW_HDR__COUNT];
-uint8_t sw_sip_hlen[18];
+/* The same names for sw_sip_hname_type16 (sip_pvt.h), a slot each. */
+struct sw_sip_hname16 sw_sip_h16[SW_SIP_H16_SLOTS];
 const uint64_t sw_sip_keep[17] = {0,
 				  0xff,
 				  0xffff,
@@ -142,34 +138,34 @@ static void __attribute__((constructor)) hname_init(void)
 			k = (k + 1) & (HTAB - 1);
 		htab[k] = (uint8_t)(i + 1);
 	}
-	/* sw_sip_h16: the names of 2-16 bytes grouped by length, list order kept */
-	{
-		unsigned n = 0;
+	/* sw_sip_h16: the names of 2-16 bytes, one slot each */
+	for (size_t i = 0; i < NFULL; i++) {
+		size_t len = full[i].len;
+		struct sw_sip_hname16 *e;
 
-		for (unsigned len = 0; len <= 16; len++) {
-			sw_sip_hlen[len] = (uint8_t)n;
-			for (size_t i = 0; i < NFULL; i++) {
-				struct sw_sip_hname16 *e = &sw_sip_h16[n];
+		if (len < 2 || len > 16)
+			continue;
+		e = &sw_sip_h16[sw_sip_h16key((uint8_t)lname[i][0], (uint8_t)lname[i][len - 1],
+					      (uint32_t)len)];
+		/* a new name sharing a slot needs another key: the header tests fail loudly */
+		if (e->len != 0)
+			abort();
+		e->type = full[i].type;
+		e->len = (uint8_t)len;
+		e->klo = sw_sip_keep[len < 8 ? len : 8];
+		e->khi = sw_sip_keep[len > 8 ? len - 8 : 0];
+		for (size_t j = 0; j < len; j++) {
+			uint64_t c = (uint8_t)lname[i][j];
+			uint64_t f = cc_is(lname[i][j], CC_ALPHA) ? 0x20 : 0;
 
-				if (full[i].len != len || len < 2)
-					continue;
-				e->type = full[i].type;
-				for (size_t j = 0; j < len; j++) {
-					uint64_t c = (uint8_t)lname[i][j];
-					uint64_t f = cc_is(lname[i][j], CC_ALPHA) ? 0x20 : 0;
-
-					if (j < 8) {
-						e->lo |= c << (8 * j);
-						e->flo |= f << (8 * j);
-					} else {
-						e->hi |= c << (8 * (j - 8));
-						e->fhi |= f << (8 * (j - 8));
-					}
-				}
-				n++;
+			if (j < 8) {
+				e->lo |= c << (8 * j);
+				e->flo |= f << (8 * j);
+			} else {
+				e->hi |= c << (8 * (j - 8));
+				e->fhi |= f << (8 * (j - 8));
 			}
 		}
-		sw_sip_hlen[17] = (uint8_t)n;
 	}
 	for (size_t i = 0; i < sizeof(cf) / sizeof(cf[0]); i++) {
 		if (cf[i].c == 0)

@@ -774,7 +774,7 @@ header_name(const char *b, uint32_t p, uint32_t n, uint32_t *ne_out, uint32_t *c
 					return -1;
 				return sw_sip_hname_type(b + p, 1);
 			}
-			t = sw_sip_hname_type16(lo, hi, len);
+			t = sw_sip_hname_type16(lo, hi, (uint8_t)b[ne - 1], len);
 			if (t == SW_HDR_OTHER && skip_cls(b, p, ne, CC_TOKEN) != ne)
 				return -1;
 			return t;

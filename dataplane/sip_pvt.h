@@ -192,38 +192,42 @@ no_ws(const char *b, uint32_t p, uint32_t end)
 uint8_t sw_sip_hname_type(const char *name, size_t len);
 
 /*
- * The known names as two 64-bit words for sw_sip_hname_type16: lower-case
- * bytes, and a fold mask with 0x20 on letters only, so that (x | fold) ==
- * name holds exactly for the name in any case (a CR never passes for '-').
- * Grouped by length (sw_sip_hlen[len] .. sw_sip_hlen[len + 1]), in the
- * order of SW_SIP_HDR_LIST, so the common names come first. Filled at load
- * time by sip_hname.c.
+ * The known names of 2 to 16 bytes for sw_sip_hname_type16: lower-case
+ * bytes as two 64-bit words, a fold mask with 0x20 on letters only (so that
+ * (x | fold) == name holds exactly for the name in any case; a CR never
+ * passes for '-'), and keep masks for the name's length. Each name has a
+ * slot of its own under sw_sip_h16key (first letter, last letter, length:
+ * no two known names share one, checked at load time); empty slots have
+ * len 0. Filled at load time by sip_hname.c.
  */
 struct sw_sip_hname16 {
-	uint64_t lo, hi, flo, fhi;
-	uint8_t type;
+	uint64_t lo, hi, flo, fhi, klo, khi;
+	uint8_t len, type;
 };
-extern struct sw_sip_hname16 sw_sip_h16[SW_HDR__COUNT];
-extern uint8_t sw_sip_hlen[18];
+#define SW_SIP_H16_SLOTS 64
+extern struct sw_sip_hname16 sw_sip_h16[SW_SIP_H16_SLOTS];
 extern const uint64_t sw_sip_keep[17];
+
+static inline unsigned
+sw_sip_h16key(uint8_t first, uint8_t last, uint32_t len)
+{
+	return ((first | 0x20u) * 18u + (last | 0x20u) * 27u + len) & (SW_SIP_H16_SLOTS - 1);
+}
 
 /**
  * Header type of a name of 2 to 16 bytes whose first 16 bytes are already
  * loaded (lo = bytes 0-7, hi = bytes 8-15, little endian; bytes past len
- * may hold anything). Exact: the name need not be checked for token
- * characters first, a known name never matches anything else.
+ * may hold anything; last is byte len - 1). Exact: the name need not be
+ * checked for token characters first, a known name never matches anything
+ * else.
  */
 static inline uint8_t
-sw_sip_hname_type16(uint64_t lo, uint64_t hi, uint32_t len)
+sw_sip_hname_type16(uint64_t lo, uint64_t hi, uint8_t last, uint32_t len)
 {
-	lo &= sw_sip_keep[len < 8 ? len : 8];
-	hi &= sw_sip_keep[len > 8 ? len - 8 : 0];
-	for (unsigned i = sw_sip_hlen[len]; i < sw_sip_hlen[len + 1]; i++) {
-		const struct sw_sip_hname16 *e = &sw_sip_h16[i];
+	const struct sw_sip_hname16 *e = &sw_sip_h16[sw_sip_h16key((uint8_t)lo, last, len)];
 
-		if ((lo | e->flo) == e->lo && (hi | e->fhi) == e->hi)
-			return e->type;
-	}
+	if (e->len == len && ((lo & e->klo) | e->flo) == e->lo && ((hi & e->khi) | e->fhi) == e->hi)
+		return e->type;
 	return SW_HDR_OTHER;
 }
 
