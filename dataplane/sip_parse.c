@@ -791,6 +791,97 @@ header_name(const char *b, uint32_t p, uint32_t n, uint32_t *ne_out, uint32_t *c
 	return sw_sip_hname_type(b + p, ne - p);
 }
 
+#if defined(__SSE2__) && !defined(SW_SIP_GENERAL_ONLY)
+/*
+ * The index of the header lines from p in the shape nearly every line has,
+ * with no parsing yet: a name of 2 to 15 bytes right before the colon, at
+ * most one SP after it, a value that does not start with white space, no
+ * fold, and at least 32 bytes of message from the line on. Stops at the
+ * first line of another shape (headers() takes over there, so both give the
+ * same index and verdict) or at the empty line, where it sets *body.
+ * Returns where it stopped. Few live values and no calls keep it to a few
+ * dozen instructions a line.
+ */
+static uint32_t
+index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body)
+{
+	unsigned k = m->nhdr;
+
+	for (; k < SW_SIP_MAX_HDRS && p + 32 <= n; k++) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
+		unsigned cm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')));
+		struct sw_sip_hdr *h = &m->hdr[k];
+		uint32_t c, vs, ve, le, len;
+		uint8_t t;
+
+		if (b[p] == '\r' && b[p + 1] == '\n') {
+			m->hdr_end = span(p, p + 2);
+			*body = p + 2;
+			break;
+		}
+		/*
+		 * A LF or white space before the colon fails the exact name
+		 * compare and the token check alike, so no mask is needed for
+		 * them.
+		 */
+		len = (unsigned)__builtin_ctz(cm | 0x8000u);
+		if (len < 2 || len == 15)
+			break;
+		c = p + len;
+		t = sw_sip_hname_type16((uint64_t)_mm_cvtsi128_si64(x),
+					(uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(x, x)),
+					(uint8_t)b[c - 1], len);
+		if (t == SW_HDR_OTHER && skip_cls(b, p, c, CC_TOKEN) != c)
+			break;
+		/* c + 2 < p + 32 <= n */
+		vs = c + 1 + (b[c + 1] == ' ');
+		if (cc_is(b[vs], CC_WS))
+			break;
+		le = find_lf(b, vs, n);
+		if (le + 1 >= n || b[le + 1] == ' ' || b[le + 1] == '\t')
+			break;
+		/* b[vs] is not white space: the trim stops there at the latest (CR included) */
+		for (ve = le; cc_is(b[ve - 1], CC_WS); ve--)
+			;
+		h->name.off = (uint16_t)p;
+		h->name.len = (uint16_t)len;
+		h->value.off = (uint16_t)vs;
+		h->value.len = (uint16_t)(ve - vs);
+		h->line.off = (uint16_t)p;
+		h->line.len = (uint16_t)(le + 1 - p);
+		h->type = t;
+		p = le + 1;
+	}
+	m->nhdr = (uint16_t)k;
+	return p;
+}
+#endif
+
+/* The header types parse_header() reads; it only marks the others seen. */
+#define PARSED                                                                                     \
+	(1u << SW_HDR_VIA | 1u << SW_HDR_FROM | 1u << SW_HDR_TO | 1u << SW_HDR_CALL_ID |          \
+	 1u << SW_HDR_CSEQ | 1u << SW_HDR_MAX_FORWARDS | 1u << SW_HDR_CONTENT_LENGTH |           \
+	 1u << SW_HDR_ROUTE | 1u << SW_HDR_PROXY_REQUIRE)
+
+/* Parse the headers index_lines() indexed, from the first, in order. */
+static void
+parse_indexed(struct pstate *ps, unsigned from)
+{
+	struct sw_sip_msg *m = ps->m;
+
+	for (unsigned i = from; i < m->nhdr; i++) {
+		const struct sw_sip_hdr *h = &m->hdr[i];
+		uint8_t t = h->type;
+
+		if (m->first[t] == NO_HDR)
+			m->first[t] = (uint8_t)i;
+		if ((1u << t) & PARSED)
+			parse_header(ps, t, (uint8_t)i, h->value.off, span_end(h->value));
+		else
+			ps->seen |= 1u << t;
+	}
+}
+
 /* The header lines up to the empty line; returns where the body starts, or n when truncated. */
 static uint32_t
 headers(struct pstate *ps, uint32_t p)
@@ -799,6 +890,17 @@ headers(struct pstate *ps, uint32_t p)
 	const char *b = ps->b;
 	uint32_t n = ps->n;
 
+#if defined(__SSE2__) && !defined(SW_SIP_GENERAL_ONLY)
+	{
+		unsigned from = m->nhdr;
+		uint32_t body = UINT32_MAX;
+
+		p = index_lines(m, b, n, p, &body);
+		parse_indexed(ps, from);
+		if (body != UINT32_MAX)
+			return body;
+	}
+#endif
 	for (;;) {
 		struct sw_sip_hdr scratch, *h;
 		uint32_t ne, c, le, vs, ve;

@@ -203,7 +203,7 @@ uint8_t sw_sip_hname_type(const char *name, size_t len);
 struct sw_sip_hname16 {
 	uint64_t lo, hi, flo, fhi, klo, khi;
 	uint8_t len, type;
-};
+} __attribute__((aligned(64)));
 #define SW_SIP_H16_SLOTS 64
 extern struct sw_sip_hname16 sw_sip_h16[SW_SIP_H16_SLOTS];
 extern const uint64_t sw_sip_keep[17];
