@@ -547,33 +547,54 @@ parse_nameaddr(struct pstate *ps, uint32_t p, uint32_t end, struct sw_sip_namead
 }
 
 /* CSeq = 1*DIGIT LWS Method; the number is below 2**31 (§8.1.1.5, §20.16). */
-static void
+/*
+ * 1*DIGIT from p into *v, refusing values above max (< 2^32): where the
+ * digits stop, or SCAN_ERR. Past max the value stops growing (leading
+ * zeros are fine), so n * 10 + d cannot wrap.
+ */
+static inline __attribute__((always_inline)) uint32_t
+digits(const char *b, uint32_t p, uint32_t end, uint32_t max, uint32_t *v)
+{
+	uint64_t n = 0;
+	uint32_t q = p;
+	unsigned d;
+
+	for (; q < end && (d = (unsigned)(uint8_t)b[q] - '0') < 10; q++)
+		if (n <= max)
+			n = n * 10 + d;
+	if (q == p || n > max)
+		return SCAN_ERR;
+	*v = (uint32_t)n;
+	return q;
+}
+
+/* CSeq = 1*DIGIT LWS Method (§20.16); the value is trimmed. */
+static inline __attribute__((always_inline)) void
 parse_cseq(struct pstate *ps, uint32_t p, uint32_t end)
 {
 	struct sw_sip_msg *m = ps->m;
-	uint32_t q = skip_cls(ps->b, p, end, CC_DIGIT), ms, me;
-	uint64_t num;
+	const char *b = ps->b;
+	uint32_t q = digits(b, p, end, 0x7fffffff, &m->cseq_num), ms, me;
 
-	if (sw_sip_uint(ps->b, p, q, 0x7fffffff, &num) != 0) {
+	if (q == SCAN_ERR) {
 		bad(ps, "Bad Request - malformed CSeq number");
 		return;
 	}
-	ms = skip_lws(ps->b, q, end);
-	me = skip_cls(ps->b, ms, end, CC_TOKEN);
+	ms = q + 1 < end && b[q] == ' ' && !cc_is(b[q + 1], CC_WS) ? q + 1 : skip_lws(b, q, end);
+	me = skip_cls(b, ms, end, CC_TOKEN);
 	if (ms == q || me == ms || me != end) {
+		m->cseq_num = 0;
 		bad(ps, "Bad Request - malformed CSeq");
 		return;
 	}
-	m->cseq_num = (uint32_t)num;
 	m->cseq_method = span(ms, me);
 }
 
-/* Integer header (Max-Forwards, Content-Length, Expires): 1*DIGIT up to max. */
-static int
-parse_num(struct pstate *ps, uint32_t p, uint32_t end, uint64_t max, uint64_t *v,
+static inline __attribute__((always_inline)) int
+parse_num(struct pstate *ps, uint32_t p, uint32_t end, uint32_t max, uint32_t *v,
 	  const char *reason)
 {
-	if (sw_sip_uint(ps->b, p, end, max, v) != 0) {
+	if (digits(ps->b, p, end, max, v) != end) {
 		bad(ps, reason);
 		return -1;
 	}
@@ -641,11 +662,11 @@ nameaddr_list(struct pstate *ps, uint32_t p, uint32_t end, uint8_t *count,
 	}
 }
 
-static void
+static inline __attribute__((always_inline)) void
 parse_header(struct pstate *ps, uint8_t type, uint8_t hi, uint32_t p, uint32_t end)
 {
 	struct sw_sip_msg *m = ps->m;
-	uint64_t v;
+	uint32_t v;
 
 	switch (type) {
 	case SW_HDR_VIA:
@@ -802,6 +823,20 @@ header_name(const char *b, uint32_t p, uint32_t n, uint32_t *ne_out, uint32_t *c
  * Returns where it stopped. Few live values and no calls keep it to a few
  * dozen instructions a line.
  */
+/* The first len (< 16) bytes of x are token characters. */
+static inline bool
+name_is_token(__m128i x, uint32_t len)
+{
+#ifdef __SSSE3__
+	return (nib_miss(x, (unsigned)__builtin_ctz(CC_TOKEN)) & ((1u << len) - 1)) == 0;
+#else
+	char s[16];
+
+	_mm_storeu_si128((__m128i *)(void *)s, x);
+	return skip_cls(s, 0, len, CC_TOKEN) == len;
+#endif
+}
+
 static uint32_t
 index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body)
 {
@@ -831,7 +866,7 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 		t = sw_sip_hname_type16((uint64_t)_mm_cvtsi128_si64(x),
 					(uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(x, x)),
 					(uint8_t)b[c - 1], len);
-		if (t == SW_HDR_OTHER && skip_cls(b, p, c, CC_TOKEN) != c)
+		if (t == SW_HDR_OTHER && !name_is_token(x, len))
 			break;
 		/* c + 2 < p + 32 <= n */
 		vs = c + 1 + (b[c + 1] == ' ');

@@ -252,7 +252,7 @@ ipv4_octet_ok(const char *b, uint32_t s, uint32_t len)
 }
 #endif
 
-static inline uint32_t
+static inline __attribute__((always_inline)) uint32_t
 sw_sip_ipv4_16(const char *b, uint32_t p)
 {
 #ifdef __SSE2__
