@@ -357,8 +357,14 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 
 		if (ps + 6 <= end) {
 			/* five digits and the byte after them are inside: no bound checks */
-			for (q = ps; q - ps < 5 && (unsigned)(uint8_t)b[q] - '0' < 10; q++)
-				port = port * 10 + (unsigned)(uint8_t)b[q] - '0';
+			unsigned d;
+
+			q = ps;
+			while ((d = (unsigned)(uint8_t)b[q] - '0') < 10) {
+				port = port * 10 + d;
+				if (++q - ps == 5)
+					break;
+			}
 		} else {
 			for (q = ps; q < end && q - ps < 5 && (unsigned)(uint8_t)b[q] - '0' < 10; q++)
 				port = port * 10 + (unsigned)(uint8_t)b[q] - '0';
@@ -370,9 +376,48 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 	}
 	v->params = span(q, q);
 	while (q < end && b[q] == ';') {
-		uint32_t n = q + 1, ne = skip_cls(b, n, end, CC_TOKEN), vs = ne, ve = ne;
+		uint32_t n = q + 1, ne, vs, ve;
 		bool has_val = false;
 
+		if (first == UINT32_MAX)
+			first = n;
+		/* branch, rport and received by their first eight bytes (the message goes on) */
+		if (n + 8 <= lim) {
+			uint64_t y;
+			uint8_t ht;
+
+			memcpy(&y, b + n, 8);
+			if (((y | 0x0000202020202020ull) & 0x00ffffffffffffffull) ==
+			    0x003d68636e617262ull /* branch= */ && n + 7 < end) {
+				vs = n + 7;
+				ve = skip_cls(b, vs, end, CC_GVAL);
+				if (ve == vs)
+					return SCAN_ERR;
+				v->branch = span(vs, ve);
+				q = ve;
+				continue;
+			}
+			if (((y | 0x2020202020ull) & 0xffffffffffull) == 0x74726f7072ull /* rport */ &&
+			    n + 5 <= end) {
+				if (n + 5 == end || b[n + 5] == ';' || b[n + 5] == ',') {
+					v->rport = span(n + 5, n + 5);
+					v->has_rport = 1;
+					q = n + 5;
+					continue;
+				}
+			} else if ((y | 0x2020202020202020ull) == 0x6465766965636572ull /* received */ &&
+				   n + 9 < end && b[n + 8] == '=') {
+				vs = n + 9;
+				ve = skip_cls(b, vs, end, CC_GVAL);
+				if (ve == vs || sw_sip_host_scan_lim(b, vs, ve, lim, &ht, true) != ve)
+					return SCAN_ERR;
+				v->received = span(vs, ve);
+				q = ve;
+				continue;
+			}
+		}
+		ne = skip_cls(b, n, end, CC_TOKEN);
+		vs = ve = ne;
 		if (ne == n)
 			return SCAN_ERR;
 		if (ne < end && b[ne] == '=') {
@@ -384,8 +429,6 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 		}
 		if (via_param_cb(&vc, b, span(n, ne), span(vs, ve), has_val) != 0)
 			return SCAN_ERR;
-		if (first == UINT32_MAX)
-			first = n;
 		q = ve;
 	}
 	if (q != end && b[q] != ',')
