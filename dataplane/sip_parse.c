@@ -63,33 +63,39 @@ bad(struct pstate *ps, const char *reason)
 }
 
 /*
- * The first '\n' in [p, n), or n. Sixteen bytes a compare; the last
+ * The first byte c in [p, n), or n. Sixteen bytes a compare; the last
  * partial block is one load that ends at n, so nothing is read past the
  * message (the fuzz and mutate tests hand over exact-size heap copies).
  */
 static inline uint32_t
-find_lf(const char *b, uint32_t p, uint32_t n)
+find_byte(const char *b, uint32_t p, uint32_t n, char c)
 {
 #ifdef __SSE2__
-	const __m128i lf = _mm_set1_epi8('\n');
+	const __m128i k = _mm_set1_epi8(c);
 	unsigned mk;
 
 	for (; p + 16 <= n; p += 16) {
-		mk = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-			_mm_loadu_si128((const __m128i *)(const void *)(b + p)), lf));
+		mk = (unsigned)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(b + p)), k));
 		if (mk != 0)
 			return p + (uint32_t)__builtin_ctz(mk);
 	}
 	if (p < n && n >= 16) {
 		mk = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-			_mm_loadu_si128((const __m128i *)(const void *)(b + n - 16)), lf));
+			_mm_loadu_si128((const __m128i *)(const void *)(b + n - 16)), k));
 		mk >>= p - (n - 16);
 		return mk != 0 ? p + (uint32_t)__builtin_ctz(mk) : n;
 	}
 #endif
-	while (p < n && b[p] != '\n')
+	while (p < n && b[p] != c)
 		p++;
 	return p;
+}
+
+static inline uint32_t
+find_lf(const char *b, uint32_t p, uint32_t n)
+{
+	return find_byte(b, p, n, '\n');
 }
 
 /* Methods are case-sensitive (§7.1), so an exact compare per length is enough. */
@@ -165,6 +171,18 @@ request_line(struct pstate *ps, uint32_t p, uint32_t me, uint32_t end)
 	m->is_request = 1;
 	m->method_name = span(p, me);
 	m->method = method_bits(b + p, me - p);
+	/* nearly always: " SIP/2.0" ends the line and the URI holds no SP */
+	if (end - us > 8) {
+		uint64_t x;
+
+		memcpy(&x, b + end - 8, 8);
+		ue = end - 8;
+		if ((x | 0x0000000020202000ull) == 0x302e322f70697320ull /* " sip/2.0" */ &&
+		    b[us] != ' ' && find_byte(b, us, ue, ' ') == ue) {
+			m->version = span(ue + 1, end);
+			goto uri;
+		}
+	}
 	sp = memchr(b + us, ' ', end - us);
 	ue = sp ? (uint32_t)(sp - b) : end;
 	if (sp == NULL || ue == us) {
@@ -182,7 +200,8 @@ request_line(struct pstate *ps, uint32_t p, uint32_t me, uint32_t end)
 		fault(ps, RANK_505, 505, "Version Not Supported");
 	else if (v < 0)
 		bad(ps, "Bad Request - malformed SIP-Version");
-	if (sw_sip_uri_parse(b, span(us, ue), &m->ruri) != 0) {
+uri:
+	if (sw_sip_uri_parse_lim(b, span(us, ue), ps->n, &m->ruri) != 0) {
 		if (m->ruri.scheme_type == SW_SCHEME_OTHER)
 			fault(ps, RANK_416, 416, "Unsupported URI Scheme");
 		else

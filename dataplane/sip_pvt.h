@@ -231,6 +231,12 @@ sw_sip_hname_type16(uint64_t lo, uint64_t hi, uint8_t last, uint32_t len)
 	return SW_HDR_OTHER;
 }
 
+/*
+ * sw_sip_uri_parse for a URI inside a message readable up to lim >= the
+ * URI's end, so that a dotted quad at its end still takes one load.
+ */
+int sw_sip_uri_parse_lim(const char *buf, struct sw_span s, uint32_t lim, struct sw_sip_uri *u);
+
 /** Position after the quoted-string opening at b[p] == '"', SCAN_ERR when unterminated. */
 uint32_t sw_sip_quoted_end(const char *b, uint32_t p, uint32_t end);
 
@@ -447,14 +453,21 @@ params_scan_i(const char *b, uint32_t p, uint32_t end, struct sw_span *params, s
 	return last;
 }
 
-/* Four bytes at s folded to lower case for letters only (the caller compares with letters). */
+/* Four bytes at s, little endian. */
 static inline uint32_t
-ld4_lc(const char *s)
+ld4(const char *s)
 {
 	uint32_t x;
 
 	__builtin_memcpy(&x, s, 4);
-	return x | 0x20202020u;
+	return x;
+}
+
+/* Four bytes at s folded to lower case for letters only (the caller compares with letters). */
+static inline uint32_t
+ld4_lc(const char *s)
+{
+	return ld4(s) | 0x20202020u;
 }
 
 /**

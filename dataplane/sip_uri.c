@@ -253,7 +253,7 @@ scheme_type(const char *b, uint32_t p, uint32_t len)
 
 /* SIP-URI / SIPS-URI after "sip:" (§19.1.1): [userinfo "@"] hostport params headers. */
 static int
-sip_uri_rest(const char *b, uint32_t p, uint32_t end, struct sw_sip_uri *u)
+sip_uri_rest(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_uri *u)
 {
 	bool ok = true, userinfo = false;
 	uint32_t q;
@@ -288,7 +288,7 @@ sip_uri_rest(const char *b, uint32_t p, uint32_t end, struct sw_sip_uri *u)
 			userinfo = true;
 		}
 	}
-	q = sw_sip_host_scan(b, p, end, &u->host_type, false);
+	q = sw_sip_host_scan_lim(b, p, end, lim, &u->host_type, false);
 	if (q == SCAN_ERR)
 		return -EINVAL;
 	u->host = span(p, q);
@@ -342,12 +342,18 @@ tel_uri_rest(const char *b, uint32_t p, uint32_t end, struct sw_sip_uri *u)
 }
 
 int
-sw_sip_uri_parse(const char *buf, struct sw_span s, struct sw_sip_uri *u)
+sw_sip_uri_parse_lim(const char *buf, struct sw_span s, uint32_t lim, struct sw_sip_uri *u)
 {
 	uint32_t p = s.off, end = span_end(s), q;
 
 	memset(u, 0, sizeof(*u));
 	u->all = s;
+	/* "sip:" in one compare (letters folded, the colon exact) */
+	if (end - p > 4 && (ld4(buf + p) | 0x00202020u) == 0x3a706973u /* sip: */) {
+		u->scheme = span(p, p + 3);
+		u->scheme_type = SW_SCHEME_SIP;
+		return sip_uri_rest(buf, p + 4, end, lim, u);
+	}
 	if (p >= end || !cc_is(buf[p], CC_ALPHA))
 		return -EINVAL;
 	q = skip_cls(buf, p, end, CC_SCHEME);
@@ -358,13 +364,19 @@ sw_sip_uri_parse(const char *buf, struct sw_span s, struct sw_sip_uri *u)
 	switch (u->scheme_type) {
 	case SW_SCHEME_SIP:
 	case SW_SCHEME_SIPS:
-		return sip_uri_rest(buf, q + 1, end, u);
+		return sip_uri_rest(buf, q + 1, end, lim, u);
 	case SW_SCHEME_TEL:
 		return tel_uri_rest(buf, q + 1, end, u);
 	default:
 		/* absoluteURI: opaque to us, but it must be one run of uric */
 		return (q + 1 < end && skip_cls(buf, q + 1, end, CC_URIC) == end) ? 0 : -EINVAL;
 	}
+}
+
+int
+sw_sip_uri_parse(const char *buf, struct sw_span s, struct sw_sip_uri *u)
+{
+	return sw_sip_uri_parse_lim(buf, s, span_end(s), u);
 }
 
 /* The out-of-line form of params_scan_i (sip_pvt.h), for callers whose hook varies. */
