@@ -250,7 +250,7 @@ uint32_t sw_sip_host_scan_full(const char *b, uint32_t p, uint32_t end, uint8_t 
  */
 #ifdef __SSE2__
 /* An octet of 1-3 digits at s is at most 255: three digits compare as text. */
-static inline bool
+static inline __attribute__((always_inline)) bool
 ipv4_octet_ok(const char *b, uint32_t s, uint32_t len)
 {
 	return len < 3 || (((uint32_t)(uint8_t)b[s] << 16 | (uint32_t)(uint8_t)b[s + 1] << 8 |

@@ -512,9 +512,12 @@ nameaddr_shape_fast(const char *b, uint32_t p, uint32_t end, struct sw_sip_namea
 	ue = gt_before_ws(b, q + 1, end);
 	if (ue == SCAN_ERR)
 		return SCAN_ERR;
-	/* scheme ":" and at least one more character before the '>' */
-	for (p = q + 2; p < ue && cc_is(b[p], CC_SCHEME); p++)
-		;
+	/* scheme ":" and at least one more character before the '>' ("sip:" in one compare) */
+	if (q + 5 < ue && (ld4(b + q + 1) | 0x00202020u) == 0x3a706973u /* sip: */)
+		p = q + 4;
+	else
+		for (p = q + 2; p < ue && cc_is(b[p], CC_SCHEME); p++)
+			;
 	if (p + 1 >= ue || b[p] != ':')
 		return SCAN_ERR;
 	p = ue + 1;
