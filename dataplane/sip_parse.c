@@ -937,9 +937,10 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 		le = find_lf(b, vs, n);
 		if (le + 1 >= n || b[le + 1] == ' ' || b[le + 1] == '\t')
 			break;
-		/* b[vs] is not white space: the trim stops there at the latest (CR included) */
-		for (ve = le; cc_is(b[ve - 1], CC_WS); ve--)
-			;
+		/* b[vs] is not white space: the trim stops there at the latest */
+		ve = le - (b[le - 1] == '\r');
+		while (cc_is(b[ve - 1], CC_WS))
+			ve--;
 		h->name.off = (uint16_t)p;
 		h->name.len = (uint16_t)len;
 		h->value.off = (uint16_t)vs;
