@@ -441,12 +441,12 @@ static inline unsigned
 gt_or_ws16(__m128i x, unsigned sh, bool *is_gt)
 {
 	unsigned gt = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('>'))) >> sh;
-	unsigned ws = (unsigned)_mm_movemask_epi8(
-			      _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')),
-							_mm_cmpeq_epi8(x, _mm_set1_epi8('\t'))),
-					   _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\r')),
-							_mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))))) >>
-		      sh;
+	/*
+	 * SP, HT, CR, LF in one signed compare, with the other control bytes
+	 * and the non-ASCII ones: the callers are fast paths that leave any
+	 * of them to the general path.
+	 */
+	unsigned ws = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(x, _mm_set1_epi8(0x21))) >> sh;
 	unsigned f = (unsigned)__builtin_ctz(gt | ws | 0x10000u);
 
 	*is_gt = (gt >> f) & 1;
@@ -454,7 +454,10 @@ gt_or_ws16(__m128i x, unsigned sh, bool *is_gt)
 }
 #endif
 
-/* The first '>' in [p, end) when no SP, HT, CR or LF comes before it, else SCAN_ERR. */
+/*
+ * The first '>' in [p, end) when no SP, HT, CR, LF, other control or
+ * non-ASCII byte comes before it, else SCAN_ERR (for fast paths only).
+ */
 static inline uint32_t
 gt_before_ws(const char *b, uint32_t p, uint32_t end)
 {
