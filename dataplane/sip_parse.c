@@ -221,16 +221,27 @@ status_line(struct pstate *ps, uint32_t p, uint32_t end)
 {
 	struct sw_sip_msg *m = ps->m;
 	const char *b = ps->b;
-	const char *sp = memchr(b + p, ' ', end - p);
-	uint32_t ve = sp ? (uint32_t)(sp - b) : end, c = ve + 1;
+	uint32_t ve, c;
+	uint64_t x;
+	bool sp;
 
 	m->is_request = 0;
-	m->version = span(p, ve);
-	if (version_check(b, p, ve) != 1) {
-		bad(ps, "malformed or unsupported SIP-Version in a response");
-		return;
+	/* nearly always "SIP/2.0 " (letters in any case) in one compare */
+	if (end - p > 8 && (memcpy(&x, b + p, 8), (x | 0x202020ull) == 0x20302e322f706973ull)) {
+		ve = p + 7;
+		sp = true;
+	} else {
+		ve = find_byte(b, p, end, ' ');
+		sp = ve < end;
+		if (version_check(b, p, ve) != 1) {
+			m->version = span(p, ve);
+			bad(ps, "malformed or unsupported SIP-Version in a response");
+			return;
+		}
 	}
-	if (sp == NULL || end - c < 3 || !cc_is(b[c], CC_DIGIT) || !cc_is(b[c + 1], CC_DIGIT) ||
+	c = ve + 1;
+	m->version = span(p, ve);
+	if (!sp || end - c < 3 || !cc_is(b[c], CC_DIGIT) || !cc_is(b[c + 1], CC_DIGIT) ||
 	    !cc_is(b[c + 2], CC_DIGIT) || (c + 3 < end && b[c + 3] != ' ')) {
 		bad(ps, "malformed Status-Code");
 		return;
@@ -1140,6 +1151,7 @@ sw_sip_parse(struct sw_sip_msg *m, const char *buf, size_t len)
 		p++;
 	if (p == n)
 		return drop(m, n ? SW_SIP_DROP_KEEPALIVE : SW_SIP_DROP_NOT_SIP);
+	/* glibc's memchr takes 32 bytes a step: fewer steps for a long request line */
 	lf = memchr(buf + p, '\n', n - p);
 	le = lf ? (uint32_t)(lf - buf) : n;
 	ce = buf[le - 1] == '\r' ? le - 1 : le;
