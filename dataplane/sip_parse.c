@@ -252,6 +252,27 @@ status_line(struct pstate *ps, uint32_t p, uint32_t end)
 	m->reason_phrase = c + 3 < end ? span(c + 4, end) : span(end, end);
 }
 
+/*
+ * 1*DIGIT from p into *v, refusing values above max (< 2^32): where the
+ * digits stop, or SCAN_ERR. Past max the value stops growing (leading
+ * zeros are fine), so n * 10 + d cannot wrap.
+ */
+static inline __attribute__((always_inline)) uint32_t
+digits(const char *b, uint32_t p, uint32_t end, uint32_t max, uint32_t *v)
+{
+	uint64_t n = 0;
+	uint32_t q = p;
+	unsigned d;
+
+	for (; q < end && (d = (unsigned)(uint8_t)b[q] - '0') < 10; q++)
+		if (n <= max)
+			n = n * 10 + d;
+	if (q == p || n > max)
+		return SCAN_ERR;
+	*v = (uint32_t)n;
+	return q;
+}
+
 /* What via_param_cb works on: the entry, and how far the message may be read. */
 struct via_ctx {
 	struct sw_sip_via *v;
@@ -383,23 +404,10 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 		return SCAN_ERR;
 	v->host = span(p, q);
 	if (q < end && b[q] == ':') {
-		uint32_t ps = q + 1, port = 0;
+		uint32_t ps = q + 1, port;
 
-		if (ps + 6 <= end) {
-			/* five digits and the byte after them are inside: no bound checks */
-			unsigned d;
-
-			q = ps;
-			while ((d = (unsigned)(uint8_t)b[q] - '0') < 10) {
-				port = port * 10 + d;
-				if (++q - ps == 5)
-					break;
-			}
-		} else {
-			for (q = ps; q < end && q - ps < 5 && (unsigned)(uint8_t)b[q] - '0' < 10; q++)
-				port = port * 10 + (unsigned)(uint8_t)b[q] - '0';
-		}
-		if (q == ps || port > 65535 || (q < end && (unsigned)(uint8_t)b[q] - '0' < 10))
+		q = digits(b, ps, end, 65535, &port);
+		if (q == SCAN_ERR)
 			return SCAN_ERR;
 		v->port = span(ps, q);
 		v->port_num = (uint16_t)port;
@@ -429,10 +437,21 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 			}
 			if (((y | 0x2020202020ull) & 0xffffffffffull) == 0x74726f7072ull /* rport */ &&
 			    n + 5 <= end) {
+				uint32_t port;
+
 				if (n + 5 == end || b[n + 5] == ';' || b[n + 5] == ',') {
 					v->rport = span(n + 5, n + 5);
 					v->has_rport = 1;
 					q = n + 5;
+					continue;
+				}
+				/* RFC 3581: the port a response came from, as a proxy saw it */
+				ve = b[n + 5] == '=' ? digits(b, n + 6, end, 65535, &port)
+						     : (uint32_t)SCAN_ERR;
+				if (ve != SCAN_ERR && (ve == end || b[ve] == ';' || b[ve] == ',')) {
+					v->rport = span(n + 6, ve);
+					v->has_rport = 1;
+					q = ve;
 					continue;
 				}
 			} else if ((y | 0x2020202020202020ull) == 0x6465766965636572ull /* received */ &&
@@ -620,28 +639,6 @@ parse_nameaddr(struct pstate *ps, uint32_t p, uint32_t end, struct sw_sip_namead
 }
 
 /* CSeq = 1*DIGIT LWS Method; the number is below 2**31 (§8.1.1.5, §20.16). */
-/*
- * 1*DIGIT from p into *v, refusing values above max (< 2^32): where the
- * digits stop, or SCAN_ERR. Past max the value stops growing (leading
- * zeros are fine), so n * 10 + d cannot wrap.
- */
-static inline __attribute__((always_inline)) uint32_t
-digits(const char *b, uint32_t p, uint32_t end, uint32_t max, uint32_t *v)
-{
-	uint64_t n = 0;
-	uint32_t q = p;
-	unsigned d;
-
-	for (; q < end && (d = (unsigned)(uint8_t)b[q] - '0') < 10; q++)
-		if (n <= max)
-			n = n * 10 + d;
-	if (q == p || n > max)
-		return SCAN_ERR;
-	*v = (uint32_t)n;
-	return q;
-}
-
-/* CSeq = 1*DIGIT LWS Method (§20.16); the value is trimmed. */
 static inline __attribute__((always_inline)) void
 parse_cseq(struct pstate *ps, uint32_t p, uint32_t end)
 {
