@@ -172,7 +172,7 @@ request_line(struct pstate *ps, uint32_t p, uint32_t me, uint32_t end)
 	m->method_name = span(p, me);
 	m->method = method_bits(b + p, me - p);
 	/* nearly always: " SIP/2.0" ends the line and the URI holds no SP */
-	if (end - us > 8) {
+	if (SW_SIP_FAST && end - us > 8) {
 		uint64_t x;
 
 		memcpy(&x, b + end - 8, 8);
@@ -227,7 +227,8 @@ status_line(struct pstate *ps, uint32_t p, uint32_t end)
 
 	m->is_request = 0;
 	/* nearly always "SIP/2.0 " (letters in any case) in one compare */
-	if (end - p > 8 && (memcpy(&x, b + p, 8), (x | 0x202020ull) == 0x20302e322f706973ull)) {
+	if (SW_SIP_FAST && end - p > 8 &&
+	    (memcpy(&x, b + p, 8), (x | 0x202020ull) == 0x20302e322f706973ull)) {
 		ve = p + 7;
 		sp = true;
 	} else {
@@ -497,7 +498,7 @@ via_parm(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 	uint32_t start = p, q, last;
 	uint64_t port;
 
-	q = via_fast(b, p, end, lim, v);
+	q = SW_SIP_FAST ? via_fast(b, p, end, lim, v) : SCAN_ERR;
 	if (q != SCAN_ERR) {
 		*sent_by = true;
 		return q;
@@ -736,7 +737,7 @@ static inline __attribute__((always_inline)) void
 parse_header(struct pstate *ps, uint8_t type, uint8_t hi, uint32_t p, uint32_t end)
 {
 	struct sw_sip_msg *m = ps->m;
-	uint32_t v;
+	uint32_t v = 0;
 
 	switch (type) {
 	case SW_HDR_VIA:
@@ -859,7 +860,7 @@ header_name(const char *b, uint32_t p, uint32_t n, uint32_t *ne_out, uint32_t *c
 	uint32_t ne, c;
 
 #ifdef __SSE2__
-	if (p + 16 <= n) {
+	if (SW_SIP_FAST && p + 16 <= n) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
 		unsigned colon = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')));
 		unsigned stop = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')));
@@ -903,7 +904,7 @@ header_name(const char *b, uint32_t p, uint32_t n, uint32_t *ne_out, uint32_t *c
 	return sw_sip_hname_type(b + p, ne - p);
 }
 
-#if defined(__SSE2__) && !defined(SW_SIP_GENERAL_ONLY)
+#if defined(__SSE2__) && SW_SIP_FAST
 /*
  * The index of the header lines from p in the shape nearly every line has,
  * with no parsing yet: a name of 2 to 15 bytes right before the colon, at
@@ -984,6 +985,7 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 }
 #endif
 
+#if defined(__SSE2__) && SW_SIP_FAST
 /* The header types parse_header() reads; it only marks the others seen. */
 #define PARSED                                                                                     \
 	(1u << SW_HDR_VIA | 1u << SW_HDR_FROM | 1u << SW_HDR_TO | 1u << SW_HDR_CALL_ID |          \
@@ -1008,6 +1010,7 @@ parse_indexed(struct pstate *ps, unsigned from)
 			ps->seen |= 1u << t;
 	}
 }
+#endif
 
 /* The header lines up to the empty line; returns where the body starts, or n when truncated. */
 static uint32_t
@@ -1017,7 +1020,7 @@ headers(struct pstate *ps, uint32_t p)
 	const char *b = ps->b;
 	uint32_t n = ps->n;
 
-#if defined(__SSE2__) && !defined(SW_SIP_GENERAL_ONLY)
+#if defined(__SSE2__) && SW_SIP_FAST
 	{
 		unsigned from = m->nhdr;
 		uint32_t body = UINT32_MAX;

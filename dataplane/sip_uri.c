@@ -349,7 +349,7 @@ sw_sip_uri_parse_lim(const char *buf, struct sw_span s, uint32_t lim, struct sw_
 	memset(u, 0, sizeof(*u));
 	u->all = s;
 	/* "sip:" in one compare (letters folded, the colon exact) */
-	if (end - p > 4 && (ld4(buf + p) | 0x00202020u) == 0x3a706973u /* sip: */) {
+	if (SW_SIP_FAST && end - p > 4 && (ld4(buf + p) | 0x00202020u) == 0x3a706973u /* sip: */) {
 		u->scheme = span(p, p + 3);
 		u->scheme_type = SW_SCHEME_SIP;
 		return sip_uri_rest(buf, p + 4, end, lim, u);
@@ -545,7 +545,7 @@ sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_namead
 {
 	uint32_t start, q, ue;
 
-	if (shape_only && !list) {
+	if (SW_SIP_FAST && shape_only && !list) {
 		q = nameaddr_shape_fast(b, p, end, na);
 		if (q != SCAN_ERR)
 			return q;
