@@ -3,10 +3,14 @@
  * The SIP message walk: start line, one pass over the header lines, the
  * headers a proxy routes on, and a verdict (RFC 3261 §8.2, §16.3, §18.3).
  *
- * Work is bounded per byte: each line is found with memchr, each header is
- * parsed once when its line is met, and no scanner moves backwards by more
- * than the trailing white space of a value. Nothing is allocated; the index
- * holds 16-bit spans into the caller's buffer.
+ * Work is bounded per byte: each line is found with a 16-byte compare, each
+ * header is parsed once, in message order, and no scanner moves backwards by
+ * more than the trailing white space of a value. The lines of the usual
+ * shape are indexed first in a tight pass (index_lines()) and parsed after
+ * it; the first unusual line hands the rest to the general loop. Every such
+ * fast path gives the general path's index and verdict (SW_SIP_FAST, test
+ * sip_fastpath). Nothing is allocated; the index holds 16-bit spans into the
+ * caller's buffer.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -420,7 +424,7 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 
 		if (first == UINT32_MAX)
 			first = n;
-		/* branch, rport and received by their first eight bytes (the message goes on) */
+		/* branch, rport and received by their first eight bytes (readable up to lim) */
 		if (n + 8 <= lim) {
 			uint64_t y;
 			uint8_t ht;
@@ -651,6 +655,7 @@ parse_cseq(struct pstate *ps, uint32_t p, uint32_t end)
 		bad(ps, "Bad Request - malformed CSeq number");
 		return;
 	}
+	/* one SP before the method is the rule; anything else takes skip_lws() */
 	ms = q + 1 < end && b[q] == ' ' && !cc_is(b[q + 1], CC_WS) ? q + 1 : skip_lws(b, q, end);
 	me = skip_cls(b, ms, end, CC_TOKEN);
 	if (ms == q || me == ms || me != end) {
@@ -661,6 +666,7 @@ parse_cseq(struct pstate *ps, uint32_t p, uint32_t end)
 	m->cseq_method = span(ms, me);
 }
 
+/* Integer header (Max-Forwards, Content-Length): 1*DIGIT up to max. */
 static inline __attribute__((always_inline)) int
 parse_num(struct pstate *ps, uint32_t p, uint32_t end, uint32_t max, uint32_t *v,
 	  const char *reason)
@@ -905,16 +911,6 @@ header_name(const char *b, uint32_t p, uint32_t n, uint32_t *ne_out, uint32_t *c
 }
 
 #if defined(__SSE2__) && SW_SIP_FAST
-/*
- * The index of the header lines from p in the shape nearly every line has,
- * with no parsing yet: a name of 2 to 15 bytes right before the colon, at
- * most one SP after it, a value that does not start with white space, no
- * fold, and at least 32 bytes of message from the line on. Stops at the
- * first line of another shape (headers() takes over there, so both give the
- * same index and verdict) or at the empty line, where it sets *body.
- * Returns where it stopped. Few live values and no calls keep it to a few
- * dozen instructions a line.
- */
 /* The first len (< 16) bytes of x are token characters. */
 static inline bool
 name_is_token(__m128i x, uint32_t len)
@@ -929,6 +925,16 @@ name_is_token(__m128i x, uint32_t len)
 #endif
 }
 
+/*
+ * The index of the header lines from p in the shape nearly every line has,
+ * with no parsing yet: a name of 2 to 15 bytes right before the colon, at
+ * most one SP after it, a value that does not start with white space, no
+ * fold, and at least 32 bytes of message from the line on. Stops at the
+ * first line of another shape (headers() takes over there, so both give the
+ * same index and verdict) or at the empty line, where it sets *body.
+ * Returns where it stopped. Few live values and no calls keep it to a few
+ * dozen instructions a line.
+ */
 static uint32_t
 index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body)
 {
@@ -983,9 +989,7 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 	m->nhdr = (uint16_t)k;
 	return p;
 }
-#endif
 
-#if defined(__SSE2__) && SW_SIP_FAST
 /* The header types parse_header() reads; it only marks the others seen. */
 #define PARSED                                                                                     \
 	(1u << SW_HDR_VIA | 1u << SW_HDR_FROM | 1u << SW_HDR_TO | 1u << SW_HDR_CALL_ID |          \
