@@ -256,10 +256,6 @@ uint32_t sw_sip_quoted_end(const char *b, uint32_t p, uint32_t end);
 uint32_t sw_sip_host_scan_full(const char *b, uint32_t p, uint32_t end, uint8_t *type,
 			       bool bare_v6);
 
-/*
- * The dotted quad at p (four octets of 1-3 digits up to 255) when the 16
- * bytes from p are all inside the buffer: the position after it, or 0.
- */
 #ifdef __SSE2__
 /* An octet of 1-3 digits at s is at most 255: three digits compare as text. */
 static inline __attribute__((always_inline)) bool
@@ -269,6 +265,11 @@ ipv4_octet_ok(const char *b, uint32_t s, uint32_t len)
 			    (uint8_t)b[s + 2]) <= 0x323535u /* "255" */);
 }
 #endif
+
+/*
+ * The dotted quad at p (four octets of 1-3 digits up to 255) when the 16
+ * bytes from p are all inside the buffer: the position after it, or 0.
+ */
 
 static inline __attribute__((always_inline)) uint32_t
 sw_sip_ipv4_16(const char *b, uint32_t p)
