@@ -270,7 +270,6 @@ ipv4_octet_ok(const char *b, uint32_t s, uint32_t len)
  * The dotted quad at p (four octets of 1-3 digits up to 255) when the 16
  * bytes from p are all inside the buffer: the position after it, or 0.
  */
-
 static inline __attribute__((always_inline)) uint32_t
 sw_sip_ipv4_16(const char *b, uint32_t p)
 {
