@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "rules/rules_pvt.h"
@@ -89,7 +90,6 @@ sw_ruleset_free(struct sw_ruleset *rs)
 	for (uint32_t i = 0; i < rs->deps.n; i++) {
 		free(rs->deps.v[i].name);
 		free(rs->deps.v[i].value);
-		free(rs->deps.v[i].segs);
 	}
 	free(rs->deps.v);
 	for (uint32_t i = 0; i < rs->fields.n; i++) {
@@ -125,6 +125,7 @@ sw_ruleset_free(struct sw_ruleset *rs)
 		free(rs->files.v[i]);
 	free(rs->files.v);
 	free(rs->classes);
+	free(rs->hot);
 	free(rs->always);
 	free(rs->scan_fields);
 	free(rs);
@@ -149,35 +150,33 @@ pcre_for(struct sw_ruleset *rs, struct cond *c, struct sw_diag *d)
 	return 0;
 }
 
-/* Split a deploy value into literal runs, %n / %{n} and &name pieces. */
-static int
-compile_value(struct deploy *d)
+/*
+ * Split a deploy value into literal runs, %n / %{n} and &name pieces; text
+ * offsets are from the value's start. Returns the count (<= n + 1).
+ */
+static uint32_t
+value_segs(const char *v, size_t n, struct seg *out)
 {
-	const char *v = d->value;
-	size_t n = d->vlen;
-	struct seg *tmp = malloc(sizeof(*tmp) * (n + 1));
-	if (tmp == NULL)
-		return -1;
-	uint16_t k = 0;
+	uint32_t k = 0;
 	size_t lit = 0;
 	for (size_t i = 0; i < n;) {
 		size_t adv = 0;
-		struct seg sg = {0, 0, NULL};
+		struct seg sg = {0, 0, 0};
 		if (v[i] == '%' && i + 1 < n && isdigit((unsigned char)v[i + 1])) {
-			sg = (struct seg){1, (uint16_t)(v[i + 1] - '0'), NULL};
+			sg = (struct seg){1, (uint16_t)(v[i + 1] - '0'), 0};
 			adv = 2;
 		} else if (v[i] == '%' && i + 1 < n && v[i + 1] == '{') {
 			char *e;
 			unsigned long c = strtoul(v + i + 2, &e, 10);
 			if (*e == '}' && e > v + i + 2) {
-				sg = (struct seg){1, (uint16_t)(c > 65535 ? 65535 : c), NULL};
+				sg = (struct seg){1, (uint16_t)(c > 65535 ? 65535 : c), 0};
 				adv = (size_t)(e + 1 - (v + i));
 			}
 		} else if (v[i] == '&' && i + 1 < n && isalpha((unsigned char)v[i + 1])) {
 			size_t e = i + 1;
 			while (e < n && (isalnum((unsigned char)v[e]) || v[e] == '_' || v[e] == '.'))
 				e++;
-			sg = (struct seg){2, (uint16_t)(e - i - 1), v + i + 1};
+			sg = (struct seg){2, (uint16_t)(e - i - 1), (uint32_t)(i + 1)};
 			adv = e - i;
 		}
 		if (adv == 0) {
@@ -185,29 +184,166 @@ compile_value(struct deploy *d)
 			continue;
 		}
 		if (i > lit)
-			tmp[k++] = (struct seg){0, (uint16_t)(i - lit), v + lit};
-		tmp[k++] = sg;
+			out[k++] = (struct seg){0, (uint16_t)(i - lit), (uint32_t)lit};
+		out[k++] = sg;
 		i += adv;
 		lit = i;
 	}
 	if (n > lit)
-		tmp[k++] = (struct seg){0, (uint16_t)(n - lit), v + lit};
-	/* the pieces and a copy of the text in one block: one or two cache lines */
-	d->segs = malloc(sizeof(*d->segs) * k + n + 1);
-	if (d->segs == NULL) {
-		free(tmp);
+		out[k++] = (struct seg){0, (uint16_t)(n - lit), (uint32_t)lit};
+	return k;
+}
+
+/*
+ * The items of a $target list as the matcher would split them (comma
+ * separated, blanks trimmed, empty items skipped; a gateway name resolved).
+ * Returns the count, or -1 when the list must be parsed at match time.
+ */
+static int
+target_items(const struct sw_ruleset *rs, const struct deploy *d, struct dtgt *out)
+{
+	/* the matcher reads at most 511 bytes of a list, up to a NUL */
+	if (d->has_vars || d->vlen > 511)
 		return -1;
+	size_t n = strnlen(d->value, d->vlen);
+	int k = 0;
+	for (size_t i = 0; i < n;) {
+		const char *c = memchr(d->value + i, ',', n - i);
+		size_t e = c ? (size_t)(c - d->value) : n, st = i, en = e;
+		while (st < en && isspace((unsigned char)d->value[st]))
+			st++;
+		while (en > st && isspace((unsigned char)d->value[en - 1]))
+			en--;
+		if (en > st) {
+			if (k >= DOP_TGT_RUNTIME - 1)
+				return -1;
+			if (out != NULL)
+				out[k] = (struct dtgt){gateway_find(rs, d->value + st, en - st),
+						       (uint32_t)st, (uint32_t)(en - st)};
+			k++;
+		}
+		if (c == NULL)
+			break;
+		i = e + 1;
 	}
-	char *text = (char *)(d->segs + k);
-	memcpy(text, v, n + 1);
-	for (uint16_t i = 0; i < k; i++) {
-		d->segs[i] = tmp[i];
-		if (tmp[i].p != NULL)
-			d->segs[i].p = text + (tmp[i].p - v);
+	return k;
+}
+
+#define ALIGN8(x) (((x) + 7) & ~(size_t)7)
+
+/* One deploy as an op at dst (NULL: only its size); returns its size in bytes. */
+static size_t
+op_emit(const struct sw_ruleset *rs, const struct deploy *d, struct seg *tmp, struct dtgt *tg,
+	uint8_t *dst)
+{
+	uint32_t nseg = d->has_vars ? value_segs(d->value, d->vlen, tmp) : 0;
+	int ntgt = d->kind == DK_TARGET ? target_items(rs, d, tg) : -1;
+	size_t nlen = d->name ? strlen(d->name) : 0;
+	size_t at = sizeof(struct dop) + nseg * sizeof(struct seg) +
+		    (ntgt > 0 ? (size_t)ntgt * sizeof(struct dtgt) : 0);
+	size_t noff = at, voff = noff + (nlen ? nlen + 1 : 0);
+	size_t size = ALIGN8(voff + d->vlen + 1);
+	if (dst == NULL)
+		return size;
+	struct dop *op = (struct dop *)dst;
+	*op = (struct dop){.size = (uint32_t)size, .noff = (uint32_t)noff, .voff = (uint32_t)voff,
+			   .vlen = d->vlen, .nlen = (uint16_t)nlen, .nseg = (uint16_t)nseg,
+			   .kind = d->kind, .has_vars = d->has_vars,
+			   .ntgt = d->kind == DK_TARGET ? (ntgt < 0 ? DOP_TGT_RUNTIME : (uint8_t)ntgt) : 0};
+	struct seg *sg = (struct seg *)(op + 1);
+	for (uint32_t i = 0; i < nseg; i++) {
+		sg[i] = tmp[i];
+		sg[i].off += (uint32_t)voff;
+	}
+	struct dtgt *t = (struct dtgt *)(op + 1);
+	for (int i = 0; i < ntgt; i++) {
+		t[i] = tg[i];
+		t[i].off += (uint32_t)voff;
+	}
+	if (nlen)
+		memcpy(dst + noff, d->name, nlen + 1);
+	memcpy(dst + voff, d->value, d->vlen);
+	dst[voff + d->vlen] = 0;
+	return size;
+}
+
+/* One record (header + ops) at dst (NULL: size only). */
+static size_t
+rec_emit(const struct sw_ruleset *rs, uint32_t dep0, uint32_t ndep, struct seg *tmp,
+	 struct dtgt *tg, uint8_t *dst)
+{
+	size_t at = sizeof(struct rhot);
+	for (uint32_t i = 0; i < ndep; i++)
+		at += op_emit(rs, &rs->deps.v[dep0 + i], tmp, tg, dst ? dst + at : NULL);
+	if (dst != NULL)
+		*(struct rhot *)dst = (struct rhot){.size = (uint32_t)at, .ndep = ndep};
+	return at;
+}
+
+/* Where a record of size n goes at or after off: never across more lines than it needs. */
+static size_t
+rec_place(size_t off, size_t n)
+{
+	size_t lines = (n + 63) / 64;
+	if ((off & 63) + n > lines * 64)
+		off = (off + 63) & ~(size_t)63;
+	return off;
+}
+
+int
+hot_build(struct sw_ruleset *rs)
+{
+	size_t maxv = 1;
+	for (uint32_t i = 0; i < rs->deps.n; i++)
+		if (rs->deps.v[i].vlen + 1 > maxv)
+			maxv = rs->deps.v[i].vlen + 1;
+	struct seg *tmp = malloc(sizeof(*tmp) * maxv);
+	struct dtgt *tg = malloc(sizeof(*tg) * (maxv < 256 ? maxv : 256));
+	if (tmp == NULL || tg == NULL)
+		goto fail;
+	size_t off = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		off = 0;
+		for (uint32_t i = 0; i < rs->rules.n + rs->pats.n; i++) {
+			bool rule = i < rs->rules.n;
+			uint32_t dep0 = rule ? rs->rules.v[i].dep0 : rs->pats.v[i - rs->rules.n].dep0;
+			uint32_t ndep = rule ? rs->rules.v[i].ndep : rs->pats.v[i - rs->rules.n].ndep;
+			size_t n = rec_emit(rs, dep0, ndep, tmp, tg, NULL);
+			off = rec_place(off, n);
+			if (off > UINT32_MAX - n)
+				goto fail;
+			if (pass == 1) {
+				rec_emit(rs, dep0, ndep, tmp, tg, rs->hot + off);
+				if (rule)
+					rs->rules.v[i].hot = (uint32_t)off;
+				else
+					rs->pats.v[i - rs->rules.n].hot = (uint32_t)off;
+			}
+			off += n;
+		}
+		if (pass == 0) {
+			/* big plans on 2 MB pages: a hit is then also a TLB hit more often */
+			const size_t huge = 2u << 20;
+			size_t al = off >= (1u << 20) ? huge : 64;
+			rs->hot_len = (off + al - 1) & ~(al - 1);
+			if (rs->hot_len == 0)
+				rs->hot_len = 64;
+			if (posix_memalign((void **)&rs->hot, al, rs->hot_len) != 0) {
+				rs->hot = NULL;
+				goto fail;
+			}
+			if (al == huge)
+				madvise(rs->hot, rs->hot_len, MADV_HUGEPAGE);
+			memset(rs->hot, 0, rs->hot_len);
+		}
 	}
 	free(tmp);
-	d->nseg = k;
+	free(tg);
 	return 0;
+fail:
+	free(tmp);
+	free(tg);
+	return -1;
 }
 
 /* One Hyperscan database for field fi from the rules whose primary is there. */
@@ -378,6 +514,7 @@ mem_estimate(struct sw_ruleset *rs)
 	for (uint32_t i = 0; i < rs->deps.n; i++)
 		m += (rs->deps.v[i].name ? strlen(rs->deps.v[i].name) + 1 : 0) +
 		     strlen(rs->deps.v[i].value) + 1;
+	m += rs->hot_len;
 	for (uint32_t i = 0; i < rs->fields.n; i++) {
 		struct field *f = &rs->fields.v[i];
 		size_t sz = 0;
@@ -509,15 +646,25 @@ sw_ruleset_compile(const struct sw_rules_src *src, struct sw_diag *diag)
 			rs->conds.v[r->primary].primary = true;
 		}
 	}
-	/* a trie hit names its rule's condition and deploy, for prefetching */
+	if (hot_build(rs) < 0) {
+		diag_at(diag, NULL, 0, 0, "error", NULL, "out of memory for the rule records");
+		goto fail;
+	}
+	/*
+	 * A trie hit names its rule's record; when the pattern is the rule's
+	 * only condition the hit is the match, and nothing else of the rule is
+	 * read before its deploy.
+	 */
 	for (uint32_t i = 0; i < rs->rules.n; i++) {
 		struct rule *r = &rs->rules.v[i];
 		if (r->primary < 0 || rs->conds.v[r->primary].how != HOW_TRIE)
 			continue;
 		struct cond *c = &rs->conds.v[r->primary];
 		for (uint32_t k = 0; k < c->nvars; k++) {
-			c->vars[k].cond = (uint32_t)r->primary;
-			c->vars[k].dep = r->ndep ? r->dep0 : UINT32_MAX;
+			c->vars[k].hot = r->hot;
+			c->vars[k].rcap = r->ncap;
+			c->vars[k].sole = r->ncond == 1 && !c->neg && !c->arsvar &&
+					  c->cap_base == 0 && c->ncap == r->ncap;
 		}
 	}
 	/* per field: trie + database */
@@ -618,9 +765,6 @@ sw_ruleset_compile(const struct sw_rules_src *src, struct sw_diag *diag)
 	}
 	for (uint32_t i = 0; i < rs->subconds.n; i++)
 		if (pcre_for(rs, &rs->subconds.v[i], diag) < 0)
-			goto fail;
-	for (uint32_t i = 0; i < rs->deps.n; i++)
-		if (rs->deps.v[i].has_vars && compile_value(&rs->deps.v[i]) < 0)
 			goto fail;
 	/* rules every message tries */
 	rs->always = malloc(sizeof(uint32_t) * (rs->rules.n + 1));

@@ -142,16 +142,7 @@ enum dkind {
 	DK_ARS_TO,   /* ARS: To: user part of the Request-URI (and To URI) */
 };
 
-/* A piece of a deploy value: literal text, capture %n, or variable &name. */
-struct seg {
-	uint8_t kind; /* 0 literal, 1 capture, 2 variable */
-	uint16_t n;   /* length (literal, variable name) or capture number */
-	const char *p;
-};
-
 struct deploy {
-	struct seg *segs; /* compiled value when has_vars */
-	uint16_t nseg;
 	uint8_t kind;
 	uint8_t htype;
 	bool has_vars; /* value has %n / &name: expanded at match time */
@@ -173,6 +164,48 @@ struct rule {
 	uint32_t dep0, ndep;
 	uint8_t ncap;     /* captures across its conditions */
 	int32_t primary;  /* cond index, -1: always a candidate */
+	uint32_t hot;     /* its record in rs->hot */
+};
+
+/*
+ * What a worker reads of a rule once it has won, packed at compile time into
+ * one arena (rs->hot) in rule order: a header, then one op per deploy line
+ * with its pieces, pre-resolved targets, name and value text inline. A hit
+ * then reads one or two consecutive cache lines instead of the rule, its
+ * deploy array and a malloc'd string per deploy scattered over the heap
+ * (about five misses per message at 10k rules).
+ */
+struct rhot {
+	uint32_t size; /* bytes of the record, ops included (a multiple of 8) */
+	uint32_t ndep;
+	/* then ndep struct dop */
+};
+
+/* A piece of a deploy value: literal text, capture %n, or variable &name. */
+struct seg {
+	uint8_t kind; /* 0 literal, 1 capture, 2 variable */
+	uint16_t n;   /* length (literal, variable name) or capture number */
+	uint32_t off; /* text (literal, variable name) from the op's start */
+};
+
+/* One item of a $target list without variables, resolved at compile time. */
+struct dtgt {
+	int32_t gw;        /* gateway index, -1: the text is host[:port][;transport=x] */
+	uint32_t off, len; /* trimmed text from the op's start */
+};
+
+#define DOP_TGT_RUNTIME 0xff /* $target parsed at match time (variables, very long) */
+
+struct dop {
+	uint32_t size;  /* bytes to the next op (a multiple of 8) */
+	uint32_t noff;  /* name from the op's start (NUL terminated), nlen 0: none */
+	uint32_t voff;  /* value text (NUL terminated) */
+	uint32_t vlen;
+	uint16_t nlen;
+	uint16_t nseg;  /* pieces (struct seg after the header) when has_vars */
+	uint8_t kind;   /* enum dkind */
+	uint8_t ntgt;   /* DK_TARGET: items (struct dtgt after the header), or DOP_TGT_RUNTIME */
+	bool has_vars;  /* value has %n / &name: expanded at match time */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -191,7 +224,9 @@ struct trie_var {
 	uint8_t ncap;
 	int16_t cap[TRIE_MAX_CAPS][2]; /* start, end offsets; end -1 = end of value */
 	uint32_t rule;
-	uint32_t cond, dep; /* the rule's primary condition, first deploy (UINT32_MAX none) */
+	uint32_t hot;   /* the rule's record in rs->hot */
+	uint8_t rcap;   /* the rule's captures */
+	bool sole;      /* this pattern is the rule's only condition: a hit is a match */
 };
 
 /* A class: 256-bit set. */
@@ -214,9 +249,13 @@ bool trie_var_match(const struct trie_var *v, const struct trie_class *classes, 
 /* A rule found by a trie walk, with what verifying it needs (no var load). */
 struct trie_hit {
 	uint32_t rule;
-	uint32_t cond, dep;
+	uint32_t hot;     /* the rule's record in rs->hot */
 	int16_t c0s, c0e; /* first capture when ncap <= 1 */
 	uint8_t ncap;
+	uint8_t rcap;     /* the rule's captures (sole) */
+	bool sole;        /* the pattern is the rule's only condition */
+	uint16_t vl;      /* the value walked (sole: the captures point into it) */
+	const char *vp;
 	const struct trie_var *var; /* NULL for Hyperscan candidates */
 };
 struct trie *trie_build(struct trie_var **vars, uint32_t nvars, const struct trie_class *classes,
@@ -247,6 +286,7 @@ struct ars_pat {
 	uint16_t ordinal; /* 1-based: the nth Pattern OUT of its route, in file order */
 	uint32_t id;      /* stable id: hash of route name and ordinal; 0 = uncapped */
 	int32_t slot;     /* counter slot in the bound sw_ars_state, -1 none */
+	uint32_t hot;     /* its deploy record in rs->hot */
 };
 
 /* Wire id of a Max Sessions pattern -> its index in pats (sorted by id). */
@@ -292,6 +332,9 @@ struct sw_ruleset {
 
 	struct trie_class *classes;
 	uint32_t nclasses;
+
+	uint8_t *hot;                /* struct rhot records: rules in order, then ARS patterns */
+	size_t hot_len;
 
 	uint32_t *always;            /* enabled rules with no primary, sorted */
 	uint32_t nalways;
@@ -401,7 +444,16 @@ struct mctx {
 int get_value(struct mctx *m, uint32_t fi, const char **p, uint16_t *l);
 /* 1 holds, 0 fails; captures appended to the scratch when caps is true. */
 int cond_eval(struct mctx *m, const struct cond *c, bool caps, const struct trie_hit *known);
-int rule_apply(struct mctx *m, const struct rule *r, bool *cont, bool *ars);
+int rule_apply(struct mctx *m, const struct rhot *h, bool *cont, bool *ars);
+
+static inline const struct rhot *
+rule_hot(const struct sw_ruleset *rs, uint32_t off)
+{
+	return (const struct rhot *)(rs->hot + off);
+}
+
+/* Pack the hot records (compile.c); 0 or -1 (ENOMEM). */
+int hot_build(struct sw_ruleset *rs);
 int ars_run(struct mctx *m);
 void mctx_init(struct mctx *m, const struct sw_ruleset *rs, struct sw_rules_scratch *s,
 	       const struct sw_match_in *in, struct sw_route_result *out);

@@ -545,11 +545,13 @@ trie_var_match(const struct trie_var *v, const struct trie_class *classes, const
 struct tterm {
 	const struct trie_var *var;
 	uint32_t rule;
-	uint32_t cond, dep;
+	uint32_t hot;
 	uint16_t tmin, tmax;
 	int16_t c0s, c0e;
 	uint8_t tclass;
 	uint8_t ncap;
+	uint8_t rcap;
+	bool sole;
 };
 
 struct tnode {
@@ -767,7 +769,8 @@ trie_build(struct trie_var **vars, uint32_t nvars, const struct trie_class *clas
 	qsort(t->sorted, nvars, sizeof(*t->sorted), cmp_var);
 	for (uint32_t i = 0; i < nvars; i++) {
 		const struct trie_var *v = t->sorted[i];
-		t->terms[i] = (struct tterm){.var = v, .rule = v->rule, .cond = v->cond, .dep = v->dep,
+		t->terms[i] = (struct tterm){.var = v, .rule = v->rule, .hot = v->hot,
+					     .rcap = v->rcap, .sole = v->sole,
 					     .tmin = v->tmin, .tmax = v->tmax, .tclass = v->tclass,
 					     .ncap = v->ncap, .c0s = v->ncap ? v->cap[0][0] : -2,
 					     .c0e = v->ncap ? v->cap[0][1] : -2};
@@ -876,8 +879,9 @@ trie_lookup(const struct trie *t, const struct trie_class *classes, const char *
 			if (n == max)
 				return -1;
 			hits[n].rule = v->rule;
-			hits[n].cond = v->cond;
-			hits[n].dep = v->dep;
+			hits[n].hot = v->hot;
+			hits[n].rcap = v->rcap;
+			hits[n].sole = v->sole;
 			hits[n].c0s = v->c0s;
 			hits[n].c0e = v->c0e;
 			hits[n].ncap = v->ncap;
