@@ -1024,6 +1024,7 @@ on_hs_match(unsigned int id, unsigned long long from, unsigned long long to, uns
 	}
 	s->cand[s->ncand].rule = id;
 	s->cand[s->ncand].var = NULL;
+	s->cand[s->ncand].trie = false;
 	s->cand[s->ncand].ncap = 0;
 	s->ncand++;
 	return 0;
@@ -1161,7 +1162,7 @@ find_winner(struct mctx *m, uint32_t start, uint32_t *hot)
 		const struct trie_hit *hit = NULL;
 		if (j >= rs->nalways || (i < s->ncand && s->cand[i].rule < rs->always[j])) {
 			id = s->cand[i].rule;
-			hit = s->cand[i].var != NULL ? &s->cand[i] : NULL;
+			hit = s->cand[i].trie ? &s->cand[i] : NULL;
 			from_scan = true;
 			i++;
 		} else {

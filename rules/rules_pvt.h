@@ -254,9 +254,10 @@ struct trie_hit {
 	uint8_t ncap;
 	uint8_t rcap;     /* the rule's captures (sole) */
 	bool sole;        /* the pattern is the rule's only condition */
+	bool trie;        /* found by the trie (else a Hyperscan candidate) */
 	uint16_t vl;      /* the value walked (sole: the captures point into it) */
 	const char *vp;
-	const struct trie_var *var; /* NULL for Hyperscan candidates */
+	const struct trie_var *var; /* its variant when ncap > 1 (captures), else may be NULL */
 };
 struct trie *trie_build(struct trie_var **vars, uint32_t nvars, const struct trie_class *classes,
 			 uint32_t nclasses);

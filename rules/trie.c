@@ -541,6 +541,11 @@ trie_var_match(const struct trie_var *v, const struct trie_class *classes, const
  * variants, then branches on one character. Children of a node are
  * contiguous; terminating variants are copied inline (rule, lengths, class)
  * so that a walk touches nodes and terms, not the variant structs.
+ *
+ * Most nodes of a carrier plan are leaves ending one variant (30k of 36k
+ * nodes at 10k rules). Such a leaf holds its variant itself, in the bytes
+ * an inner node uses for its children: the walk's last step then reads one
+ * cache line, not two, and the term array shrinks to the few shared prefixes.
  */
 struct tterm {
 	const struct trie_var *var;
@@ -554,17 +559,35 @@ struct tterm {
 	bool sole;
 };
 
+#define TNODE_LEAF 0xffff /* nterm of a leaf holding its one variant in lf/lt */
+
 struct tnode {
-	uint32_t child;  /* first child in nodes[] */
-	uint32_t term;   /* first terminating variant in terms[] */
-	uint16_t nterm;
+	union {
+		struct {
+			uint32_t child; /* first child in nodes[] */
+			uint32_t term;  /* first terminating variant in terms[] */
+		};
+		struct {
+			uint32_t rule;
+			uint32_t hot;
+		} lf;
+	};
+	uint16_t nterm;  /* TNODE_LEAF: no children, one variant inline */
 	uint8_t nchild;
 	uint8_t skip;    /* bytes of skip string */
 	union {
 		char in[8];    /* skip <= 8 */
 		uint32_t off;  /* else in pool[] */
 	} s;
-	uint8_t kids[12]; /* the children's characters when nchild <= 12: one cache line per level */
+	union {
+		uint8_t kids[12]; /* the children's characters when nchild <= 12: one cache line per level */
+		struct {
+			uint16_t tmin, tmax;
+			int16_t c0s, c0e;
+			uint8_t tclass, ncap, rcap;
+			bool sole;
+		} lt;
+	};
 };
 /* trie_lookup() compares kids[] as the last 12 of the node's last 16 bytes. */
 _Static_assert(sizeof(struct tnode) == 32 && offsetof(struct tnode, kids) == 20,
@@ -659,8 +682,24 @@ build(struct trie *t, uint32_t node, uint32_t lo, uint32_t hi, unsigned d)
 	uint32_t i = lo;
 	while (i < hi && e[i]->plen == d)
 		i++;
-	if (i - lo > 0xffff)
+	if (i - lo >= TNODE_LEAF)
 		return -1;
+	if (i == hi && i - lo == 1 && t->terms[lo].ncap <= 1) {
+		/* a leaf with one variant (its captures as offsets): inline */
+		const struct tterm *v = &t->terms[lo];
+		nd->lf.rule = v->rule;
+		nd->lf.hot = v->hot;
+		nd->nterm = TNODE_LEAF;
+		nd->lt.tmin = v->tmin;
+		nd->lt.tmax = v->tmax;
+		nd->lt.c0s = v->c0s;
+		nd->lt.c0e = v->c0e;
+		nd->lt.tclass = v->tclass;
+		nd->lt.ncap = v->ncap;
+		nd->lt.rcap = v->rcap;
+		nd->lt.sole = v->sole;
+		return 0;
+	}
 	nd->term = lo;
 	nd->nterm = (uint16_t)(i - lo);
 	uint32_t nk = 0;
@@ -779,6 +818,22 @@ trie_build(struct trie_var **vars, uint32_t nvars, const struct trie_class *clas
 		goto fail;
 	free(t->sorted);
 	t->sorted = NULL;
+	/* keep only the variants the leaves did not take, in node order */
+	struct tterm *kept = malloc(sizeof(*kept) * (nvars ? nvars : 1));
+	if (kept == NULL)
+		goto fail;
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < t->nnodes; i++) {
+		struct tnode *nd = &t->nodes[i];
+		if (nd->nterm == TNODE_LEAF || nd->nterm == 0)
+			continue;
+		memcpy(&kept[k], &t->terms[nd->term], sizeof(*kept) * nd->nterm);
+		nd->term = k;
+		k += nd->nterm;
+	}
+	free(t->terms);
+	t->terms = kept;
+	t->nterms = k;
 	pack(t);
 	return t;
 fail:
@@ -813,6 +868,72 @@ trie_mem(const struct trie *t)
 	       t->poolcap;
 }
 
+/* Start of the run of digits that ends s[0..len): eight bytes at a time. */
+static inline size_t
+digits_start(const char *s, size_t len)
+{
+	const uint64_t hi = 0xf0f0f0f0f0f0f0f0ull, k30 = 0x3030303030303030ull,
+		       k06 = 0x0606060606060606ull;
+	size_t i = len;
+	while (i >= 8) {
+		uint64_t w;
+		memcpy(&w, s + i - 8, 8);
+		/* all '0'..'9': high nibbles 3, and adding 6 carries out of none */
+		if ((w & hi) != k30 || ((w + k06) & hi) != k30)
+			break;
+		i -= 8;
+	}
+	while (i > 0 && (unsigned)(s[i - 1] - '0') < 10)
+		i--;
+	return i;
+}
+
+/* What one lookup learns about the value's tail once, for every variant. */
+struct tail {
+	const char *s;
+	size_t len;
+	size_t dstart, nlstart; /* all-digit suffix, suffix without a line feed; SIZE_MAX unknown */
+};
+
+/* Does the tail s[d..len) fit a variant's class and lengths? */
+static inline bool
+tail_fits(const struct trie *t, const struct trie_class *classes, struct tail *tl, size_t d,
+	  unsigned tclass, unsigned tmin, unsigned tmax)
+{
+	size_t r = tl->len - d;
+	if (r < tmin || (tmax != TRIE_INF && r > tmax))
+		return false;
+	/* tails are nearly always digits or '.' */
+	if ((int)tclass == t->digits) {
+		if (tl->dstart == SIZE_MAX)
+			tl->dstart = digits_start(tl->s, tl->len);
+		return d >= tl->dstart;
+	}
+	if ((int)tclass == t->dot) {
+		if (tl->nlstart == SIZE_MAX) {
+			const char *nl = memrchr(tl->s, '\n', tl->len);
+
+			tl->nlstart = nl != NULL ? (size_t)(nl - tl->s) + 1 : 0;
+		}
+		return d >= tl->nlstart;
+	}
+	const struct trie_class *c = &classes[tclass];
+	size_t i = d;
+	while (i < tl->len && cls_has(c, (unsigned char)tl->s[i]))
+		i++;
+	return i == tl->len;
+}
+
+/* One hit per rule: variants of one rule agree on captures. */
+static inline bool
+seen(const struct trie_hit *hits, int n, uint32_t rule)
+{
+	for (int h = 0; h < n; h++)
+		if (hits[h].rule == rule)
+			return true;
+	return false;
+}
+
 int
 trie_lookup(const struct trie *t, const struct trie_class *classes, const char *s, size_t len,
 	    uint32_t min_rule, struct trie_hit *hits, int max)
@@ -820,11 +941,7 @@ trie_lookup(const struct trie *t, const struct trie_class *classes, const char *
 	int n = 0;
 	uint32_t node = 0;
 	size_t d = 0;
-	/*
-	 * Tails are nearly always digits or '.': where the all-digit suffix and
-	 * the suffix without a line feed start, found once when first needed.
-	 */
-	size_t dstart = SIZE_MAX, nlstart = SIZE_MAX;
+	struct tail tl = {s, len, SIZE_MAX, SIZE_MAX};
 	for (;;) {
 		const struct tnode *nd = &t->nodes[node];
 		if (nd->skip) {
@@ -838,54 +955,30 @@ trie_lookup(const struct trie *t, const struct trie_class *classes, const char *
 				break;
 			d += nd->skip;
 		}
-		size_t r = len - d;
+		if (nd->nterm == TNODE_LEAF) {
+			if (nd->lf.rule < min_rule ||
+			    !tail_fits(t, classes, &tl, d, nd->lt.tclass, nd->lt.tmin, nd->lt.tmax) ||
+			    seen(hits, n, nd->lf.rule))
+				break;
+			if (n == max)
+				return -1;
+			hits[n] = (struct trie_hit){.rule = nd->lf.rule, .hot = nd->lf.hot,
+						    .c0s = nd->lt.c0s, .c0e = nd->lt.c0e,
+						    .ncap = nd->lt.ncap, .rcap = nd->lt.rcap,
+						    .sole = nd->lt.sole, .trie = true};
+			n++;
+			break;
+		}
 		for (uint32_t k = 0; k < nd->nterm; k++) {
 			const struct tterm *v = &t->terms[nd->term + k];
-			if (v->rule < min_rule || r < v->tmin || (v->tmax != TRIE_INF && r > v->tmax))
-				continue;
-			if (v->tclass == t->digits) {
-				if (dstart == SIZE_MAX) {
-					dstart = len;
-					while (dstart > 0 && (unsigned)(s[dstart - 1] - '0') < 10)
-						dstart--;
-				}
-				if (d < dstart)
-					continue;
-			} else if (v->tclass == t->dot) {
-				if (nlstart == SIZE_MAX) {
-					const char *nl = memrchr(s, '\n', len);
-
-					nlstart = nl != NULL ? (size_t)(nl - s) + 1 : 0;
-				}
-				if (d < nlstart)
-					continue;
-			} else {
-				const struct trie_class *c = &classes[v->tclass];
-				size_t i = d;
-				while (i < len && cls_has(c, (unsigned char)s[i]))
-					i++;
-				if (i != len)
-					continue;
-			}
-			/* one hit per rule: variants of one rule agree on captures */
-			int dup = 0;
-			for (int h = 0; h < n; h++)
-				if (hits[h].rule == v->rule) {
-					dup = 1;
-					break;
-				}
-			if (dup)
+			if (v->rule < min_rule || !tail_fits(t, classes, &tl, d, v->tclass, v->tmin, v->tmax) ||
+			    seen(hits, n, v->rule))
 				continue;
 			if (n == max)
 				return -1;
-			hits[n].rule = v->rule;
-			hits[n].hot = v->hot;
-			hits[n].rcap = v->rcap;
-			hits[n].sole = v->sole;
-			hits[n].c0s = v->c0s;
-			hits[n].c0e = v->c0e;
-			hits[n].ncap = v->ncap;
-			hits[n].var = v->var;
+			hits[n] = (struct trie_hit){.rule = v->rule, .hot = v->hot, .c0s = v->c0s,
+						    .c0e = v->c0e, .ncap = v->ncap, .rcap = v->rcap,
+						    .sole = v->sole, .trie = true, .var = v->var};
 			n++;
 		}
 		if (d == len || nd->nchild == 0)
