@@ -239,18 +239,22 @@ static inline bool
 has_pct(const char *p, size_t n)
 {
 	const uint64_t ones = 0x0101010101010101ull, pct = ones * '%';
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, p + i, 8);
+	uint64_t w;
+	if (n < 8) {
+		for (size_t i = 0; i < n; i++)
+			if (p[i] == '%')
+				return true;
+		return false;
+	}
+	for (size_t i = 0;; i += 8) {
+		/* the last word overlaps the one before rather than a byte loop */
+		memcpy(&w, p + (i + 8 <= n ? i : n - 8), 8);
 		w ^= pct;
 		if ((w - ones) & ~w & (ones << 7))
 			return true;
+		if (i + 8 >= n)
+			return false;
 	}
-	for (; i < n; i++)
-		if (p[i] == '%')
-			return true;
-	return false;
 }
 
 int
@@ -1099,13 +1103,6 @@ find_winner(struct mctx *m, uint32_t start, uint32_t *hot)
 				s->overflow = true;
 				break;
 			}
-			/* deepest hits are the most specific, usually the lowest rules:
-			 * reversed, the sort below has little to move */
-			for (int a = 0, b = n - 1; a < b; a++, b--) {
-				struct trie_hit x = h[a];
-				h[a] = h[b];
-				h[b] = x;
-			}
 			for (int i = 0; i < n; i++) {
 				/*
 				 * Independent loads, issued together rather than one
@@ -1132,6 +1129,33 @@ find_winner(struct mctx *m, uint32_t start, uint32_t *hot)
 	}
 	if (s->overflow)
 		return linear(m, start, hot);
+	/* rules that every message must try, from start on */
+	uint32_t lo = 0, hi = rs->nalways;
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		if (rs->always[mid] < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (s->ncand > 0) {
+		/*
+		 * The usual case: the lowest candidate is a trie hit on its rule's
+		 * only condition, and no rule without a primary comes before it.
+		 * It wins; nothing to sort or verify.
+		 */
+		int b = 0;
+		for (int i = 1; i < s->ncand; i++)
+			if (s->cand[i].rule < s->cand[b].rule)
+				b = i;
+		const struct trie_hit *hit = &s->cand[b];
+		if (hit->trie && hit->sole && (lo >= rs->nalways || rs->always[lo] > hit->rule)) {
+			s->ncap = hit->rcap < SCR_MAX_CAPS ? hit->rcap : SCR_MAX_CAPS;
+			caps_from_hit(s, 0, hit->rcap, hit, hit->vp, hit->vl);
+			*hot = hit->hot;
+			return (int32_t)hit->rule;
+		}
+	}
 	if (s->ncand > 1) {
 		/* small: insertion sort */
 		for (int i = 1; i < s->ncand; i++) {
@@ -1146,14 +1170,6 @@ find_winner(struct mctx *m, uint32_t start, uint32_t *hot)
 	}
 	(void)cmp_cand;
 	/* merge with the rules that every message must try */
-	uint32_t lo = 0, hi = rs->nalways;
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-		if (rs->always[mid] < start)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	int i = 0;
 	uint32_t j = lo;
 	while (i < s->ncand || j < rs->nalways) {

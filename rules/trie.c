@@ -868,21 +868,48 @@ trie_mem(const struct trie *t)
 	       t->poolcap;
 }
 
-/* Start of the run of digits that ends s[0..len): eight bytes at a time. */
-static inline size_t
+#if defined(__SSE2__)
+/* Bit i set for each of the 16 bytes of v that is not '0'..'9' (bytes >= 0x80 are not). */
+static inline unsigned
+nondigits16(__m128i v)
+{
+	__m128i lt = _mm_cmplt_epi8(v, _mm_set1_epi8('0')), gt = _mm_cmpgt_epi8(v, _mm_set1_epi8('9'));
+
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(lt, gt));
+}
+#endif
+
+/*
+ * Start of the run of digits that ends s[0..len). Numbers are 7 to 16
+ * bytes: two overlapping 8-byte loads cover them, one compare for all.
+ */
+static size_t
 digits_start(const char *s, size_t len)
 {
-	const uint64_t hi = 0xf0f0f0f0f0f0f0f0ull, k30 = 0x3030303030303030ull,
-		       k06 = 0x0606060606060606ull;
 	size_t i = len;
-	while (i >= 8) {
-		uint64_t w;
-		memcpy(&w, s + i - 8, 8);
-		/* all '0'..'9': high nibbles 3, and adding 6 carries out of none */
-		if ((w & hi) != k30 || ((w + k06) & hi) != k30)
-			break;
-		i -= 8;
+#if defined(__SSE2__)
+	unsigned m;
+	if (len >= 8 && len <= 16) {
+		uint64_t a, b;
+		memcpy(&a, s, 8);
+		memcpy(&b, s + len - 8, 8);
+		m = nondigits16(_mm_set_epi64x((long long)b, (long long)a));
+		if (m >> 8)
+			return len - 8 + (size_t)(31 - __builtin_clz(m >> 8)) + 1;
+		/* the first word's bytes that the second did not cover */
+		m &= (1u << (len - 8)) - 1;
+		return m ? (size_t)(31 - __builtin_clz(m)) + 1 : 0;
 	}
+	if (len > 16) {
+		for (; i >= 16; i -= 16) {
+			m = nondigits16(_mm_loadu_si128((const __m128i *)(s + i - 16)));
+			if (m)
+				return i - 16 + (size_t)(31 - __builtin_clz(m)) + 1;
+		}
+		m = nondigits16(_mm_loadu_si128((const __m128i *)s)) & ((1u << i) - 1);
+		return m ? (size_t)(31 - __builtin_clz(m)) + 1 : 0;
+	}
+#endif
 	while (i > 0 && (unsigned)(s[i - 1] - '0') < 10)
 		i--;
 	return i;
@@ -895,8 +922,8 @@ struct tail {
 	size_t dstart, nlstart; /* all-digit suffix, suffix without a line feed; SIZE_MAX unknown */
 };
 
-/* Does the tail s[d..len) fit a variant's class and lengths? */
-static inline bool
+/* Does the tail s[d..len) fit a variant's class and lengths? Inlined: called on every term. */
+static inline __attribute__((always_inline)) bool
 tail_fits(const struct trie *t, const struct trie_class *classes, struct tail *tl, size_t d,
 	  unsigned tclass, unsigned tmin, unsigned tmax)
 {
