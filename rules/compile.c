@@ -151,53 +151,10 @@ pcre_for(struct sw_ruleset *rs, struct cond *c, struct sw_diag *d)
 }
 
 /*
- * Split a deploy value into literal runs, %n / %{n} and &name pieces; text
- * offsets are from the value's start. Returns the count (<= n + 1).
- */
-static uint32_t
-value_segs(const char *v, size_t n, struct seg *out)
-{
-	uint32_t k = 0;
-	size_t lit = 0;
-	for (size_t i = 0; i < n;) {
-		size_t adv = 0;
-		struct seg sg = {0, 0, 0};
-		if (v[i] == '%' && i + 1 < n && isdigit((unsigned char)v[i + 1])) {
-			sg = (struct seg){1, (uint16_t)(v[i + 1] - '0'), 0};
-			adv = 2;
-		} else if (v[i] == '%' && i + 1 < n && v[i + 1] == '{') {
-			char *e;
-			unsigned long c = strtoul(v + i + 2, &e, 10);
-			if (*e == '}' && e > v + i + 2) {
-				sg = (struct seg){1, (uint16_t)(c > 65535 ? 65535 : c), 0};
-				adv = (size_t)(e + 1 - (v + i));
-			}
-		} else if (v[i] == '&' && i + 1 < n && isalpha((unsigned char)v[i + 1])) {
-			size_t e = i + 1;
-			while (e < n && (isalnum((unsigned char)v[e]) || v[e] == '_' || v[e] == '.'))
-				e++;
-			sg = (struct seg){2, (uint16_t)(e - i - 1), (uint32_t)(i + 1)};
-			adv = e - i;
-		}
-		if (adv == 0) {
-			i++;
-			continue;
-		}
-		if (i > lit)
-			out[k++] = (struct seg){0, (uint16_t)(i - lit), (uint32_t)lit};
-		out[k++] = sg;
-		i += adv;
-		lit = i;
-	}
-	if (n > lit)
-		out[k++] = (struct seg){0, (uint16_t)(n - lit), (uint32_t)lit};
-	return k;
-}
-
-/*
  * The items of a $target list as the matcher would split them (comma
- * separated, blanks trimmed, empty items skipped; a gateway name resolved).
- * Returns the count, or -1 when the list must be parsed at match time.
+ * separated, blanks trimmed, empty items skipped; a gateway name resolved),
+ * offsets from the value's start. Returns the count, or -1 when the list
+ * must be parsed at match time.
  */
 static int
 target_items(const struct sw_ruleset *rs, const struct deploy *d, struct dtgt *out)
@@ -215,12 +172,10 @@ target_items(const struct sw_ruleset *rs, const struct deploy *d, struct dtgt *o
 		while (en > st && isspace((unsigned char)d->value[en - 1]))
 			en--;
 		if (en > st) {
-			if (k >= DOP_TGT_RUNTIME - 1)
+			int32_t gw = gateway_find(rs, d->value + st, en - st);
+			if (k >= UINT8_MAX || gw > INT16_MAX)
 				return -1;
-			if (out != NULL)
-				out[k] = (struct dtgt){gateway_find(rs, d->value + st, en - st),
-						       (uint32_t)st, (uint32_t)(en - st)};
-			k++;
+			out[k++] = (struct dtgt){(int16_t)gw, (uint16_t)st, (uint16_t)(en - st)};
 		}
 		if (c == NULL)
 			break;
@@ -229,54 +184,114 @@ target_items(const struct sw_ruleset *rs, const struct deploy *d, struct dtgt *o
 	return k;
 }
 
-#define ALIGN8(x) (((x) + 7) & ~(size_t)7)
+#define ALIGN2(x) (((x) + 1) & ~(size_t)1)
 
-/* One deploy as an op at dst (NULL: only its size); returns its size in bytes. */
+/*
+ * One deploy (index di) as an op at dst (NULL: only its size); returns its
+ * size in bytes. tmp holds vlen + 1 pieces or targets.
+ */
 static size_t
-op_emit(const struct sw_ruleset *rs, const struct deploy *d, struct seg *tmp, struct dtgt *tg,
-	uint8_t *dst)
+op_emit(const struct sw_ruleset *rs, uint32_t di, void *tmp, uint8_t *dst)
 {
-	uint32_t nseg = d->has_vars ? value_segs(d->value, d->vlen, tmp) : 0;
-	int ntgt = d->kind == DK_TARGET ? target_items(rs, d, tg) : -1;
+	const struct deploy *d = &rs->deps.v[di];
 	size_t nlen = d->name ? strlen(d->name) : 0;
-	size_t at = sizeof(struct dop) + nseg * sizeof(struct seg) +
-		    (ntgt > 0 ? (size_t)ntgt * sizeof(struct dtgt) : 0);
-	size_t noff = at, voff = noff + (nlen ? nlen + 1 : 0);
-	size_t size = ALIGN8(voff + d->vlen + 1);
+	uint8_t mode = DOP_LIT;
+	uint32_t n = 0;
+	size_t text = 0; /* bytes of text after the name */
+	struct piece *pc = tmp;
+	struct dtgt *tg = tmp;
+	int nt;
+
+	if (d->kind == DK_TARGET && (nt = target_items(rs, d, tg)) >= 0) {
+		mode = DOP_TGT;
+		n = (uint32_t)nt;
+		for (uint32_t i = 0; i < n; i++)
+			text += tg[i].len;
+	} else if (d->has_vars) {
+		mode = DOP_VARS;
+		size_t at = 0;
+		while (piece_next(d->value, d->vlen, &at, &pc[n])) {
+			if (pc[n].kind != 1 && pc[n].len > SEG_N_MAX)
+				mode = DOP_SLOW;
+			/* a variable keeps its '&': undefined, it expands to itself */
+			text += pc[n].kind == 0 ? pc[n].len : pc[n].kind == 2 ? pc[n].len + 1 : 0;
+			n++;
+		}
+		if (n > UINT8_MAX)
+			mode = DOP_SLOW;
+	} else {
+		text = d->vlen;
+		if (d->vlen > UINT16_MAX)
+			mode = DOP_SLOW;
+	}
+	struct dop h = {.kind = d->kind, .mode = mode, .n = (uint8_t)n, .nlen = (uint8_t)nlen,
+			.vlen = mode == DOP_LIT ? (uint16_t)d->vlen : 0};
+	size_t noff = dop_name_off(&h), toff = noff + (nlen ? nlen + 1 : 0);
+	size_t size = ALIGN2(toff + text);
+	if (mode != DOP_SLOW && (nlen > UINT8_MAX || size > UINT16_MAX)) {
+		mode = h.mode = DOP_SLOW;
+		h.n = h.nlen = 0;
+		h.vlen = 0;
+	}
+	if (mode == DOP_SLOW) {
+		noff = toff = dop_name_off(&h);
+		size = ALIGN2(toff);
+		text = 0;
+	}
 	if (dst == NULL)
 		return size;
-	struct dop *op = (struct dop *)dst;
-	*op = (struct dop){.size = (uint32_t)size, .noff = (uint32_t)noff, .voff = (uint32_t)voff,
-			   .vlen = d->vlen, .nlen = (uint16_t)nlen, .nseg = (uint16_t)nseg,
-			   .kind = d->kind, .has_vars = d->has_vars,
-			   .ntgt = d->kind == DK_TARGET ? (ntgt < 0 ? DOP_TGT_RUNTIME : (uint8_t)ntgt) : 0};
-	struct seg *sg = (struct seg *)(op + 1);
-	for (uint32_t i = 0; i < nseg; i++) {
-		sg[i] = tmp[i];
-		sg[i].off += (uint32_t)voff;
-	}
-	struct dtgt *t = (struct dtgt *)(op + 1);
-	for (int i = 0; i < ntgt; i++) {
-		t[i] = tg[i];
-		t[i].off += (uint32_t)voff;
+	h.size = (uint16_t)size;
+	memcpy(dst, &h, sizeof(h));
+	if (mode == DOP_SLOW) {
+		memcpy(dst + sizeof(h), &di, sizeof(di));
+		return size;
 	}
 	if (nlen)
 		memcpy(dst + noff, d->name, nlen + 1);
-	memcpy(dst + voff, d->value, d->vlen);
-	dst[voff + d->vlen] = 0;
+	size_t t = toff;
+	if (mode == DOP_TGT) {
+		for (uint32_t i = 0; i < n; i++) {
+			struct dtgt x = tg[i];
+			memcpy(dst + t, d->value + x.off, x.len);
+			x.off = (uint16_t)t;
+			t += x.len;
+			memcpy(dst + sizeof(h) + i * sizeof(x), &x, sizeof(x));
+		}
+	} else if (mode == DOP_VARS) {
+		for (uint32_t i = 0; i < n; i++) {
+			struct seg g;
+			if (pc[i].kind == 1) {
+				g.kn = (uint16_t)(1u << 14 | (pc[i].num > SEG_N_MAX ? SEG_N_MAX : pc[i].num));
+				g.off = 0;
+			} else if (pc[i].kind == 2) {
+				memcpy(dst + t, d->value + pc[i].off - 1, pc[i].len + 1);
+				g.kn = (uint16_t)(2u << 14 | pc[i].len);
+				g.off = (uint16_t)(t + 1);
+				t += pc[i].len + 1;
+			} else {
+				memcpy(dst + t, d->value + pc[i].off, pc[i].len);
+				g.kn = (uint16_t)pc[i].len;
+				g.off = (uint16_t)t;
+				t += pc[i].len;
+			}
+			memcpy(dst + sizeof(h) + i * sizeof(g), &g, sizeof(g));
+		}
+	} else
+		memcpy(dst + t, d->value, d->vlen);
 	return size;
 }
 
 /* One record (header + ops) at dst (NULL: size only). */
 static size_t
-rec_emit(const struct sw_ruleset *rs, uint32_t dep0, uint32_t ndep, struct seg *tmp,
-	 struct dtgt *tg, uint8_t *dst)
+rec_emit(const struct sw_ruleset *rs, uint32_t dep0, uint32_t ndep, void *tmp, uint8_t *dst)
 {
 	size_t at = sizeof(struct rhot);
 	for (uint32_t i = 0; i < ndep; i++)
-		at += op_emit(rs, &rs->deps.v[dep0 + i], tmp, tg, dst ? dst + at : NULL);
-	if (dst != NULL)
-		*(struct rhot *)dst = (struct rhot){.size = (uint32_t)at, .ndep = ndep};
+		at += op_emit(rs, dep0 + i, tmp, dst ? dst + at : NULL);
+	if (dst != NULL) {
+		struct rhot h = {.ndep = (uint16_t)ndep};
+		memcpy(dst, &h, sizeof(h));
+	}
 	return at;
 }
 
@@ -285,6 +300,7 @@ static size_t
 rec_place(size_t off, size_t n)
 {
 	size_t lines = (n + 63) / 64;
+	off = ALIGN2(off);
 	if ((off & 63) + n > lines * 64)
 		off = (off + 63) & ~(size_t)63;
 	return off;
@@ -297,9 +313,9 @@ hot_build(struct sw_ruleset *rs)
 	for (uint32_t i = 0; i < rs->deps.n; i++)
 		if (rs->deps.v[i].vlen + 1 > maxv)
 			maxv = rs->deps.v[i].vlen + 1;
-	struct seg *tmp = malloc(sizeof(*tmp) * maxv);
-	struct dtgt *tg = malloc(sizeof(*tg) * (maxv < 256 ? maxv : 256));
-	if (tmp == NULL || tg == NULL)
+	/* pieces of the longest value, or a $target list's items */
+	void *tmp = malloc(sizeof(struct piece) * (maxv > 256 ? maxv : 256));
+	if (tmp == NULL)
 		goto fail;
 	size_t off = 0;
 	for (int pass = 0; pass < 2; pass++) {
@@ -308,12 +324,14 @@ hot_build(struct sw_ruleset *rs)
 			bool rule = i < rs->rules.n;
 			uint32_t dep0 = rule ? rs->rules.v[i].dep0 : rs->pats.v[i - rs->rules.n].dep0;
 			uint32_t ndep = rule ? rs->rules.v[i].ndep : rs->pats.v[i - rs->rules.n].ndep;
-			size_t n = rec_emit(rs, dep0, ndep, tmp, tg, NULL);
+			if (ndep > UINT16_MAX)
+				goto fail;
+			size_t n = rec_emit(rs, dep0, ndep, tmp, NULL);
 			off = rec_place(off, n);
 			if (off > UINT32_MAX - n)
 				goto fail;
 			if (pass == 1) {
-				rec_emit(rs, dep0, ndep, tmp, tg, rs->hot + off);
+				rec_emit(rs, dep0, ndep, tmp, rs->hot + off);
 				if (rule)
 					rs->rules.v[i].hot = (uint32_t)off;
 				else
@@ -338,11 +356,9 @@ hot_build(struct sw_ruleset *rs)
 		}
 	}
 	free(tmp);
-	free(tg);
 	return 0;
 fail:
 	free(tmp);
-	free(tg);
 	return -1;
 }
 

@@ -623,42 +623,74 @@ put(struct sw_route_result *o, const char *p, size_t n, struct sw_rspan *sp)
 	return 0;
 }
 
-/* Expand %n, %{n} and &name into out->buf (segments compiled at load time). */
+/*
+ * Append one piece of a value to out->buf: literal p[0..n), capture number
+ * n, or variable p[0..n) (p[-1] is its '&': undefined, it stays as written).
+ */
+static inline int
+emit_piece(struct mctx *m, unsigned kind, size_t n, const char *p)
+{
+	struct sw_route_result *o = m->out;
+	const char *src = p;
+	size_t len = n;
+	if (kind == 1) {
+		if (n >= 1 && n <= m->s->ncap && n <= SCR_MAX_CAPS) {
+			src = m->s->cap[n - 1];
+			len = m->s->capl[n - 1];
+		} else
+			len = 0;
+	} else if (kind == 2) {
+		uint16_t el;
+		const char *ev = env_get(m, p, n, &el);
+		if (ev != NULL) {
+			src = ev;
+			len = el;
+		} else {
+			src = p - 1;
+			len = n + 1;
+		}
+	}
+	if ((size_t)o->used + len > SW_ROUTE_BUF)
+		return -ENOSPC;
+	copy_short(o->buf + o->used, src, len);
+	o->used = (uint16_t)(o->used + len);
+	return 0;
+}
+
+/* Expand %n, %{n} and &name into out->buf (pieces compiled at load time). */
 static int
 expand(struct mctx *m, const struct dop *d, struct sw_rspan *sp)
 {
 	struct sw_route_result *o = m->out;
 	const char *base = (const char *)d;
-	if (!d->has_vars)
-		return put(o, base + d->voff, d->vlen, sp);
+	if (d->mode == DOP_LIT)
+		return put(o, base + dop_name_off(d) + (d->nlen ? d->nlen + 1u : 0u), d->vlen, sp);
 	uint16_t start = o->used;
 	const struct seg *segs = (const struct seg *)(d + 1);
-	for (uint16_t i = 0; i < d->nseg; i++) {
-		const struct seg *g = &segs[i];
-		const char *src = base + g->off;
-		size_t len = g->n;
-		if (g->kind == 1) {
-			unsigned k = g->n;
-			if (k >= 1 && k <= m->s->ncap && k <= SCR_MAX_CAPS) {
-				src = m->s->cap[k - 1];
-				len = m->s->capl[k - 1];
-			} else
-				len = 0;
-		} else if (g->kind == 2) {
-			uint16_t el;
-			const char *ev = env_get(m, src, g->n, &el);
-			if (ev != NULL) {
-				src = ev;
-				len = el;
-			} else {
-				src = base + g->off - 1; /* undefined: the text as written */
-				len = (size_t)g->n + 1;
-			}
-		}
-		if ((size_t)o->used + len > SW_ROUTE_BUF)
-			return -ENOSPC;
-		copy_short(o->buf + o->used, src, len);
-		o->used = (uint16_t)(o->used + len);
+	for (unsigned i = 0; i < d->n; i++) {
+		int rc = emit_piece(m, segs[i].kn >> 14, segs[i].kn & SEG_N_MAX, base + segs[i].off);
+		if (rc < 0)
+			return rc;
+	}
+	sp->off = start;
+	sp->len = (uint16_t)(o->used - start);
+	return 0;
+}
+
+/* The same for a deploy too big for an op (DOP_SLOW), pieces read as it goes. */
+static int
+expand_slow(struct mctx *m, const struct deploy *dp, struct sw_rspan *sp)
+{
+	struct sw_route_result *o = m->out;
+	if (!dp->has_vars)
+		return put(o, dp->value, dp->vlen, sp);
+	uint16_t start = o->used;
+	size_t at = 0;
+	struct piece pc;
+	while (piece_next(dp->value, dp->vlen, &at, &pc)) {
+		int rc = emit_piece(m, pc.kind, pc.kind == 1 ? pc.num : pc.len, dp->value + pc.off);
+		if (rc < 0)
+			return rc;
 	}
 	sp->off = start;
 	sp->len = (uint16_t)(o->used - start);
@@ -841,7 +873,7 @@ apply_targets(struct mctx *m, const struct dop *d)
 	const struct dtgt *t = (const struct dtgt *)(d + 1);
 	o->ntargets = 0;
 	o->gateway = -1;
-	for (unsigned i = 0; i < d->ntgt; i++) {
+	for (unsigned i = 0; i < d->n; i++) {
 		int rc;
 		if (t[i].gw >= 0)
 			rc = gw_apply(m, t[i].gw, i == 0);
@@ -918,22 +950,35 @@ deploy_one(struct mctx *m, const struct dop *d, bool *cont, bool *ars)
 {
 	struct sw_route_result *o = m->out;
 	struct sw_rspan v;
-	if (d->kind == DK_TARGET && d->ntgt != DOP_TGT_RUNTIME)
+	const char *name;
+	size_t nlen;
+	int rc;
+	if (d->mode == DOP_TGT)
 		return apply_targets(m, d);
-	int rc = expand(m, d, &v);
+	if (d->mode == DOP_SLOW) {
+		uint32_t di;
+		memcpy(&di, d + 1, sizeof(di));
+		const struct deploy *dp = &m->rs->deps.v[di];
+		name = dp->name;
+		nlen = name ? strlen(name) : 0;
+		rc = expand_slow(m, dp, &v);
+	} else {
+		name = d->nlen ? (const char *)d + dop_name_off(d) : NULL;
+		nlen = d->nlen;
+		rc = expand(m, d, &v);
+	}
 	if (rc < 0)
 		return rc;
 	const char *vp = o->buf + v.off;
-	const char *name = d->nlen ? (const char *)d + d->noff : NULL;
 	switch (d->kind) {
 	case DK_HDR:
-		return add_edit(m, v.len ? SW_EDIT_HDR_SET : SW_EDIT_HDR_DEL, name, d->nlen, v);
+		return add_edit(m, v.len ? SW_EDIT_HDR_SET : SW_EDIT_HDR_DEL, name, nlen, v);
 	case DK_HDR_ADD:
-		return add_edit(m, SW_EDIT_HDR_ADD, name, d->nlen, v);
+		return add_edit(m, SW_EDIT_HDR_ADD, name, nlen, v);
 	case DK_TO: {
 		if (v.len == 0)
-			return add_edit(m, SW_EDIT_HDR_DEL, name, d->nlen, v);
-		if ((rc = add_edit(m, SW_EDIT_HDR_SET, name, d->nlen, v)) < 0)
+			return add_edit(m, SW_EDIT_HDR_DEL, name, nlen, v);
+		if ((rc = add_edit(m, SW_EDIT_HDR_SET, name, nlen, v)) < 0)
 			return rc;
 		struct sw_rspan u;
 		if ((rc = to_uri(m, v, &u)) < 0)
