@@ -153,11 +153,11 @@ pcre_for(struct sw_ruleset *rs, struct cond *c, struct sw_diag *d)
 /*
  * The items of a $target list as the matcher would split them (comma
  * separated, blanks trimmed, empty items skipped; a gateway name resolved),
- * offsets from the value's start. Returns the count, or -1 when the list
+ * their offsets in the value into off. Returns the count, or -1 when the list
  * must be parsed at match time.
  */
 static int
-target_items(const struct sw_ruleset *rs, const struct deploy *d, struct dtgt *out)
+target_items(const struct sw_ruleset *rs, const struct deploy *d, struct dtgt *out, uint16_t *off)
 {
 	/* the matcher reads at most 511 bytes of a list, up to a NUL */
 	if (d->has_vars || d->vlen > 511)
@@ -175,7 +175,9 @@ target_items(const struct sw_ruleset *rs, const struct deploy *d, struct dtgt *o
 			int32_t gw = gateway_find(rs, d->value + st, en - st);
 			if (k >= UINT8_MAX || gw > INT16_MAX)
 				return -1;
-			out[k++] = (struct dtgt){(int16_t)gw, (uint16_t)st, (uint16_t)(en - st)};
+			out[k].gw = (int16_t)gw;
+			out[k].len = (uint16_t)(en - st);
+			off[k++] = (uint16_t)st;
 		}
 		if (c == NULL)
 			break;
@@ -200,9 +202,10 @@ op_emit(const struct sw_ruleset *rs, uint32_t di, void *tmp, uint8_t *dst)
 	size_t text = 0; /* bytes of text after the name */
 	struct piece *pc = tmp;
 	struct dtgt *tg = tmp;
+	uint16_t *tgoff = (uint16_t *)(tg + UINT8_MAX);
 	int nt;
 
-	if (d->kind == DK_TARGET && (nt = target_items(rs, d, tg)) >= 0) {
+	if (d->kind == DK_TARGET && (nt = target_items(rs, d, tg, tgoff)) >= 0) {
 		mode = DOP_TGT;
 		n = (uint32_t)nt;
 		for (uint32_t i = 0; i < n; i++)
@@ -251,27 +254,22 @@ op_emit(const struct sw_ruleset *rs, uint32_t di, void *tmp, uint8_t *dst)
 	size_t t = toff;
 	if (mode == DOP_TGT) {
 		for (uint32_t i = 0; i < n; i++) {
-			struct dtgt x = tg[i];
-			memcpy(dst + t, d->value + x.off, x.len);
-			x.off = (uint16_t)t;
-			t += x.len;
-			memcpy(dst + sizeof(h) + i * sizeof(x), &x, sizeof(x));
+			memcpy(dst + t, d->value + tgoff[i], tg[i].len);
+			t += tg[i].len;
+			memcpy(dst + sizeof(h) + i * sizeof(tg[i]), &tg[i], sizeof(tg[i]));
 		}
 	} else if (mode == DOP_VARS) {
 		for (uint32_t i = 0; i < n; i++) {
 			struct seg g;
 			if (pc[i].kind == 1) {
 				g.kn = (uint16_t)(1u << 14 | (pc[i].num > SEG_N_MAX ? SEG_N_MAX : pc[i].num));
-				g.off = 0;
 			} else if (pc[i].kind == 2) {
 				memcpy(dst + t, d->value + pc[i].off - 1, pc[i].len + 1);
 				g.kn = (uint16_t)(2u << 14 | pc[i].len);
-				g.off = (uint16_t)(t + 1);
 				t += pc[i].len + 1;
 			} else {
 				memcpy(dst + t, d->value + pc[i].off, pc[i].len);
 				g.kn = (uint16_t)pc[i].len;
-				g.off = (uint16_t)t;
 				t += pc[i].len;
 			}
 			memcpy(dst + sizeof(h) + i * sizeof(g), &g, sizeof(g));

@@ -662,15 +662,18 @@ static int
 expand(struct mctx *m, const struct dop *d, struct sw_rspan *sp)
 {
 	struct sw_route_result *o = m->out;
-	const char *base = (const char *)d;
+	const char *t = (const char *)d + dop_name_off(d) + (d->nlen ? d->nlen + 1u : 0u);
 	if (d->mode == DOP_LIT)
-		return put(o, base + dop_name_off(d) + (d->nlen ? d->nlen + 1u : 0u), d->vlen, sp);
+		return put(o, t, d->vlen, sp);
 	uint16_t start = o->used;
 	const struct seg *segs = (const struct seg *)(d + 1);
 	for (unsigned i = 0; i < d->n; i++) {
-		int rc = emit_piece(m, segs[i].kn >> 14, segs[i].kn & SEG_N_MAX, base + segs[i].off);
+		unsigned kind = segs[i].kn >> 14, n = segs[i].kn & SEG_N_MAX;
+		/* texts in piece order: a literal, or a variable's '&' and name */
+		int rc = emit_piece(m, kind, n, kind == 2 ? t + 1 : t);
 		if (rc < 0)
 			return rc;
+		t += kind == 0 ? n : kind == 2 ? n + 1 : 0;
 	}
 	sp->off = start;
 	sp->len = (uint16_t)(o->used - start);
@@ -871,16 +874,16 @@ apply_targets(struct mctx *m, const struct dop *d)
 {
 	struct sw_route_result *o = m->out;
 	const struct dtgt *t = (const struct dtgt *)(d + 1);
+	const char *text = (const char *)d + dop_name_off(d) + (d->nlen ? d->nlen + 1u : 0u);
 	o->ntargets = 0;
 	o->gateway = -1;
-	for (unsigned i = 0; i < d->n; i++) {
+	for (unsigned i = 0; i < d->n; text += t[i].len, i++) {
 		int rc;
 		if (t[i].gw >= 0)
 			rc = gw_apply(m, t[i].gw, i == 0);
 		else if (o->ntargets >= SW_ROUTE_MAX_TARGETS)
 			rc = -ENOSPC;
-		else if ((rc = put(o, (const char *)d + t[i].off, t[i].len,
-				   &o->targets[o->ntargets])) == 0)
+		else if ((rc = put(o, text, t[i].len, &o->targets[o->ntargets])) == 0)
 			o->ntargets++;
 		if (rc < 0)
 			return rc;

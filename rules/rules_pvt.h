@@ -173,7 +173,7 @@ struct rule {
  * one arena (rs->hot) in rule order: the number of deploy ops, then one op
  * per deploy line with its pieces, pre-resolved targets, name and text
  * inline, in 16-bit fields. A typical rule (a %1 Request-URI and a $target)
- * takes 60-70 bytes, placed so that it crosses no more cache lines than
+ * takes 50-60 bytes, placed so that it crosses no more cache lines than
  * its size needs; a hit reads one or two lines instead of the rule, its
  * deploy array and a malloc'd string per deploy scattered over the heap.
  */
@@ -199,21 +199,24 @@ struct dop {
 	/* then struct seg[n] | struct dtgt[n] | uint32_t deploy index; name; text */
 };
 
-/* A piece of a deploy value: literal text, capture %n, or variable &name. */
+/*
+ * A piece of a deploy value: literal text, capture %n, or variable &name.
+ * The texts of the literals and of the variables ('&' and name) follow the
+ * op's name one after another, in piece order.
+ */
 struct seg {
-	uint16_t kn;  /* kind << 14 | n: kind 0 literal, 1 capture, 2 variable;
-			 n: length (literal, variable name) or capture number */
-	uint16_t off; /* text from the op's start (a variable: its name, after the '&') */
+	uint16_t kn; /* kind << 14 | n: kind 0 literal, 1 capture, 2 variable;
+			n: length (literal, variable name) or capture number */
 };
 #define SEG_N_MAX 0x3fff
 
-/* One item of a $target list without variables, resolved at compile time. */
+/* One item of a $target list without variables, resolved at compile time; texts in order. */
 struct dtgt {
-	int16_t gw;        /* gateway index, -1: the text is host[:port][;transport=x] */
-	uint16_t off, len; /* trimmed text from the op's start */
+	int16_t gw;   /* gateway index, -1: the text is host[:port][;transport=x] */
+	uint16_t len; /* trimmed text */
 };
 
-/* Where an op's name starts (after its pieces or targets). */
+/* Where an op's name starts (after its pieces or targets); its text follows the name. */
 static inline uint32_t
 dop_name_off(const struct dop *d)
 {
