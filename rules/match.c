@@ -34,7 +34,12 @@ mctx_init(struct mctx *m, const struct sw_ruleset *rs, struct sw_rules_scratch *
 	s->nenv = 0;
 	s->env_used = 0;
 	s->ncap = 0;
-	memset(s->vs, 0, rs->fields.n);
+	/* a plan reads a handful of fields: no libc call for them */
+	if (rs->fields.n <= 8)
+		for (uint32_t i = 0; i < rs->fields.n; i++)
+			s->vs[i] = 0;
+	else
+		memset(s->vs, 0, rs->fields.n);
 }
 
 void
@@ -102,7 +107,7 @@ overlay:;
 	return have;
 }
 
-static const struct sw_sip_uri *
+static inline const struct sw_sip_uri *
 cur_ruri(struct mctx *m, const char **base)
 {
 	if (m->ruri_edited) {
