@@ -686,7 +686,7 @@ expand(struct mctx *m, const struct dop *d, struct sw_rspan *sp)
 }
 
 /* The same for a deploy too big for an op (DOP_SLOW), pieces read as it goes. */
-static int
+static __attribute__((cold)) int
 expand_slow(struct mctx *m, const struct deploy *dp, struct sw_rspan *sp)
 {
 	struct sw_route_result *o = m->out;
@@ -831,7 +831,7 @@ gw_apply(struct mctx *m, int32_t gi, bool primary)
 	return 0;
 }
 
-static int
+static __attribute__((cold)) int
 apply_target(struct mctx *m, struct sw_rspan v)
 {
 	struct sw_route_result *o = m->out;
@@ -1117,7 +1117,7 @@ cmp_cand(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int32_t
+static __attribute__((cold)) int32_t
 linear(struct mctx *m, uint32_t start, uint32_t *hot)
 {
 	const struct sw_ruleset *rs = m->rs;
