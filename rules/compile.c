@@ -231,15 +231,13 @@ op_emit(const struct sw_ruleset *rs, uint32_t di, void *tmp, uint8_t *dst)
 			.vlen = mode == DOP_LIT ? (uint16_t)d->vlen : 0};
 	size_t noff = dop_name_off(&h), toff = noff + (nlen ? nlen + 1 : 0);
 	size_t size = ALIGN2(toff + text);
-	if (mode != DOP_SLOW && (nlen > UINT8_MAX || size > UINT16_MAX)) {
-		mode = h.mode = DOP_SLOW;
-		h.n = h.nlen = 0;
-		h.vlen = 0;
-	}
+	if (nlen > UINT8_MAX || size > UINT16_MAX)
+		mode = DOP_SLOW;
 	if (mode == DOP_SLOW) {
+		/* only the deploy's index: the matcher reads the parsed deploy */
+		h = (struct dop){.kind = d->kind, .mode = DOP_SLOW};
 		noff = toff = dop_name_off(&h);
 		size = ALIGN2(toff);
-		text = 0;
 	}
 	if (dst == NULL)
 		return size;
@@ -661,7 +659,8 @@ sw_ruleset_compile(const struct sw_rules_src *src, struct sw_diag *diag)
 		}
 	}
 	if (hot_build(rs) < 0) {
-		diag_at(diag, NULL, 0, 0, "error", NULL, "out of memory for the rule records");
+		diag_at(diag, NULL, 0, 0, "error", NULL,
+			"rule records not built (out of memory, or a rule with over 65535 deploy lines)");
 		goto fail;
 	}
 	/*

@@ -1082,6 +1082,7 @@ on_hs_match(unsigned int id, unsigned long long from, unsigned long long to, uns
 	s->cand[s->ncand].rule = id;
 	s->cand[s->ncand].var = NULL;
 	s->cand[s->ncand].trie = false;
+	s->cand[s->ncand].sole = false;
 	s->cand[s->ncand].ncap = 0;
 	s->ncand++;
 	return 0;
