@@ -262,6 +262,14 @@ has_pct(const char *p, size_t n)
 	}
 }
 
+static int value_of(struct mctx *m, uint32_t fi, const char **p, uint16_t *l);
+
+/*
+ * Value of field fi for this match (cached per field). The user part of an
+ * unedited Request-URI, what a carrier plan reads on every message, is
+ * taken here; everything else in value_of(), whose size (and register
+ * saves) the common case then does not pay.
+ */
 int
 get_value(struct mctx *m, uint32_t fi, const char **p, uint16_t *l)
 {
@@ -271,6 +279,24 @@ get_value(struct mctx *m, uint32_t fi, const char **p, uint16_t *l)
 		*l = s->vl[fi];
 		return s->vs[fi] == 1;
 	}
+	if (m->rs->fields.v[fi].kind == FK_RUSER && !m->ruri_edited) {
+		const struct sw_sip_msg *msg = m->in->msg;
+		const char *vp = msg->buf + msg->ruri.user.off;
+		uint16_t vl = msg->ruri.user.len;
+		if (!has_pct(vp, vl)) {
+			s->vs[fi] = 1;
+			s->vp[fi] = *p = vp;
+			s->vl[fi] = *l = vl;
+			return 1;
+		}
+	}
+	return value_of(m, fi, p, l);
+}
+
+static int
+value_of(struct mctx *m, uint32_t fi, const char **p, uint16_t *l)
+{
+	struct sw_rules_scratch *s = m->s;
 	const struct field *f = &m->rs->fields.v[fi];
 	const struct sw_sip_msg *msg = m->in->msg;
 	const char *base = msg->buf;
