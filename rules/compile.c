@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "rules/rules_pvt.h"
@@ -89,7 +90,6 @@ sw_ruleset_free(struct sw_ruleset *rs)
 	for (uint32_t i = 0; i < rs->deps.n; i++) {
 		free(rs->deps.v[i].name);
 		free(rs->deps.v[i].value);
-		free(rs->deps.v[i].segs);
 	}
 	free(rs->deps.v);
 	for (uint32_t i = 0; i < rs->fields.n; i++) {
@@ -125,6 +125,7 @@ sw_ruleset_free(struct sw_ruleset *rs)
 		free(rs->files.v[i]);
 	free(rs->files.v);
 	free(rs->classes);
+	free(rs->hot);
 	free(rs->always);
 	free(rs->scan_fields);
 	free(rs);
@@ -149,65 +150,212 @@ pcre_for(struct sw_ruleset *rs, struct cond *c, struct sw_diag *d)
 	return 0;
 }
 
-/* Split a deploy value into literal runs, %n / %{n} and &name pieces. */
+/*
+ * The items of a $target list as the matcher would split them (comma
+ * separated, blanks trimmed, empty items skipped; a gateway name resolved),
+ * their offsets in the value into off. Returns the count, or -1 when the list
+ * must be parsed at match time.
+ */
 static int
-compile_value(struct deploy *d)
+target_items(const struct sw_ruleset *rs, const struct deploy *d, struct dtgt *out, uint16_t *off)
 {
-	const char *v = d->value;
-	size_t n = d->vlen;
-	struct seg *tmp = malloc(sizeof(*tmp) * (n + 1));
-	if (tmp == NULL)
+	/* the matcher reads at most 511 bytes of a list, up to a NUL */
+	if (d->has_vars || d->vlen > 511)
 		return -1;
-	uint16_t k = 0;
-	size_t lit = 0;
+	size_t n = strnlen(d->value, d->vlen);
+	int k = 0;
 	for (size_t i = 0; i < n;) {
-		size_t adv = 0;
-		struct seg sg = {0, 0, NULL};
-		if (v[i] == '%' && i + 1 < n && isdigit((unsigned char)v[i + 1])) {
-			sg = (struct seg){1, (uint16_t)(v[i + 1] - '0'), NULL};
-			adv = 2;
-		} else if (v[i] == '%' && i + 1 < n && v[i + 1] == '{') {
-			char *e;
-			unsigned long c = strtoul(v + i + 2, &e, 10);
-			if (*e == '}' && e > v + i + 2) {
-				sg = (struct seg){1, (uint16_t)(c > 65535 ? 65535 : c), NULL};
-				adv = (size_t)(e + 1 - (v + i));
+		const char *c = memchr(d->value + i, ',', n - i);
+		size_t e = c ? (size_t)(c - d->value) : n, st = i, en = e;
+		while (st < en && isspace((unsigned char)d->value[st]))
+			st++;
+		while (en > st && isspace((unsigned char)d->value[en - 1]))
+			en--;
+		if (en > st) {
+			int32_t gw = gateway_find(rs, d->value + st, en - st);
+			if (k >= UINT8_MAX || gw > INT16_MAX)
+				return -1;
+			out[k].gw = (int16_t)gw;
+			out[k].len = (uint16_t)(en - st);
+			off[k++] = (uint16_t)st;
+		}
+		if (c == NULL)
+			break;
+		i = e + 1;
+	}
+	return k;
+}
+
+#define ALIGN2(x) (((x) + 1) & ~(size_t)1)
+
+/*
+ * One deploy (index di) as an op at dst (NULL: only its size); returns its
+ * size in bytes. tmp holds vlen + 1 pieces or targets.
+ */
+static size_t
+op_emit(const struct sw_ruleset *rs, uint32_t di, void *tmp, uint8_t *dst)
+{
+	const struct deploy *d = &rs->deps.v[di];
+	size_t nlen = d->name ? strlen(d->name) : 0;
+	uint8_t mode = DOP_LIT;
+	uint32_t n = 0;
+	size_t text = 0; /* bytes of text after the name */
+	struct piece *pc = tmp;
+	struct dtgt *tg = tmp;
+	uint16_t *tgoff = (uint16_t *)(tg + UINT8_MAX);
+	int nt;
+
+	if (d->kind == DK_TARGET && (nt = target_items(rs, d, tg, tgoff)) >= 0) {
+		mode = DOP_TGT;
+		n = (uint32_t)nt;
+		for (uint32_t i = 0; i < n; i++)
+			text += tg[i].len;
+	} else if (d->has_vars) {
+		mode = DOP_VARS;
+		size_t at = 0;
+		while (piece_next(d->value, d->vlen, &at, &pc[n])) {
+			if (pc[n].kind != 1 && pc[n].len > SEG_N_MAX)
+				mode = DOP_SLOW;
+			/* a variable keeps its '&': undefined, it expands to itself */
+			text += pc[n].kind == 0 ? pc[n].len : pc[n].kind == 2 ? pc[n].len + 1 : 0;
+			n++;
+		}
+		if (n > UINT8_MAX)
+			mode = DOP_SLOW;
+	} else {
+		text = d->vlen;
+		if (d->vlen > UINT16_MAX)
+			mode = DOP_SLOW;
+	}
+	struct dop h = {.kind = d->kind, .mode = mode, .n = (uint8_t)n, .nlen = (uint8_t)nlen,
+			.vlen = mode == DOP_LIT ? (uint16_t)d->vlen : 0};
+	size_t noff = dop_name_off(&h), toff = noff + (nlen ? nlen + 1 : 0);
+	size_t size = ALIGN2(toff + text);
+	if (nlen > UINT8_MAX || size > UINT16_MAX)
+		mode = DOP_SLOW;
+	if (mode == DOP_SLOW) {
+		/* only the deploy's index: the matcher reads the parsed deploy */
+		h = (struct dop){.kind = d->kind, .mode = DOP_SLOW};
+		noff = toff = dop_name_off(&h);
+		size = ALIGN2(toff);
+	}
+	if (dst == NULL)
+		return size;
+	h.size = (uint16_t)size;
+	memcpy(dst, &h, sizeof(h));
+	if (mode == DOP_SLOW) {
+		memcpy(dst + sizeof(h), &di, sizeof(di));
+		return size;
+	}
+	if (nlen)
+		memcpy(dst + noff, d->name, nlen + 1);
+	size_t t = toff;
+	if (mode == DOP_TGT) {
+		for (uint32_t i = 0; i < n; i++) {
+			memcpy(dst + t, d->value + tgoff[i], tg[i].len);
+			t += tg[i].len;
+			memcpy(dst + sizeof(h) + i * sizeof(tg[i]), &tg[i], sizeof(tg[i]));
+		}
+	} else if (mode == DOP_VARS) {
+		for (uint32_t i = 0; i < n; i++) {
+			struct seg g;
+			if (pc[i].kind == 1) {
+				g.kn = (uint16_t)(1u << 14 | (pc[i].num > SEG_N_MAX ? SEG_N_MAX : pc[i].num));
+			} else if (pc[i].kind == 2) {
+				memcpy(dst + t, d->value + pc[i].off - 1, pc[i].len + 1);
+				g.kn = (uint16_t)(2u << 14 | pc[i].len);
+				t += pc[i].len + 1;
+			} else {
+				memcpy(dst + t, d->value + pc[i].off, pc[i].len);
+				g.kn = (uint16_t)pc[i].len;
+				t += pc[i].len;
 			}
-		} else if (v[i] == '&' && i + 1 < n && isalpha((unsigned char)v[i + 1])) {
-			size_t e = i + 1;
-			while (e < n && (isalnum((unsigned char)v[e]) || v[e] == '_' || v[e] == '.'))
-				e++;
-			sg = (struct seg){2, (uint16_t)(e - i - 1), v + i + 1};
-			adv = e - i;
+			memcpy(dst + sizeof(h) + i * sizeof(g), &g, sizeof(g));
 		}
-		if (adv == 0) {
-			i++;
-			continue;
+	} else
+		memcpy(dst + t, d->value, d->vlen);
+	return size;
+}
+
+/* One record (header + ops) at dst (NULL: size only). */
+static size_t
+rec_emit(const struct sw_ruleset *rs, uint32_t dep0, uint32_t ndep, void *tmp, uint8_t *dst)
+{
+	size_t at = sizeof(struct rhot);
+	for (uint32_t i = 0; i < ndep; i++)
+		at += op_emit(rs, dep0 + i, tmp, dst ? dst + at : NULL);
+	if (dst != NULL) {
+		struct rhot h = {.ndep = (uint16_t)ndep};
+		memcpy(dst, &h, sizeof(h));
+	}
+	return at;
+}
+
+/* Where a record of size n goes at or after off: never across more lines than it needs. */
+static size_t
+rec_place(size_t off, size_t n)
+{
+	size_t lines = (n + 63) / 64;
+	off = ALIGN2(off);
+	if ((off & 63) + n > lines * 64)
+		off = (off + 63) & ~(size_t)63;
+	return off;
+}
+
+int
+hot_build(struct sw_ruleset *rs)
+{
+	size_t maxv = 1;
+	for (uint32_t i = 0; i < rs->deps.n; i++)
+		if (rs->deps.v[i].vlen + 1 > maxv)
+			maxv = rs->deps.v[i].vlen + 1;
+	/* pieces of the longest value, or a $target list's items */
+	void *tmp = malloc(sizeof(struct piece) * (maxv > 256 ? maxv : 256));
+	if (tmp == NULL)
+		goto fail;
+	size_t off = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		off = 0;
+		for (uint32_t i = 0; i < rs->rules.n + rs->pats.n; i++) {
+			bool rule = i < rs->rules.n;
+			uint32_t dep0 = rule ? rs->rules.v[i].dep0 : rs->pats.v[i - rs->rules.n].dep0;
+			uint32_t ndep = rule ? rs->rules.v[i].ndep : rs->pats.v[i - rs->rules.n].ndep;
+			if (ndep > UINT16_MAX)
+				goto fail;
+			size_t n = rec_emit(rs, dep0, ndep, tmp, NULL);
+			off = rec_place(off, n);
+			if (off > UINT32_MAX - n)
+				goto fail;
+			if (pass == 1) {
+				rec_emit(rs, dep0, ndep, tmp, rs->hot + off);
+				if (rule)
+					rs->rules.v[i].hot = (uint32_t)off;
+				else
+					rs->pats.v[i - rs->rules.n].hot = (uint32_t)off;
+			}
+			off += n;
 		}
-		if (i > lit)
-			tmp[k++] = (struct seg){0, (uint16_t)(i - lit), v + lit};
-		tmp[k++] = sg;
-		i += adv;
-		lit = i;
-	}
-	if (n > lit)
-		tmp[k++] = (struct seg){0, (uint16_t)(n - lit), v + lit};
-	/* the pieces and a copy of the text in one block: one or two cache lines */
-	d->segs = malloc(sizeof(*d->segs) * k + n + 1);
-	if (d->segs == NULL) {
-		free(tmp);
-		return -1;
-	}
-	char *text = (char *)(d->segs + k);
-	memcpy(text, v, n + 1);
-	for (uint16_t i = 0; i < k; i++) {
-		d->segs[i] = tmp[i];
-		if (tmp[i].p != NULL)
-			d->segs[i].p = text + (tmp[i].p - v);
+		if (pass == 0) {
+			/* big plans on 2 MB pages: a hit is then also a TLB hit more often */
+			const size_t huge = 2u << 20;
+			size_t al = off >= (1u << 20) ? huge : 64;
+			rs->hot_len = (off + al - 1) & ~(al - 1);
+			if (rs->hot_len == 0)
+				rs->hot_len = 64;
+			if (posix_memalign((void **)&rs->hot, al, rs->hot_len) != 0) {
+				rs->hot = NULL;
+				goto fail;
+			}
+			if (al == huge)
+				madvise(rs->hot, rs->hot_len, MADV_HUGEPAGE);
+			memset(rs->hot, 0, rs->hot_len);
+		}
 	}
 	free(tmp);
-	d->nseg = k;
 	return 0;
+fail:
+	free(tmp);
+	return -1;
 }
 
 /* One Hyperscan database for field fi from the rules whose primary is there. */
@@ -378,6 +526,7 @@ mem_estimate(struct sw_ruleset *rs)
 	for (uint32_t i = 0; i < rs->deps.n; i++)
 		m += (rs->deps.v[i].name ? strlen(rs->deps.v[i].name) + 1 : 0) +
 		     strlen(rs->deps.v[i].value) + 1;
+	m += rs->hot_len;
 	for (uint32_t i = 0; i < rs->fields.n; i++) {
 		struct field *f = &rs->fields.v[i];
 		size_t sz = 0;
@@ -509,15 +658,26 @@ sw_ruleset_compile(const struct sw_rules_src *src, struct sw_diag *diag)
 			rs->conds.v[r->primary].primary = true;
 		}
 	}
-	/* a trie hit names its rule's condition and deploy, for prefetching */
+	if (hot_build(rs) < 0) {
+		diag_at(diag, NULL, 0, 0, "error", NULL,
+			"rule records not built (out of memory, or a rule with over 65535 deploy lines)");
+		goto fail;
+	}
+	/*
+	 * A trie hit names its rule's record; when the pattern is the rule's
+	 * only condition the hit is the match, and nothing else of the rule is
+	 * read before its deploy.
+	 */
 	for (uint32_t i = 0; i < rs->rules.n; i++) {
 		struct rule *r = &rs->rules.v[i];
 		if (r->primary < 0 || rs->conds.v[r->primary].how != HOW_TRIE)
 			continue;
 		struct cond *c = &rs->conds.v[r->primary];
 		for (uint32_t k = 0; k < c->nvars; k++) {
-			c->vars[k].cond = (uint32_t)r->primary;
-			c->vars[k].dep = r->ndep ? r->dep0 : UINT32_MAX;
+			c->vars[k].hot = r->hot;
+			c->vars[k].rcap = r->ncap;
+			c->vars[k].sole = r->ncond == 1 && !c->neg && !c->arsvar &&
+					  c->cap_base == 0 && c->ncap == r->ncap;
 		}
 	}
 	/* per field: trie + database */
@@ -618,9 +778,6 @@ sw_ruleset_compile(const struct sw_rules_src *src, struct sw_diag *diag)
 	}
 	for (uint32_t i = 0; i < rs->subconds.n; i++)
 		if (pcre_for(rs, &rs->subconds.v[i], diag) < 0)
-			goto fail;
-	for (uint32_t i = 0; i < rs->deps.n; i++)
-		if (rs->deps.v[i].has_vars && compile_value(&rs->deps.v[i]) < 0)
 			goto fail;
 	/* rules every message tries */
 	rs->always = malloc(sizeof(uint32_t) * (rs->rules.n + 1));

@@ -213,7 +213,7 @@ sw_ruleset_explain(const struct sw_ruleset *rs, const struct sw_match_in *in)
 		bool cont = false, a = false;
 		out->rule = (int32_t)i;
 		last = (int)i;
-		if (rule_apply(&m, r, &cont, &a) < 0) {
+		if (rule_apply(&m, rule_hot(rs, r->hot), &cont, &a) < 0) {
 			sb(&b, "    the result does not fit (more than %d edits or %d bytes): 500\n",
 			   SW_ROUTE_MAX_EDITS, SW_ROUTE_BUF);
 			break;

@@ -34,7 +34,12 @@ mctx_init(struct mctx *m, const struct sw_ruleset *rs, struct sw_rules_scratch *
 	s->nenv = 0;
 	s->env_used = 0;
 	s->ncap = 0;
-	memset(s->vs, 0, rs->fields.n);
+	/* a plan reads a handful of fields: no libc call for them */
+	if (rs->fields.n <= 8)
+		for (uint32_t i = 0; i < rs->fields.n; i++)
+			s->vs[i] = 0;
+	else
+		memset(s->vs, 0, rs->fields.n);
 }
 
 void
@@ -62,6 +67,16 @@ hdr_value(struct mctx *m, uint8_t htype, const char *name, const char **base, st
 	const struct sw_sip_msg *msg = m->in->msg;
 	int have = 0;
 	size_t nl = strlen(name);
+	if (htype != SW_HDR_OTHER && htype < SW_HDR__COUNT) {
+		/* the parser indexed the first header of each known type */
+		uint8_t i = msg->first[htype];
+		if (i < msg->nhdr) {
+			*base = msg->buf;
+			*v = msg->hdr[i].value;
+			have = 1;
+		}
+		goto overlay;
+	}
 	for (unsigned i = 0; i < msg->nhdr; i++) {
 		const struct sw_sip_hdr *h = &msg->hdr[i];
 		if (htype != SW_HDR_OTHER ? h->type == htype
@@ -73,6 +88,7 @@ hdr_value(struct mctx *m, uint8_t htype, const char *name, const char **base, st
 			break;
 		}
 	}
+overlay:;
 	const struct sw_route_result *o = m->out;
 	for (unsigned i = 0; i < o->nedits; i++) {
 		const struct sw_edit *e = &o->edits[i];
@@ -91,7 +107,7 @@ hdr_value(struct mctx *m, uint8_t htype, const char *name, const char **base, st
 	return have;
 }
 
-static const struct sw_sip_uri *
+static inline const struct sw_sip_uri *
 cur_ruri(struct mctx *m, const char **base)
 {
 	if (m->ruri_edited) {
@@ -228,20 +244,32 @@ static inline bool
 has_pct(const char *p, size_t n)
 {
 	const uint64_t ones = 0x0101010101010101ull, pct = ones * '%';
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, p + i, 8);
+	uint64_t w;
+	if (n < 8) {
+		for (size_t i = 0; i < n; i++)
+			if (p[i] == '%')
+				return true;
+		return false;
+	}
+	for (size_t i = 0;; i += 8) {
+		/* the last word overlaps the one before rather than a byte loop */
+		memcpy(&w, p + (i + 8 <= n ? i : n - 8), 8);
 		w ^= pct;
 		if ((w - ones) & ~w & (ones << 7))
 			return true;
+		if (i + 8 >= n)
+			return false;
 	}
-	for (; i < n; i++)
-		if (p[i] == '%')
-			return true;
-	return false;
 }
 
+static int value_of(struct mctx *m, uint32_t fi, const char **p, uint16_t *l);
+
+/*
+ * Value of field fi for this match (cached per field). The user part of an
+ * unedited Request-URI, what a carrier plan reads on every message, is
+ * taken here; everything else in value_of(), whose size (and register
+ * saves) the common case then does not pay.
+ */
 int
 get_value(struct mctx *m, uint32_t fi, const char **p, uint16_t *l)
 {
@@ -251,6 +279,24 @@ get_value(struct mctx *m, uint32_t fi, const char **p, uint16_t *l)
 		*l = s->vl[fi];
 		return s->vs[fi] == 1;
 	}
+	if (m->rs->fields.v[fi].kind == FK_RUSER && !m->ruri_edited) {
+		const struct sw_sip_msg *msg = m->in->msg;
+		const char *vp = msg->buf + msg->ruri.user.off;
+		uint16_t vl = msg->ruri.user.len;
+		if (!has_pct(vp, vl)) {
+			s->vs[fi] = 1;
+			s->vp[fi] = *p = vp;
+			s->vl[fi] = *l = vl;
+			return 1;
+		}
+	}
+	return value_of(m, fi, p, l);
+}
+
+static int
+value_of(struct mctx *m, uint32_t fi, const char **p, uint16_t *l)
+{
+	struct sw_rules_scratch *s = m->s;
 	const struct field *f = &m->rs->fields.v[fi];
 	const struct sw_sip_msg *msg = m->in->msg;
 	const char *base = msg->buf;
@@ -470,12 +516,11 @@ get_value(struct mctx *m, uint32_t fi, const char **p, uint16_t *l)
 }
 
 static void
-caps_from_var(struct mctx *m, const struct cond *c, const struct trie_var *v, const char *p,
-	      uint16_t l)
+caps_from_var(struct sw_rules_scratch *s, unsigned base, unsigned ncap, const struct trie_var *v,
+	      const char *p, uint16_t l)
 {
-	struct sw_rules_scratch *s = m->s;
-	for (unsigned i = 0; i < c->ncap && c->cap_base + i < SCR_MAX_CAPS; i++) {
-		unsigned k = c->cap_base + i;
+	for (unsigned i = 0; i < ncap && base + i < SCR_MAX_CAPS; i++) {
+		unsigned k = base + i;
 		if (i >= v->ncap || v->cap[i][0] < 0) {
 			s->cap[k] = p;
 			s->capl[k] = 0;
@@ -484,6 +529,26 @@ caps_from_var(struct mctx *m, const struct cond *c, const struct trie_var *v, co
 		int st = v->cap[i][0], en = v->cap[i][1] < 0 ? l : v->cap[i][1];
 		s->cap[k] = p + st;
 		s->capl[k] = (uint16_t)(en - st);
+	}
+}
+
+/* Captures of a condition decided by trie hit h on value p[0..l). */
+static inline void
+caps_from_hit(struct sw_rules_scratch *s, unsigned base, unsigned ncap, const struct trie_hit *h,
+	      const char *p, uint16_t l)
+{
+	if (h->ncap > 1)
+		caps_from_var(s, base, ncap, h->var, p, l);
+	else if (ncap && base < SCR_MAX_CAPS) {
+		/* one group: its offsets came with the hit */
+		if (h->ncap == 0 || h->c0s < 0) {
+			s->cap[base] = p;
+			s->capl[base] = 0;
+		} else {
+			int en = h->c0e < 0 ? l : h->c0e;
+			s->cap[base] = p + h->c0s;
+			s->capl[base] = (uint16_t)(en - h->c0s);
+		}
 	}
 }
 
@@ -516,20 +581,8 @@ cond_eval(struct mctx *m, const struct cond *c, bool caps, const struct trie_hit
 	bool ok = false;
 	if (known != NULL) {
 		ok = true;
-		if (caps && known->ncap > 1)
-			caps_from_var(m, c, known->var, p, l);
-		else if (caps && c->ncap && c->cap_base < SCR_MAX_CAPS) {
-			/* one group: its offsets came with the hit */
-			unsigned k = c->cap_base;
-			if (known->ncap == 0 || known->c0s < 0) {
-				s->cap[k] = p;
-				s->capl[k] = 0;
-			} else {
-				int en = known->c0e < 0 ? l : known->c0e;
-				s->cap[k] = p + known->c0s;
-				s->capl[k] = (uint16_t)(en - known->c0s);
-			}
-		}
+		if (caps)
+			caps_from_hit(s, c->cap_base, c->ncap, known, p, l);
 	} else if (c->code != NULL) {
 		int rc = pcre2_match(c->code, (PCRE2_SPTR)p, l, 0, 0, s->md, NULL);
 		ok = rc >= 0;
@@ -552,7 +605,7 @@ cond_eval(struct mctx *m, const struct cond *c, bool caps, const struct trie_hit
 			if (trie_var_match(&c->vars[i], m->rs->classes, p, l)) {
 				ok = true;
 				if (caps)
-					caps_from_var(m, c, &c->vars[i], p, l);
+					caps_from_var(s, c->cap_base, c->ncap, &c->vars[i], p, l);
 			}
 	}
 	if (c->neg)
@@ -589,7 +642,7 @@ copy_short(char *dst, const char *src, size_t len)
 		memcpy(dst, src, len);
 }
 
-static int
+static inline int
 put(struct sw_route_result *o, const char *p, size_t n, struct sw_rspan *sp)
 {
 	if ((size_t)o->used + n > SW_ROUTE_BUF)
@@ -601,40 +654,77 @@ put(struct sw_route_result *o, const char *p, size_t n, struct sw_rspan *sp)
 	return 0;
 }
 
-/* Expand %n, %{n} and &name into out->buf (segments compiled at load time). */
-static int
-expand(struct mctx *m, const struct deploy *d, struct sw_rspan *sp)
+/*
+ * Append one piece of a value to out->buf: literal p[0..n), capture number
+ * n, or variable p[0..n) (p[-1] is its '&': undefined, it stays as written).
+ */
+static inline int
+emit_piece(struct mctx *m, unsigned kind, size_t n, const char *p)
 {
 	struct sw_route_result *o = m->out;
-	if (!d->has_vars)
-		return put(o, d->value, d->vlen, sp);
-	uint16_t start = o->used;
-	for (uint16_t i = 0; i < d->nseg; i++) {
-		const struct seg *g = &d->segs[i];
-		const char *src = g->p;
-		size_t len = g->n;
-		if (g->kind == 1) {
-			unsigned k = g->n;
-			if (k >= 1 && k <= m->s->ncap && k <= SCR_MAX_CAPS) {
-				src = m->s->cap[k - 1];
-				len = m->s->capl[k - 1];
-			} else
-				len = 0;
-		} else if (g->kind == 2) {
-			uint16_t el;
-			const char *ev = env_get(m, g->p, g->n, &el);
-			if (ev != NULL) {
-				src = ev;
-				len = el;
-			} else {
-				src = g->p - 1; /* undefined: the text as written */
-				len = (size_t)g->n + 1;
-			}
+	const char *src = p;
+	size_t len = n;
+	if (kind == 1) {
+		if (n >= 1 && n <= m->s->ncap && n <= SCR_MAX_CAPS) {
+			src = m->s->cap[n - 1];
+			len = m->s->capl[n - 1];
+		} else
+			len = 0;
+	} else if (kind == 2) {
+		uint16_t el;
+		const char *ev = env_get(m, p, n, &el);
+		if (ev != NULL) {
+			src = ev;
+			len = el;
+		} else {
+			src = p - 1;
+			len = n + 1;
 		}
-		if ((size_t)o->used + len > SW_ROUTE_BUF)
-			return -ENOSPC;
-		copy_short(o->buf + o->used, src, len);
-		o->used = (uint16_t)(o->used + len);
+	}
+	if ((size_t)o->used + len > SW_ROUTE_BUF)
+		return -ENOSPC;
+	copy_short(o->buf + o->used, src, len);
+	o->used = (uint16_t)(o->used + len);
+	return 0;
+}
+
+/* Expand %n, %{n} and &name into out->buf (pieces compiled at load time). */
+static int
+expand(struct mctx *m, const struct dop *d, struct sw_rspan *sp)
+{
+	struct sw_route_result *o = m->out;
+	const char *t = (const char *)d + dop_name_off(d) + (d->nlen ? d->nlen + 1u : 0u);
+	if (d->mode == DOP_LIT)
+		return put(o, t, d->vlen, sp);
+	uint16_t start = o->used;
+	const struct seg *segs = (const struct seg *)(d + 1);
+	for (unsigned i = 0; i < d->n; i++) {
+		unsigned kind = segs[i].kn >> 14, n = segs[i].kn & SEG_N_MAX;
+		/* texts in piece order: a literal, or a variable's '&' and name */
+		int rc = emit_piece(m, kind, n, kind == 2 ? t + 1 : t);
+		if (rc < 0)
+			return rc;
+		t += kind == 0 ? n : kind == 2 ? n + 1 : 0;
+	}
+	sp->off = start;
+	sp->len = (uint16_t)(o->used - start);
+	return 0;
+}
+
+/* The same for a deploy too big for an op (DOP_SLOW), pieces read as it goes. */
+static __attribute__((cold)) int
+expand_slow(struct mctx *m, const struct deploy *dp, struct sw_rspan *sp)
+{
+	struct sw_route_result *o = m->out;
+	if (!dp->has_vars)
+		return put(o, dp->value, dp->vlen, sp);
+	uint16_t start = o->used;
+	size_t at = 0;
+	struct piece pc;
+	while (piece_next(dp->value, dp->vlen, &at, &pc)) {
+		int rc = emit_piece(m, pc.kind, pc.kind == 1 ? pc.num : pc.len, dp->value + pc.off);
+		if (rc < 0)
+			return rc;
 	}
 	sp->off = start;
 	sp->len = (uint16_t)(o->used - start);
@@ -642,7 +732,7 @@ expand(struct mctx *m, const struct deploy *d, struct sw_rspan *sp)
 }
 
 static int
-add_edit(struct mctx *m, uint8_t op, const char *name, struct sw_rspan val)
+add_edit(struct mctx *m, uint8_t op, const char *name, size_t nlen, struct sw_rspan val)
 {
 	struct sw_route_result *o = m->out;
 	if (o->nedits >= SW_ROUTE_MAX_EDITS)
@@ -651,7 +741,7 @@ add_edit(struct mctx *m, uint8_t op, const char *name, struct sw_rspan val)
 	e->op = op;
 	e->value = val;
 	e->name.off = e->name.len = 0;
-	if (name != NULL && put(o, name, strlen(name), &e->name) < 0)
+	if (name != NULL && put(o, name, nlen, &e->name) < 0)
 		return -ENOSPC;
 	o->nedits++;
 	return 0;
@@ -660,7 +750,7 @@ add_edit(struct mctx *m, uint8_t op, const char *name, struct sw_rspan val)
 static int
 set_ruri(struct mctx *m, struct sw_rspan u)
 {
-	int rc = add_edit(m, SW_EDIT_RURI, NULL, u);
+	int rc = add_edit(m, SW_EDIT_RURI, NULL, 0, u);
 	if (rc < 0)
 		return rc;
 	/* parsed when a later lookup needs it (cur_ruri) */
@@ -759,14 +849,15 @@ gw_apply(struct mctx *m, int32_t gi, bool primary)
 	if (gi_->needs_auth) {
 		struct sw_rspan sp;
 		if ((rc = put(o, gi_->name, strlen(gi_->name), &sp)) < 0 ||
-		    (rc = add_edit(m, SW_EDIT_HDR_SET, "X-Sipwarp-Gateway", sp)) < 0)
+		    (rc = add_edit(m, SW_EDIT_HDR_SET, "X-Sipwarp-Gateway",
+				   sizeof("X-Sipwarp-Gateway") - 1, sp)) < 0)
 			return rc;
 		o->action = SW_ROUTE_SLOWPATH;
 	}
 	return 0;
 }
 
-static int
+static __attribute__((cold)) int
 apply_target(struct mctx *m, struct sw_rspan v)
 {
 	struct sw_route_result *o = m->out;
@@ -804,6 +895,29 @@ apply_target(struct mctx *m, struct sw_rspan v)
 		if (c == NULL)
 			break;
 		p = c + 1;
+	}
+	return 0;
+}
+
+/* A $target list split and resolved at compile time (same order and effect as apply_target). */
+static int
+apply_targets(struct mctx *m, const struct dop *d)
+{
+	struct sw_route_result *o = m->out;
+	const struct dtgt *t = (const struct dtgt *)(d + 1);
+	const char *text = (const char *)d + dop_name_off(d) + (d->nlen ? d->nlen + 1u : 0u);
+	o->ntargets = 0;
+	o->gateway = -1;
+	for (unsigned i = 0; i < d->n; text += t[i].len, i++) {
+		int rc;
+		if (t[i].gw >= 0)
+			rc = gw_apply(m, t[i].gw, i == 0);
+		else if (o->ntargets >= SW_ROUTE_MAX_TARGETS)
+			rc = -ENOSPC;
+		else if ((rc = put(o, text, t[i].len, &o->targets[o->ntargets])) == 0)
+			o->ntargets++;
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -861,28 +975,44 @@ splice_user(struct mctx *m, bool to, struct sw_rspan user)
 	memcpy(d + k, base + ue, v.off + v.len - ue);
 	struct sw_rspan sp = {o->used, (uint16_t)need};
 	o->used = (uint16_t)(o->used + need);
-	rc = add_edit(m, SW_EDIT_HDR_SET, "From", sp);
+	rc = add_edit(m, SW_EDIT_HDR_SET, "From", 4, sp);
 	return rc;
 }
 
 static int
-deploy_one(struct mctx *m, const struct deploy *d, bool *cont, bool *ars)
+deploy_one(struct mctx *m, const struct dop *d, bool *cont, bool *ars)
 {
 	struct sw_route_result *o = m->out;
 	struct sw_rspan v;
-	int rc = expand(m, d, &v);
+	const char *name;
+	size_t nlen;
+	int rc;
+	if (d->mode == DOP_TGT)
+		return apply_targets(m, d);
+	if (d->mode == DOP_SLOW) {
+		uint32_t di;
+		memcpy(&di, d + 1, sizeof(di));
+		const struct deploy *dp = &m->rs->deps.v[di];
+		name = dp->name;
+		nlen = name ? strlen(name) : 0;
+		rc = expand_slow(m, dp, &v);
+	} else {
+		name = d->nlen ? (const char *)d + dop_name_off(d) : NULL;
+		nlen = d->nlen;
+		rc = expand(m, d, &v);
+	}
 	if (rc < 0)
 		return rc;
 	const char *vp = o->buf + v.off;
 	switch (d->kind) {
 	case DK_HDR:
-		return add_edit(m, v.len ? SW_EDIT_HDR_SET : SW_EDIT_HDR_DEL, d->name, v);
+		return add_edit(m, v.len ? SW_EDIT_HDR_SET : SW_EDIT_HDR_DEL, name, nlen, v);
 	case DK_HDR_ADD:
-		return add_edit(m, SW_EDIT_HDR_ADD, d->name, v);
+		return add_edit(m, SW_EDIT_HDR_ADD, name, nlen, v);
 	case DK_TO: {
 		if (v.len == 0)
-			return add_edit(m, SW_EDIT_HDR_DEL, d->name, v);
-		if ((rc = add_edit(m, SW_EDIT_HDR_SET, d->name, v)) < 0)
+			return add_edit(m, SW_EDIT_HDR_DEL, name, nlen, v);
+		if ((rc = add_edit(m, SW_EDIT_HDR_SET, name, nlen, v)) < 0)
 			return rc;
 		struct sw_rspan u;
 		if ((rc = to_uri(m, v, &u)) < 0)
@@ -931,10 +1061,10 @@ deploy_one(struct mctx *m, const struct deploy *d, bool *cont, bool *ars)
 		*ars = val_true(vp, v.len);
 		return 0;
 	case DK_ENV:
-		return env_set(m, d->name, vp, v.len);
+		return env_set(m, name, vp, v.len);
 	case DK_CUSTOM:
 		/* &name=value: name fixed at load time, value expanded */
-		return env_set(m, d->name, vp, v.len);
+		return env_set(m, name, vp, v.len);
 	case DK_ARS_FROM:
 	case DK_ARS_TO:
 		return splice_user(m, d->kind == DK_ARS_TO, v);
@@ -943,16 +1073,18 @@ deploy_one(struct mctx *m, const struct deploy *d, bool *cont, bool *ars)
 }
 
 int
-rule_apply(struct mctx *m, const struct rule *r, bool *cont, bool *ars)
+rule_apply(struct mctx *m, const struct rhot *h, bool *cont, bool *ars)
 {
 	struct sw_route_result *o = m->out;
 	*cont = false;
 	if (o->action == SW_ROUTE_NOMATCH)
 		o->action = SW_ROUTE_FORWARD;
-	for (uint32_t i = 0; i < r->ndep; i++) {
-		int rc = deploy_one(m, &m->rs->deps.v[r->dep0 + i], cont, ars);
+	const struct dop *d = (const struct dop *)(h + 1);
+	for (uint32_t i = 0; i < h->ndep; i++) {
+		int rc = deploy_one(m, d, cont, ars);
 		if (rc < 0)
 			return rc;
+		d = (const struct dop *)((const char *)d + d->size);
 	}
 	return 0;
 }
@@ -975,6 +1107,8 @@ on_hs_match(unsigned int id, unsigned long long from, unsigned long long to, uns
 	}
 	s->cand[s->ncand].rule = id;
 	s->cand[s->ncand].var = NULL;
+	s->cand[s->ncand].trie = false;
+	s->cand[s->ncand].sole = false;
 	s->cand[s->ncand].ncap = 0;
 	s->ncand++;
 	return 0;
@@ -1010,25 +1144,28 @@ cmp_cand(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int32_t
-linear(struct mctx *m, uint32_t start)
+static __attribute__((cold)) int32_t
+linear(struct mctx *m, uint32_t start, uint32_t *hot)
 {
 	const struct sw_ruleset *rs = m->rs;
 	for (uint32_t i = start; i < rs->rules.n; i++) {
 		const struct rule *r = &rs->rules.v[i];
-		if (!r->disabled && rule_holds(m, r, false, NULL))
+		if (!r->disabled && rule_holds(m, r, false, NULL)) {
+			*hot = r->hot;
 			return (int32_t)i;
+		}
 	}
 	return -1;
 }
 
+/* The lowest rule >= start whose conditions all hold; *hot: its record. */
 static int32_t
-find_winner(struct mctx *m, uint32_t start)
+find_winner(struct mctx *m, uint32_t start, uint32_t *hot)
 {
 	const struct sw_ruleset *rs = m->rs;
 	struct sw_rules_scratch *s = m->s;
 	if (rs->nscan == 0 && rs->nalways == rs->rules.n)
-		return linear(m, start);
+		return linear(m, start, hot);
 	s->ncand = 0;
 	s->overflow = false;
 	s->min_rule = start;
@@ -1046,19 +1183,21 @@ find_winner(struct mctx *m, uint32_t start)
 				s->overflow = true;
 				break;
 			}
-			/* deepest hits are the most specific, usually the lowest rules:
-			 * reversed, the sort below has little to move */
-			for (int a = 0, b = n - 1; a < b; a++, b--) {
-				struct trie_hit x = h[a];
-				h[a] = h[b];
-				h[b] = x;
-			}
 			for (int i = 0; i < n; i++) {
-				/* independent loads: issue them together, not one after another */
-				__builtin_prefetch(&rs->rules.v[h[i].rule]);
-				__builtin_prefetch(&rs->conds.v[h[i].cond]);
-				if (h[i].dep != UINT32_MAX)
-					__builtin_prefetch(&rs->deps.v[h[i].dep]);
+				/*
+				 * Independent loads, issued together rather than one
+				 * after another: the rule's record (its deploy) and
+				 * this worker's hit counter. A sole-condition hit
+				 * reads nothing else of its rule.
+				 */
+				const uint8_t *r = rs->hot + h[i].hot;
+				__builtin_prefetch(r);
+				__builtin_prefetch(r + 64);
+				__builtin_prefetch(&s->hits[h[i].rule], 1);
+				if (!h[i].sole)
+					__builtin_prefetch(&rs->rules.v[h[i].rule]);
+				h[i].vp = p;
+				h[i].vl = l;
 			}
 			s->ncand += n;
 		}
@@ -1069,7 +1208,34 @@ find_winner(struct mctx *m, uint32_t start)
 		}
 	}
 	if (s->overflow)
-		return linear(m, start);
+		return linear(m, start, hot);
+	/* rules that every message must try, from start on */
+	uint32_t lo = 0, hi = rs->nalways;
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		if (rs->always[mid] < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (s->ncand > 0) {
+		/*
+		 * The usual case: the lowest candidate is a trie hit on its rule's
+		 * only condition, and no rule without a primary comes before it.
+		 * It wins; nothing to sort or verify.
+		 */
+		int b = 0;
+		for (int i = 1; i < s->ncand; i++)
+			if (s->cand[i].rule < s->cand[b].rule)
+				b = i;
+		const struct trie_hit *hit = &s->cand[b];
+		if (hit->trie && hit->sole && (lo >= rs->nalways || rs->always[lo] > hit->rule)) {
+			s->ncap = hit->rcap < SCR_MAX_CAPS ? hit->rcap : SCR_MAX_CAPS;
+			caps_from_hit(s, 0, hit->rcap, hit, hit->vp, hit->vl);
+			*hot = hit->hot;
+			return (int32_t)hit->rule;
+		}
+	}
 	if (s->ncand > 1) {
 		/* small: insertion sort */
 		for (int i = 1; i < s->ncand; i++) {
@@ -1084,14 +1250,6 @@ find_winner(struct mctx *m, uint32_t start)
 	}
 	(void)cmp_cand;
 	/* merge with the rules that every message must try */
-	uint32_t lo = 0, hi = rs->nalways;
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-		if (rs->always[mid] < start)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	int i = 0;
 	uint32_t j = lo;
 	while (i < s->ncand || j < rs->nalways) {
@@ -1100,15 +1258,24 @@ find_winner(struct mctx *m, uint32_t start)
 		const struct trie_hit *hit = NULL;
 		if (j >= rs->nalways || (i < s->ncand && s->cand[i].rule < rs->always[j])) {
 			id = s->cand[i].rule;
-			hit = s->cand[i].var != NULL ? &s->cand[i] : NULL;
+			hit = s->cand[i].trie ? &s->cand[i] : NULL;
 			from_scan = true;
 			i++;
 		} else {
 			id = rs->always[j++];
 			from_scan = false;
 		}
-		if (rule_holds(m, &rs->rules.v[id], from_scan, hit))
+		if (hit != NULL && hit->sole) {
+			/* the trie decided the rule's only condition: it holds */
+			s->ncap = hit->rcap < SCR_MAX_CAPS ? hit->rcap : SCR_MAX_CAPS;
+			caps_from_hit(s, 0, hit->rcap, hit, hit->vp, hit->vl);
+			*hot = hit->hot;
 			return (int32_t)id;
+		}
+		if (rule_holds(m, &rs->rules.v[id], from_scan, hit)) {
+			*hot = rs->rules.v[id].hot;
+			return (int32_t)id;
+		}
 	}
 	return -1;
 }
@@ -1146,13 +1313,14 @@ sw_ruleset_match(const struct sw_ruleset *rs, struct sw_rules_scratch *scratch,
 	bool ars = rs->ars_default;
 	int rc = 0;
 	while (start < rs->rules.n) {
-		int32_t w = find_winner(&m, start);
+		uint32_t hot;
+		int32_t w = find_winner(&m, start, &hot);
 		if (w < 0)
 			break;
 		bool cont = false, a = false;
 		scratch->hits[w]++;
 		out->rule = w;
-		rc = rule_apply(&m, &rs->rules.v[w], &cont, &a);
+		rc = rule_apply(&m, rule_hot(rs, hot), &cont, &a);
 		if (rc < 0)
 			return rc;
 		if (a)
@@ -1221,8 +1389,7 @@ ars_run(struct mctx *m)
 		if (p->disabled || rs->routes.v[p->route].disabled)
 			continue;
 		if (pat_holds(m, p)) {
-			struct rule r = {.dep0 = p->dep0, .ndep = p->ndep};
-			if ((rc = rule_apply(m, &r, &cont, &ars)) < 0)
+			if ((rc = rule_apply(m, rule_hot(rs, p->hot), &cont, &ars)) < 0)
 				return rc;
 			mctx_invalidate(m);
 			break;
@@ -1238,8 +1405,7 @@ again:
 		if (!pat_holds(m, p) || (caps && !caps_ok(m, p, first)))
 			continue;
 		if (first) {
-			struct rule rr = {.dep0 = p->dep0, .ndep = p->ndep};
-			if ((rc = rule_apply(m, &rr, &cont, &ars)) < 0)
+			if ((rc = rule_apply(m, rule_hot(rs, p->hot), &cont, &ars)) < 0)
 				return rc;
 			o->route = (int16_t)p->route;
 			o->max_sessions = p->max_sessions;

@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <hs/hs.h>
@@ -142,16 +143,7 @@ enum dkind {
 	DK_ARS_TO,   /* ARS: To: user part of the Request-URI (and To URI) */
 };
 
-/* A piece of a deploy value: literal text, capture %n, or variable &name. */
-struct seg {
-	uint8_t kind; /* 0 literal, 1 capture, 2 variable */
-	uint16_t n;   /* length (literal, variable name) or capture number */
-	const char *p;
-};
-
 struct deploy {
-	struct seg *segs; /* compiled value when has_vars */
-	uint16_t nseg;
 	uint8_t kind;
 	uint8_t htype;
 	bool has_vars; /* value has %n / &name: expanded at match time */
@@ -173,7 +165,118 @@ struct rule {
 	uint32_t dep0, ndep;
 	uint8_t ncap;     /* captures across its conditions */
 	int32_t primary;  /* cond index, -1: always a candidate */
+	uint32_t hot;     /* its record in rs->hot */
 };
+
+/*
+ * What a worker reads of a rule once it has won, packed at compile time into
+ * one arena (rs->hot) in rule order: the number of deploy ops, then one op
+ * per deploy line with its pieces, pre-resolved targets, name and text
+ * inline, in 16-bit fields. A typical rule (a %1 Request-URI and a $target)
+ * takes 50-60 bytes, placed so that it crosses no more cache lines than
+ * its size needs; a hit reads one or two lines instead of the rule, its
+ * deploy array and a malloc'd string per deploy scattered over the heap.
+ */
+struct rhot {
+	uint16_t ndep;
+	/* then ndep struct dop, each 2-byte aligned */
+};
+
+enum dop_mode {
+	DOP_LIT = 0, /* the value is literal text */
+	DOP_VARS,    /* n pieces (struct seg) expand %n / &name */
+	DOP_TGT,     /* $target list split at compile time: n items (struct dtgt) */
+	DOP_SLOW,    /* too big for 16-bit fields: the deploy (index after the header) as parsed */
+};
+
+struct dop {
+	uint16_t size; /* bytes to the next op (even) */
+	uint16_t vlen; /* DOP_LIT: value length */
+	uint8_t kind;  /* enum dkind */
+	uint8_t mode;  /* enum dop_mode */
+	uint8_t n;     /* pieces or targets */
+	uint8_t nlen;  /* name length (0: none); the name follows the pieces, NUL terminated */
+	/* then struct seg[n] | struct dtgt[n] | uint32_t deploy index; name; text */
+};
+
+/*
+ * A piece of a deploy value: literal text, capture %n, or variable &name.
+ * The texts of the literals and of the variables ('&' and name) follow the
+ * op's name one after another, in piece order.
+ */
+struct seg {
+	uint16_t kn; /* kind << 14 | n: kind 0 literal, 1 capture, 2 variable;
+			n: length (literal, variable name) or capture number */
+};
+#define SEG_N_MAX 0x3fff
+
+/* One item of a $target list without variables, resolved at compile time; texts in order. */
+struct dtgt {
+	int16_t gw;   /* gateway index, -1: the text is host[:port][;transport=x] */
+	uint16_t len; /* trimmed text */
+};
+
+/* Where an op's name starts (after its pieces or targets); its text follows the name. */
+static inline uint32_t
+dop_name_off(const struct dop *d)
+{
+	return (uint32_t)sizeof(*d) + (d->mode == DOP_VARS ? d->n * (uint32_t)sizeof(struct seg)
+				       : d->mode == DOP_TGT ? d->n * (uint32_t)sizeof(struct dtgt)
+				       : d->mode == DOP_SLOW ? (uint32_t)sizeof(uint32_t) : 0);
+}
+
+/*
+ * The next piece of deploy value v[*at..n): a literal run (kind 0, text at
+ * off), %n / %{n} (kind 1, number in num) or &name (kind 2, name at off).
+ * Returns false at the end. v[n] must be NUL (%{n} is read with strtoul).
+ * Compile time builds the ops with it; the matcher uses it only for
+ * DOP_SLOW values.
+ */
+struct piece {
+	uint8_t kind;
+	uint32_t off, len, num;
+};
+static inline bool
+piece_next(const char *v, size_t n, size_t *at, struct piece *pc)
+{
+	size_t st = *at;
+	for (size_t i = st; i < n; i++) {
+		size_t adv = 0;
+		struct piece sp = {0, 0, 0, 0};
+		if (v[i] == '%' && i + 1 < n && isdigit((unsigned char)v[i + 1])) {
+			sp = (struct piece){1, 0, 0, (uint32_t)(v[i + 1] - '0')};
+			adv = 2;
+		} else if (v[i] == '%' && i + 1 < n && v[i + 1] == '{') {
+			char *e;
+			unsigned long c = strtoul(v + i + 2, &e, 10);
+			if (*e == '}' && e > v + i + 2) {
+				sp = (struct piece){1, 0, 0, (uint32_t)(c > 65535 ? 65535 : c)};
+				adv = (size_t)(e + 1 - (v + i));
+			}
+		} else if (v[i] == '&' && i + 1 < n && isalpha((unsigned char)v[i + 1])) {
+			size_t e = i + 1;
+			while (e < n && (isalnum((unsigned char)v[e]) || v[e] == '_' || v[e] == '.'))
+				e++;
+			sp = (struct piece){2, (uint32_t)(i + 1), (uint32_t)(e - i - 1), 0};
+			adv = e - i;
+		}
+		if (adv == 0)
+			continue;
+		if (i > st) {
+			*pc = (struct piece){0, (uint32_t)st, (uint32_t)(i - st), 0};
+			*at = i;
+		} else {
+			*pc = sp;
+			*at = i + adv;
+		}
+		return true;
+	}
+	if (st >= n)
+		return false;
+	*pc = (struct piece){0, (uint32_t)st, (uint32_t)(n - st), 0};
+	*at = n;
+	return true;
+}
 
 /* ------------------------------------------------------------------------ */
 /* Prefix trie (trie.c)                                                     */
@@ -191,7 +294,9 @@ struct trie_var {
 	uint8_t ncap;
 	int16_t cap[TRIE_MAX_CAPS][2]; /* start, end offsets; end -1 = end of value */
 	uint32_t rule;
-	uint32_t cond, dep; /* the rule's primary condition, first deploy (UINT32_MAX none) */
+	uint32_t hot;   /* the rule's record in rs->hot */
+	uint8_t rcap;   /* the rule's captures */
+	bool sole;      /* this pattern is the rule's only condition: a hit is a match */
 };
 
 /* A class: 256-bit set. */
@@ -214,10 +319,15 @@ bool trie_var_match(const struct trie_var *v, const struct trie_class *classes, 
 /* A rule found by a trie walk, with what verifying it needs (no var load). */
 struct trie_hit {
 	uint32_t rule;
-	uint32_t cond, dep;
+	uint32_t hot;     /* the rule's record in rs->hot */
 	int16_t c0s, c0e; /* first capture when ncap <= 1 */
 	uint8_t ncap;
-	const struct trie_var *var; /* NULL for Hyperscan candidates */
+	uint8_t rcap;     /* the rule's captures (sole) */
+	bool sole;        /* the pattern is the rule's only condition */
+	bool trie;        /* found by the trie (else a Hyperscan candidate) */
+	uint16_t vl;      /* the value walked (sole: the captures point into it) */
+	const char *vp;
+	const struct trie_var *var; /* its variant when ncap > 1 (captures), else may be NULL */
 };
 struct trie *trie_build(struct trie_var **vars, uint32_t nvars, const struct trie_class *classes,
 			 uint32_t nclasses);
@@ -247,6 +357,7 @@ struct ars_pat {
 	uint16_t ordinal; /* 1-based: the nth Pattern OUT of its route, in file order */
 	uint32_t id;      /* stable id: hash of route name and ordinal; 0 = uncapped */
 	int32_t slot;     /* counter slot in the bound sw_ars_state, -1 none */
+	uint32_t hot;     /* its deploy record in rs->hot */
 };
 
 /* Wire id of a Max Sessions pattern -> its index in pats (sorted by id). */
@@ -292,6 +403,9 @@ struct sw_ruleset {
 
 	struct trie_class *classes;
 	uint32_t nclasses;
+
+	uint8_t *hot;                /* struct rhot records: rules in order, then ARS patterns */
+	size_t hot_len;
 
 	uint32_t *always;            /* enabled rules with no primary, sorted */
 	uint32_t nalways;
@@ -401,7 +515,16 @@ struct mctx {
 int get_value(struct mctx *m, uint32_t fi, const char **p, uint16_t *l);
 /* 1 holds, 0 fails; captures appended to the scratch when caps is true. */
 int cond_eval(struct mctx *m, const struct cond *c, bool caps, const struct trie_hit *known);
-int rule_apply(struct mctx *m, const struct rule *r, bool *cont, bool *ars);
+int rule_apply(struct mctx *m, const struct rhot *h, bool *cont, bool *ars);
+
+static inline const struct rhot *
+rule_hot(const struct sw_ruleset *rs, uint32_t off)
+{
+	return (const struct rhot *)(rs->hot + off);
+}
+
+/* Pack the hot records (compile.c); 0 or -1 (ENOMEM). */
+int hot_build(struct sw_ruleset *rs);
 int ars_run(struct mctx *m);
 void mctx_init(struct mctx *m, const struct sw_ruleset *rs, struct sw_rules_scratch *s,
 	       const struct sw_match_in *in, struct sw_route_result *out);

@@ -541,28 +541,53 @@ trie_var_match(const struct trie_var *v, const struct trie_class *classes, const
  * variants, then branches on one character. Children of a node are
  * contiguous; terminating variants are copied inline (rule, lengths, class)
  * so that a walk touches nodes and terms, not the variant structs.
+ *
+ * Most nodes of a carrier plan are leaves ending one variant (30k of 36k
+ * nodes at 10k rules). Such a leaf holds its variant itself, in the bytes
+ * an inner node uses for its children: the walk's last step then reads one
+ * cache line, not two, and the term array shrinks to the few shared prefixes.
  */
 struct tterm {
 	const struct trie_var *var;
 	uint32_t rule;
-	uint32_t cond, dep;
+	uint32_t hot;
 	uint16_t tmin, tmax;
 	int16_t c0s, c0e;
 	uint8_t tclass;
 	uint8_t ncap;
+	uint8_t rcap;
+	bool sole;
 };
 
+#define TNODE_LEAF 0xffff /* nterm of a leaf holding its one variant in lf/lt */
+
 struct tnode {
-	uint32_t child;  /* first child in nodes[] */
-	uint32_t term;   /* first terminating variant in terms[] */
-	uint16_t nterm;
+	union {
+		struct {
+			uint32_t child; /* first child in nodes[] */
+			uint32_t term;  /* first terminating variant in terms[] */
+		};
+		struct {
+			uint32_t rule;
+			uint32_t hot;
+		} lf;
+	};
+	uint16_t nterm;  /* TNODE_LEAF: no children, one variant inline */
 	uint8_t nchild;
 	uint8_t skip;    /* bytes of skip string */
 	union {
 		char in[8];    /* skip <= 8 */
 		uint32_t off;  /* else in pool[] */
 	} s;
-	uint8_t kids[12]; /* the children's characters when nchild <= 12: one cache line per level */
+	union {
+		uint8_t kids[12]; /* the children's characters when nchild <= 12: one cache line per level */
+		struct {
+			uint16_t tmin, tmax;
+			int16_t c0s, c0e;
+			uint8_t tclass, ncap, rcap;
+			bool sole;
+		} lt;
+	};
 };
 /* trie_lookup() compares kids[] as the last 12 of the node's last 16 bytes. */
 _Static_assert(sizeof(struct tnode) == 32 && offsetof(struct tnode, kids) == 20,
@@ -657,8 +682,24 @@ build(struct trie *t, uint32_t node, uint32_t lo, uint32_t hi, unsigned d)
 	uint32_t i = lo;
 	while (i < hi && e[i]->plen == d)
 		i++;
-	if (i - lo > 0xffff)
+	if (i - lo >= TNODE_LEAF)
 		return -1;
+	if (i == hi && i - lo == 1 && t->terms[lo].ncap <= 1) {
+		/* a leaf with one variant (its captures as offsets): inline */
+		const struct tterm *v = &t->terms[lo];
+		nd->lf.rule = v->rule;
+		nd->lf.hot = v->hot;
+		nd->nterm = TNODE_LEAF;
+		nd->lt.tmin = v->tmin;
+		nd->lt.tmax = v->tmax;
+		nd->lt.c0s = v->c0s;
+		nd->lt.c0e = v->c0e;
+		nd->lt.tclass = v->tclass;
+		nd->lt.ncap = v->ncap;
+		nd->lt.rcap = v->rcap;
+		nd->lt.sole = v->sole;
+		return 0;
+	}
 	nd->term = lo;
 	nd->nterm = (uint16_t)(i - lo);
 	uint32_t nk = 0;
@@ -688,6 +729,44 @@ build(struct trie *t, uint32_t node, uint32_t lo, uint32_t hi, unsigned d)
 		k = en;
 	}
 	return 0;
+}
+
+/*
+ * Renumber the nodes breadth first (each sibling block stays one block).
+ * build() lays blocks out depth first, which spreads the few hundred nodes
+ * of the top levels, read by every walk, over the whole array, one cache
+ * line each; breadth first they share a few kilobytes that stay cached,
+ * and a walk misses only in its deep, rule-specific part. On ENOMEM the
+ * depth-first layout stays (it is as correct, only slower).
+ */
+static void
+relayout(struct trie *t)
+{
+	struct tnode *nn = malloc(sizeof(*nn) * t->nnodes);
+	uint8_t *nc = malloc(t->nnodes);
+	if (nn == NULL || nc == NULL) {
+		free(nn);
+		free(nc);
+		return;
+	}
+	nn[0] = t->nodes[0];
+	nc[0] = t->nchar[0];
+	uint32_t tail = 1;
+	for (uint32_t q = 0; q < tail; q++) {
+		struct tnode *nd = &nn[q];
+		if (nd->nterm == TNODE_LEAF || nd->nchild == 0)
+			continue;
+		memcpy(&nn[tail], &t->nodes[nd->child], sizeof(*nn) * nd->nchild);
+		memcpy(&nc[tail], &t->nchar[nd->child], nd->nchild);
+		nd->child = tail;
+		tail += nd->nchild;
+	}
+	free(t->nodes);
+	free(t->nchar);
+	t->nodes = nn;
+	t->nchar = nc;
+	t->nnodes = tail;
+	t->cap = tail;
 }
 
 /*
@@ -767,7 +846,8 @@ trie_build(struct trie_var **vars, uint32_t nvars, const struct trie_class *clas
 	qsort(t->sorted, nvars, sizeof(*t->sorted), cmp_var);
 	for (uint32_t i = 0; i < nvars; i++) {
 		const struct trie_var *v = t->sorted[i];
-		t->terms[i] = (struct tterm){.var = v, .rule = v->rule, .cond = v->cond, .dep = v->dep,
+		t->terms[i] = (struct tterm){.var = v, .rule = v->rule, .hot = v->hot,
+					     .rcap = v->rcap, .sole = v->sole,
 					     .tmin = v->tmin, .tmax = v->tmax, .tclass = v->tclass,
 					     .ncap = v->ncap, .c0s = v->ncap ? v->cap[0][0] : -2,
 					     .c0e = v->ncap ? v->cap[0][1] : -2};
@@ -776,6 +856,23 @@ trie_build(struct trie_var **vars, uint32_t nvars, const struct trie_class *clas
 		goto fail;
 	free(t->sorted);
 	t->sorted = NULL;
+	/* keep only the variants the leaves did not take, in node order */
+	struct tterm *kept = malloc(sizeof(*kept) * (nvars ? nvars : 1));
+	if (kept == NULL)
+		goto fail;
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < t->nnodes; i++) {
+		struct tnode *nd = &t->nodes[i];
+		if (nd->nterm == TNODE_LEAF || nd->nterm == 0)
+			continue;
+		memcpy(&kept[k], &t->terms[nd->term], sizeof(*kept) * nd->nterm);
+		nd->term = k;
+		k += nd->nterm;
+	}
+	free(t->terms);
+	t->terms = kept;
+	t->nterms = k;
+	relayout(t);
 	pack(t);
 	return t;
 fail:
@@ -810,6 +907,99 @@ trie_mem(const struct trie *t)
 	       t->poolcap;
 }
 
+#if defined(__SSE2__)
+/* Bit i set for each of the 16 bytes of v that is not '0'..'9' (bytes >= 0x80 are not). */
+static inline unsigned
+nondigits16(__m128i v)
+{
+	__m128i lt = _mm_cmplt_epi8(v, _mm_set1_epi8('0')), gt = _mm_cmpgt_epi8(v, _mm_set1_epi8('9'));
+
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(lt, gt));
+}
+#endif
+
+/*
+ * Start of the run of digits that ends s[0..len). Numbers are 7 to 16
+ * bytes: two overlapping 8-byte loads cover them, one compare for all.
+ */
+static size_t
+digits_start(const char *s, size_t len)
+{
+	size_t i = len;
+#if defined(__SSE2__)
+	unsigned m;
+	if (len >= 8 && len <= 16) {
+		uint64_t a, b;
+		memcpy(&a, s, 8);
+		memcpy(&b, s + len - 8, 8);
+		m = nondigits16(_mm_set_epi64x((long long)b, (long long)a));
+		if (m >> 8)
+			return len - 8 + (size_t)(31 - __builtin_clz(m >> 8)) + 1;
+		/* the first word's bytes that the second did not cover */
+		m &= (1u << (len - 8)) - 1;
+		return m ? (size_t)(31 - __builtin_clz(m)) + 1 : 0;
+	}
+	if (len > 16) {
+		for (; i >= 16; i -= 16) {
+			m = nondigits16(_mm_loadu_si128((const __m128i *)(s + i - 16)));
+			if (m)
+				return i - 16 + (size_t)(31 - __builtin_clz(m)) + 1;
+		}
+		m = nondigits16(_mm_loadu_si128((const __m128i *)s)) & ((1u << i) - 1);
+		return m ? (size_t)(31 - __builtin_clz(m)) + 1 : 0;
+	}
+#endif
+	while (i > 0 && (unsigned)(s[i - 1] - '0') < 10)
+		i--;
+	return i;
+}
+
+/* What one lookup learns about the value's tail once, for every variant. */
+struct tail {
+	const char *s;
+	size_t len;
+	size_t dstart, nlstart; /* all-digit suffix, suffix without a line feed; SIZE_MAX unknown */
+};
+
+/* Does the tail s[d..len) fit a variant's class and lengths? Inlined: called on every term. */
+static inline __attribute__((always_inline)) bool
+tail_fits(const struct trie *t, const struct trie_class *classes, struct tail *tl, size_t d,
+	  unsigned tclass, unsigned tmin, unsigned tmax)
+{
+	size_t r = tl->len - d;
+	if (r < tmin || (tmax != TRIE_INF && r > tmax))
+		return false;
+	/* tails are nearly always digits or '.' */
+	if ((int)tclass == t->digits) {
+		if (tl->dstart == SIZE_MAX)
+			tl->dstart = digits_start(tl->s, tl->len);
+		return d >= tl->dstart;
+	}
+	if ((int)tclass == t->dot) {
+		if (tl->nlstart == SIZE_MAX) {
+			const char *nl = memrchr(tl->s, '\n', tl->len);
+
+			tl->nlstart = nl != NULL ? (size_t)(nl - tl->s) + 1 : 0;
+		}
+		return d >= tl->nlstart;
+	}
+	const struct trie_class *c = &classes[tclass];
+	size_t i = d;
+	while (i < tl->len && cls_has(c, (unsigned char)tl->s[i]))
+		i++;
+	return i == tl->len;
+}
+
+/* One hit per rule: variants of one rule agree on captures. */
+static inline bool
+seen(const struct trie_hit *hits, int n, uint32_t rule)
+{
+	for (int h = 0; h < n; h++)
+		if (hits[h].rule == rule)
+			return true;
+	return false;
+}
+
 int
 trie_lookup(const struct trie *t, const struct trie_class *classes, const char *s, size_t len,
 	    uint32_t min_rule, struct trie_hit *hits, int max)
@@ -817,11 +1007,7 @@ trie_lookup(const struct trie *t, const struct trie_class *classes, const char *
 	int n = 0;
 	uint32_t node = 0;
 	size_t d = 0;
-	/*
-	 * Tails are nearly always digits or '.': where the all-digit suffix and
-	 * the suffix without a line feed start, found once when first needed.
-	 */
-	size_t dstart = SIZE_MAX, nlstart = SIZE_MAX;
+	struct tail tl = {s, len, SIZE_MAX, SIZE_MAX};
 	for (;;) {
 		const struct tnode *nd = &t->nodes[node];
 		if (nd->skip) {
@@ -835,53 +1021,30 @@ trie_lookup(const struct trie *t, const struct trie_class *classes, const char *
 				break;
 			d += nd->skip;
 		}
-		size_t r = len - d;
+		if (nd->nterm == TNODE_LEAF) {
+			if (nd->lf.rule < min_rule ||
+			    !tail_fits(t, classes, &tl, d, nd->lt.tclass, nd->lt.tmin, nd->lt.tmax) ||
+			    seen(hits, n, nd->lf.rule))
+				break;
+			if (n == max)
+				return -1;
+			hits[n] = (struct trie_hit){.rule = nd->lf.rule, .hot = nd->lf.hot,
+						    .c0s = nd->lt.c0s, .c0e = nd->lt.c0e,
+						    .ncap = nd->lt.ncap, .rcap = nd->lt.rcap,
+						    .sole = nd->lt.sole, .trie = true};
+			n++;
+			break;
+		}
 		for (uint32_t k = 0; k < nd->nterm; k++) {
 			const struct tterm *v = &t->terms[nd->term + k];
-			if (v->rule < min_rule || r < v->tmin || (v->tmax != TRIE_INF && r > v->tmax))
-				continue;
-			if (v->tclass == t->digits) {
-				if (dstart == SIZE_MAX) {
-					dstart = len;
-					while (dstart > 0 && (unsigned)(s[dstart - 1] - '0') < 10)
-						dstart--;
-				}
-				if (d < dstart)
-					continue;
-			} else if (v->tclass == t->dot) {
-				if (nlstart == SIZE_MAX) {
-					const char *nl = memrchr(s, '\n', len);
-
-					nlstart = nl != NULL ? (size_t)(nl - s) + 1 : 0;
-				}
-				if (d < nlstart)
-					continue;
-			} else {
-				const struct trie_class *c = &classes[v->tclass];
-				size_t i = d;
-				while (i < len && cls_has(c, (unsigned char)s[i]))
-					i++;
-				if (i != len)
-					continue;
-			}
-			/* one hit per rule: variants of one rule agree on captures */
-			int dup = 0;
-			for (int h = 0; h < n; h++)
-				if (hits[h].rule == v->rule) {
-					dup = 1;
-					break;
-				}
-			if (dup)
+			if (v->rule < min_rule || !tail_fits(t, classes, &tl, d, v->tclass, v->tmin, v->tmax) ||
+			    seen(hits, n, v->rule))
 				continue;
 			if (n == max)
 				return -1;
-			hits[n].rule = v->rule;
-			hits[n].cond = v->cond;
-			hits[n].dep = v->dep;
-			hits[n].c0s = v->c0s;
-			hits[n].c0e = v->c0e;
-			hits[n].ncap = v->ncap;
-			hits[n].var = v->var;
+			hits[n] = (struct trie_hit){.rule = v->rule, .hot = v->hot, .c0s = v->c0s,
+						    .c0e = v->c0e, .ncap = v->ncap, .rcap = v->rcap,
+						    .sole = v->sole, .trie = true, .var = v->var};
 			n++;
 		}
 		if (d == len || nd->nchild == 0)

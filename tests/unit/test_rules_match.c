@@ -261,6 +261,103 @@ time_and_logic(void **state)
 	sw_ruleset_free(rs);
 }
 
+/*
+ * Deploy values as compiled into the rule records: pieces (%n, %{n}, &name
+ * defined or not), $target lists split at compile time (blanks, a gateway), lists with variables parsed at match time, and values
+ * too big for a record's 16-bit fields (read from the parsed deploy).
+ */
+static void
+deploy_records(void **state)
+{
+	(void)state;
+	char *plan = malloc(80000);
+	assert_non_null(plan);
+	int n = snprintf(plan, 80000, "%s",
+			 "[Rule vars]\n[Matching Patterns]\n$ruser = ^(1[0-9]*)$\n[Deploy Patterns]\n"
+			 "&who = bob\nX-A = <%1>%{1}%{ 1}&who&nope-\n"
+			 "$target = 198.18.1.9:5070 ,gw1,  [2001:db8::1]:5062;transport=tcp\n"
+			 "[Rule tvars]\n[Matching Patterns]\n$ruser = ^(2[0-9]*)$\n[Deploy Patterns]\n"
+			 "$target = 198.18.1.%1,198.18.1.7\n"
+			 "[Rule slow]\n[Matching Patterns]\n$ruser = ^(3[0-9]*)$\n[Deploy Patterns]\nX-Many = ");
+	for (int i = 0; i < 300; i++) /* more pieces than a record holds */
+		n += snprintf(plan + n, 80000 - n, "%%1.");
+	n += snprintf(plan + n, 80000 - n,
+		      "\n[Rule huge]\n[Matching Patterns]\n$ruser = ^(4[0-9]*)$\n[Deploy Patterns]\nX-Huge = ");
+	for (int i = 0; i < 70000; i++) /* longer than 16-bit offsets */
+		plan[n++] = 'h';
+	snprintf(plan + n, 80000 - n, "\n");
+	struct sw_diag d;
+	sw_diag_init(&d);
+	struct sw_ruleset *rs = tu_compile3(plan, NULL, "{ \"gw1\": { \"param\": { \"realm\": \"198.18.2.2:5080\" } } }\n", &d);
+	free(plan);
+	if (rs == NULL)
+		fail_msg("%s", d.text);
+	sw_diag_free(&d);
+	struct sw_route_result r;
+
+	assert_int_equal(tu_match(rs, TU_INVITE("sip:123@h", "<sip:x@h>", ""), "198.18.0.2", 5060, 0, false, &r), 0);
+	assert_int_equal(r.rule, 0);
+	assert_string_equal(tu_edit(&r, SW_EDIT_HDR_SET, "X-A"), "<123>123123bob&nope-");
+	assert_int_equal(r.ntargets, 3);
+	assert_string_equal(tu_str(&r, r.targets[0]), "198.18.1.9:5070");
+	assert_string_equal(tu_str(&r, r.targets[1]), "198.18.2.2:5080");
+	assert_string_equal(tu_str(&r, r.targets[2]), "[2001:db8::1]:5062;transport=tcp");
+	assert_int_equal(r.gateway, -1); /* the gateway is not first: no Request-URI of its own */
+
+	assert_int_equal(tu_match(rs, TU_INVITE("sip:25@h", "<sip:x@h>", ""), "198.18.0.2", 5060, 0, false, &r), 0);
+	assert_int_equal(r.rule, 1);
+	assert_int_equal(r.ntargets, 2);
+	assert_string_equal(tu_str(&r, r.targets[0]), "198.18.1.25");
+	assert_string_equal(tu_str(&r, r.targets[1]), "198.18.1.7");
+
+	assert_int_equal(tu_match(rs, TU_INVITE("sip:37@h", "<sip:x@h>", ""), "198.18.0.2", 5060, 0, false, &r), 0);
+	assert_int_equal(r.rule, 2);
+	const char *many = tu_edit(&r, SW_EDIT_HDR_SET, "X-Many");
+	assert_non_null(many);
+	assert_int_equal(strlen(many), 300 * 3);
+	assert_memory_equal(many, "37.37.37.", 9);
+
+	/* a value that cannot fit the result: the match says so */
+	assert_int_equal(tu_match(rs, TU_INVITE("sip:4@h", "<sip:x@h>", ""), "198.18.0.2", 5060, 0, false, &r),
+			 -ENOSPC);
+	sw_ruleset_free(rs);
+}
+
+/*
+ * The lowest trie candidate wins at once only when no rule without a
+ * primary (here: a negated condition) comes before it, and only when the
+ * pattern is its rule's only condition.
+ */
+static void
+sole_trie_hit(void **state)
+{
+	(void)state;
+	struct sw_ruleset *rs = tu_compile(
+		"[Rule not-nine]\n[Matching Patterns]\n$ruser = !^9\n[Deploy Patterns]\nX-R = not-nine\n"
+		"[Rule two-conds]\n[Matching Patterns]\n$ruser = ^(9[0-9]{3})$\nSubject = ^yes$\n[Deploy Patterns]\nX-R = two-%1\n"
+		"[Rule any]\n[Matching Patterns]\n$ruser = ^\\+?([0-9]+)$\n[Deploy Patterns]\nX-R = any-%1\n",
+		NULL);
+	assert_non_null(rs);
+	struct sw_route_result r;
+	static const struct {
+		const char *ruri, *extra, *want;
+	} c[] = {
+		{"sip:123@h", "", "not-nine"},
+		{"sip:9123@h", "Subject: yes\n", "two-9123"},
+		{"sip:9123@h", "Subject: no\n", "any-9123"},
+		{"sip:91234@h", "Subject: yes\n", "any-91234"},
+		{"sip:+91234@h", "", "not-nine"},
+	};
+	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		char msg[1024];
+		snprintf(msg, sizeof(msg), TU_INVITE("%s", "<sip:x@h>", "%s"), c[i].ruri, c[i].extra);
+		assert_int_equal(tu_match(rs, msg, "198.18.0.2", 5060, 0, false, &r), 0);
+		assert_non_null(tu_edit(&r, SW_EDIT_HDR_SET, "X-R"));
+		assert_string_equal(tu_edit(&r, SW_EDIT_HDR_SET, "X-R"), c[i].want);
+	}
+	sw_ruleset_free(rs);
+}
+
 static void
 hyperscan_fallback_warning(void **state)
 {
@@ -660,6 +757,8 @@ main(void)
 		cmocka_unit_test(info_and_scratch),
 		cmocka_unit_test(time_and_logic),
 		cmocka_unit_test(hyperscan_fallback_warning),
+		cmocka_unit_test(deploy_records),
+		cmocka_unit_test(sole_trie_hit),
 		cmocka_unit_test(result_overflow),
 		cmocka_unit_test(workers_in_parallel),
 		cmocka_unit_test(ars_priority_and_cps),
