@@ -96,6 +96,13 @@ struct sw_worker {
 	struct sw_addr src_key, tgt_dst;
 	char src_text[INET6_ADDRSTRLEN];
 	char tgt_text[64];
+	/* The last Record-Route pair without ;swr= (a pure function of the
+	 * address we send from and the one the request came to). */
+	bool rr_ok;
+	uint8_t rr_len;
+	const struct sw_addr *rr_src;
+	struct sw_addr rr_in;
+	char rr_text[2 * (INET6_ADDRSTRLEN + 8) + 64];
 	/*
 	 * ARS session counting sees each call event once: a direct-mapped
 	 * table of recent events (INVITE counted, call ended), keyed by a hash
@@ -137,6 +144,9 @@ struct sw_dp {
 	/** "198.18.2.1:5060" / "[2001:db8::1]:5060" of each local address, made once. */
 	char local_text[SW_DP_MAX_ADDRS][INET6_ADDRSTRLEN + 8];
 	uint8_t local_text_len[SW_DP_MAX_ADDRS];
+	/** "Via: SIP/2.0/UDP <local_text>;branch=" SW_BRANCH_PREFIX, the start of our Via. */
+	char via_text[SW_DP_MAX_ADDRS][INET6_ADDRSTRLEN + 8 + 48];
+	uint8_t via_text_len[SW_DP_MAX_ADDRS];
 	uint64_t tx_offloads[SW_DP_MAX_PORTS]; /**< RTE_ETH_TX_OFFLOAD_* configured */
 	/** Bumped (release) after every neighbour table write: workers' caches compare it. */
 	uint32_t neigh_gen;

@@ -83,6 +83,26 @@ sw_rw_append(struct sw_rw *rw, const char *text, uint32_t len)
 }
 
 /**
+ * Room for len more bytes of the last splice begun, to be written in place
+ * (text made piecewise, without a copy in between). NULL, with overflow
+ * set, when it does not fit.
+ */
+static inline char *
+sw_rw_reserve(struct sw_rw *rw, uint32_t len)
+{
+	char *o;
+
+	if (rw->n == 0 || rw->used + len > SW_RW_TEXT) {
+		rw->overflow = 1;
+		return NULL;
+	}
+	o = rw->text + rw->used;
+	rw->used += len;
+	rw->s[rw->n - 1].len += len;
+	return o;
+}
+
+/**
  * Apply every splice to buf (holding len bytes, cap bytes of room) in place.
  * Splices must not overlap (equal offsets with cut 0 are fine, kept in order).
  * @return the new length, or -ENOSPC when it would exceed cap (buf unchanged),

@@ -233,7 +233,8 @@ ipv4_in(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi, struct sw_pkt *p, 
 		drop(w, m, SW_CNT_DROP_BAD_L3);
 		return;
 	}
-	p->dst.family = AF_INET;
+	/* Whole addresses (IPv4 zero-padded): they are compared 16 bytes at a time. */
+	p->dst = (struct sw_addr){.family = AF_INET};
 	memcpy(p->dst.bytes, &ip->dst_addr, 4);
 	if (!sw_dp_is_local(w->dp, &p->dst, NULL)) {
 		/* ARP-less broadcast and multicast land here too. */
@@ -245,7 +246,7 @@ ipv4_in(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi, struct sw_pkt *p, 
 		drop(w, m, SW_CNT_DROP_FRAGMENT);
 		return;
 	}
-	p->src.family = AF_INET;
+	p->src = (struct sw_addr){.family = AF_INET};
 	memcpy(p->src.bytes, &ip->src_addr, 4);
 	switch (ip->next_proto_id) {
 	case IPPROTO_UDP:
