@@ -252,12 +252,27 @@ hostport_addr(const char *buf, uint16_t off, uint16_t len, struct sw_addr *a, ui
 	return host_addr(buf, host, a);
 }
 
+/* memcmp(a, b, n) == 0; 8 to 16 bytes (an "a.b.c.d:port") in two overlapping loads. */
+static inline bool
+text_eq(const char *a, const char *b, uint32_t n)
+{
+	uint64_t a0, a1, b0, b1;
+
+	if (n < 8 || n > 16)
+		return memcmp(a, b, n) == 0;
+	memcpy(&a0, a, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&a1, a + n - 8, 8);
+	memcpy(&b1, b + n - 8, 8);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
 /* hostport_addr() of a $target, through the worker's one-entry cache. */
 static bool
 target_addr(struct sw_worker *w, const char *buf, uint16_t off, uint16_t len, struct sw_addr *a,
 	    uint16_t *port)
 {
-	if (w->tgt_len == len && len > 0 && memcmp(w->tgt_text, buf + off, len) == 0) {
+	if (w->tgt_len == len && len > 0 && text_eq(w->tgt_text, buf + off, len)) {
 		*a = w->tgt_dst;
 		*port = w->tgt_port;
 		return w->tgt_ok;
@@ -273,12 +288,26 @@ target_addr(struct sw_worker *w, const char *buf, uint16_t off, uint16_t len, st
 	return w->tgt_ok;
 }
 
+/* a == b: the family and its bytes (4 or 16), without a memcmp call. */
+static inline bool
+addr_same4(const struct sw_addr *a, const struct sw_addr *b)
+{
+	uint32_t x, y;
+
+	if (a->family != b->family)
+		return false;
+	if (a->family != AF_INET)
+		return memcmp(a->bytes, b->bytes, 16) == 0;
+	memcpy(&x, a->bytes, 4);
+	memcpy(&y, b->bytes, 4);
+	return x == y;
+}
+
 /* The packet's source address as text (no brackets), made once per source. */
 static const char *
 src_text(struct sw_worker *w, const struct sw_addr *src, uint32_t *len)
 {
-	if (!w->src_ok || w->src_key.family != src->family ||
-	    memcmp(w->src_key.bytes, src->bytes, src->family == AF_INET ? 4 : 16) != 0) {
+	if (!w->src_ok || !addr_same4(&w->src_key, src)) {
 		w->src_key = *src;
 		w->src_len = (uint8_t)put_addr(w->src_text, src, false);
 		w->src_ok = true;
@@ -340,33 +369,6 @@ uri_is_us(const struct sw_worker *w, const char *buf, const struct sw_sip_uri *u
 }
 
 /*
- * §16.11: the branch is a hash of the received branch when it has the magic
- * cookie, else of the top Via, the tags, Call-ID, CSeq number and R-URI. It
- * carries the worker index so a response landing elsewhere names its owner.
- */
-/*
- * §16.3 step 4 / §16.6 step 8: a hash of what decides where a request goes
- * (Request-URI, Route, Proxy-Require). A request that comes back to us with
- * a Via of ours carrying the same hash is looping; one whose R-URI changed
- * is only spiralling.
- */
-static uint32_t
-loop_hash(const struct sw_sip_msg *msg)
-{
-	uint32_t h = rte_hash_crc(msg->buf + msg->ruri.all.off, msg->ruri.all.len, 0x100b);
-	unsigned i = RTE_MIN(msg->first[SW_HDR_ROUTE], msg->first[SW_HDR_PROXY_REQUIRE]);
-
-	/* From the first Route or Proxy-Require (0xff: none, past nhdr). */
-	for (; i < msg->nhdr; i++) {
-		const struct sw_sip_hdr *hd = &msg->hdr[i];
-
-		if (hd->type == SW_HDR_ROUTE || hd->type == SW_HDR_PROXY_REQUIRE)
-			h = rte_hash_crc(msg->buf + hd->value.off, hd->value.len, h);
-	}
-	return h;
-}
-
-/*
  * rte_hash_crc(p, len, *h1) and rte_hash_crc(p, len, *h2) in one pass: CRC32-C
  * gives the same value whatever the chunking, so the branch stays what it was.
  */
@@ -404,6 +406,33 @@ crc_pair(const char *p, uint32_t len, uint32_t *h1, uint32_t *h2)
 	}
 	*h1 = a;
 	*h2 = b;
+}
+
+/*
+ * §16.11: the branch is a hash of the received branch when it has the magic
+ * cookie, else of the top Via, the tags, Call-ID, CSeq number and R-URI. It
+ * carries the worker index so a response landing elsewhere names its owner.
+ */
+/*
+ * §16.3 step 4 / §16.6 step 8: a hash of what decides where a request goes
+ * (Request-URI, Route, Proxy-Require). A request that comes back to us with
+ * a Via of ours carrying the same hash is looping; one whose R-URI changed
+ * is only spiralling.
+ */
+static uint32_t
+loop_hash(const struct sw_sip_msg *msg)
+{
+	uint32_t h = rte_hash_crc(msg->buf + msg->ruri.all.off, msg->ruri.all.len, 0x100b);
+	unsigned i = RTE_MIN(msg->first[SW_HDR_ROUTE], msg->first[SW_HDR_PROXY_REQUIRE]);
+
+	/* From the first Route or Proxy-Require (0xff: none, past nhdr). */
+	for (; i < msg->nhdr; i++) {
+		const struct sw_sip_hdr *hd = &msg->hdr[i];
+
+		if (hd->type == SW_HDR_ROUTE || hd->type == SW_HDR_PROXY_REQUIRE)
+			h = rte_hash_crc(msg->buf + hd->value.off, hd->value.len, h);
+	}
+	return h;
 }
 
 /* What follows SW_BRANCH_PREFIX in our branch: "WW-HHHHHHHHhhhhhhhh-LLLLLLLL". */
@@ -452,18 +481,23 @@ find_our_branch(const char *h, size_t n)
 		return NULL;
 	last = n - (ml - pre); /* the last place the 'z' can be */
 #if defined(__SSE2__)
-	for (; i + 16 <= n; i += 16) {
+	/* n >= ml > 16: the last load ends at h + n, overlapping what was seen. */
+	for (;;) {
+		size_t base = i + 16 <= n ? i : n - 16;
 		unsigned z = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-			_mm_loadu_si128((const __m128i *)(h + i)), _mm_set1_epi8('z')));
+			_mm_loadu_si128((const __m128i *)(h + base)), _mm_set1_epi8('z')));
 
-		for (; z != 0; z &= z - 1) {
-			size_t at = i + (size_t)__builtin_ctz(z);
+		for (z &= ~0u << (i - base); z != 0; z &= z - 1) {
+			size_t at = base + (size_t)__builtin_ctz(z);
 
 			if (at > last)
 				return NULL;
 			if (memcmp(h + at - pre, mark, ml) == 0)
 				return h + at - pre;
 		}
+		i = base + 16;
+		if (i > last)
+			return NULL;
 	}
 #endif
 	for (; i <= last; i++)
