@@ -355,6 +355,47 @@ pkt_in(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi)
 	}
 }
 
+/*
+ * Prefetching. A received packet was last written by another core (the NIC's
+ * DMA, the net_ring generator): every line of it is a miss, and a packet is
+ * a dozen lines (mbuf, private area, ~600 bytes of INVITE). The mbuf lines
+ * go first, PF_MBUF packets ahead; the frame PF_DATA packets ahead, once
+ * its mbuf (buf_addr, data_off, data_len) has arrived. All of them for
+ * writing: the worker rewrites the mbuf, the private area and the message
+ * in place, and a line fetched shared would need a second trip to own it.
+ */
+#define PF_MBUF 4
+#define PF_DATA 2
+
+static inline void
+prefetch_w(const void *p)
+{
+#if defined(__x86_64__)
+	/* PREFETCHW (3DNowPrefetch on AMD, Intel since Broadwell; a NOP before). */
+	asm volatile("prefetchw %0" : : "m"(*(const volatile char *)p));
+#else
+	__builtin_prefetch(p, 1, 3);
+#endif
+}
+
+static inline void
+prefetch_mbuf(const struct rte_mbuf *m)
+{
+	prefetch_w(m);
+	prefetch_w((const char *)m + RTE_CACHE_LINE_SIZE);
+	prefetch_w(rte_mbuf_to_priv((struct rte_mbuf *)(uintptr_t)m));
+}
+
+static inline void
+prefetch_data(const struct rte_mbuf *m)
+{
+	uintptr_t p = (uintptr_t)rte_pktmbuf_mtod(m, char *) & ~(uintptr_t)(RTE_CACHE_LINE_SIZE - 1);
+	uintptr_t end = (uintptr_t)rte_pktmbuf_mtod(m, char *) + rte_pktmbuf_data_len(m);
+
+	for (; p < end; p += RTE_CACHE_LINE_SIZE)
+		prefetch_w((const void *)p);
+}
+
 /* Worker 0 sends what the slow path made (ARP answers, released packets). */
 static void
 drain_slowpath_tx(struct sw_worker *w)
@@ -392,11 +433,15 @@ sw_dp_worker_poll(struct sw_dp *dp, unsigned idx)
 		more |= n == SW_BURST;
 		t0 = rte_rdtsc();
 		w->cnt[SW_CNT_RX_PKTS] += n;
-		for (uint16_t i = 0; i < n && i < 3; i++)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+		for (uint16_t i = 0; i < n && i < PF_MBUF; i++)
+			prefetch_mbuf(pkts[i]);
+		for (uint16_t i = 0; i < n && i < PF_DATA; i++)
+			prefetch_data(pkts[i]);
 		for (uint16_t i = 0; i < n; i++) {
-			if (i + 3 < n)
-				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 3], void *));
+			if (i + PF_MBUF < n)
+				prefetch_mbuf(pkts[i + PF_MBUF]);
+			if (i + PF_DATA < n)
+				prefetch_data(pkts[i + PF_DATA]);
 			pkt_in(w, pkts[i], pi);
 		}
 		w->cnt[SW_CNT_BUSY_CYCLES] += rte_rdtsc() - t0;
