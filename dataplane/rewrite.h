@@ -56,6 +56,11 @@ sw_rw_begin(struct sw_rw *rw, uint32_t off, uint32_t cut)
 {
 	struct sw_splice *s;
 
+	/* An insert where the last one was made just continues its text: the
+	 * same bytes in the same order, one splice less to place and move
+	 * around (";rport=<port>;received=<addr>" at the end of a Via). */
+	if (cut == 0 && rw->n > 0 && rw->s[rw->n - 1].off == off && rw->s[rw->n - 1].cut == 0)
+		return 0;
 	if (rw->n == SW_RW_MAX_SPLICES) {
 		rw->overflow = 1;
 		return -ENOSPC;
