@@ -88,6 +88,22 @@ sw_rw_append(struct sw_rw *rw, const char *text, uint32_t len)
 }
 
 /**
+ * sw_rw_append() of len <= 16 bytes from a source with 16 readable bytes:
+ * one fixed-size copy instead of a memcpy call (a number made on the stack).
+ */
+static inline void
+sw_rw_append16(struct sw_rw *rw, const char *text, uint32_t len)
+{
+	if (rw->n == 0 || len > 16 || rw->used + 16 > SW_RW_TEXT) {
+		sw_rw_append(rw, text, len);
+		return;
+	}
+	memcpy(rw->text + rw->used, text, 16);
+	rw->used += len;
+	rw->s[rw->n - 1].len += len;
+}
+
+/**
  * Room for len more bytes of the last splice begun, to be written in place
  * (text made piecewise, without a copy in between). NULL, with overflow
  * set, when it does not fit.
