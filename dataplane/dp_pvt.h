@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
@@ -148,6 +149,9 @@ struct sw_dp {
 	char via_text[SW_DP_MAX_ADDRS][INET6_ADDRSTRLEN + 8 + 48];
 	uint8_t via_text_len[SW_DP_MAX_ADDRS];
 	uint64_t tx_offloads[SW_DP_MAX_PORTS]; /**< RTE_ETH_TX_OFFLOAD_* configured */
+	/** The IPv4 locals as words, for sw_dp_local() (made once). */
+	uint32_t local4[SW_DP_MAX_ADDRS];
+	uint8_t nb_local4;
 	/** Bumped (release) after every neighbour table write: workers' caches compare it. */
 	uint32_t neigh_gen;
 	struct sw_worker *workers;
@@ -161,6 +165,24 @@ struct sw_dp {
 bool sw_dp_is_local(const struct sw_dp *dp, const struct sw_addr *a, uint16_t *port);
 /** Index of our address a in conf.locals, or -1. */
 int sw_dp_local_index(const struct sw_dp *dp, const struct sw_addr *a);
+/**
+ * sw_dp_is_local(dp, a, NULL) inline, IPv4 compared as words: it runs two
+ * or three times per message (destination, source, URIs).
+ */
+static inline bool
+sw_dp_local(const struct sw_dp *dp, const struct sw_addr *a)
+{
+	uint32_t x;
+
+	if (a->family != AF_INET)
+		return sw_dp_is_local(dp, a, NULL);
+	memcpy(&x, a->bytes, 4);
+	for (unsigned i = 0; i < dp->nb_local4; i++)
+		if (dp->local4[i] == x)
+			return true;
+	return false;
+}
+
 /** Our address of family on port and VLAN (first configured), or NULL. */
 const struct sw_addr *sw_dp_local_addr(const struct sw_dp *dp, uint16_t port, uint16_t vlan,
 				       uint8_t family);

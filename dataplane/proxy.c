@@ -365,7 +365,7 @@ uri_is_us(const struct sw_worker *w, const char *buf, const struct sw_sip_uri *u
 	uint16_t port = u->port_num ? u->port_num : DEFAULT_SIP_PORT;
 
 	return host_addr(buf, u->host, &a) && port == w->dp->conf.sip_port &&
-	       sw_dp_is_local(w->dp, &a, NULL);
+	       sw_dp_local(w->dp, &a);
 }
 
 /*
@@ -553,7 +553,7 @@ looping(const struct sw_worker *w, const struct sw_sip_msg *msg)
 						if (msg->buf[he++] == ']')
 							break;
 					if (host_addr(msg->buf, (struct sw_span){hs, he - hs}, &a) &&
-					    sw_dp_is_local(w->dp, &a, NULL))
+					    sw_dp_local(w->dp, &a))
 						return true;
 				}
 			}
@@ -1079,7 +1079,7 @@ apply_rules(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, int8_t *lin
 			in.call = sess_seen(w, up_key) ? SW_CALL_PEEK : SW_CALL_NEW;
 		}
 	}
-	in.src_is_local = sw_dp_is_local(dp, &p->src, NULL);
+	in.src_is_local = sw_dp_local(dp, &p->src);
 	urcu_qsbr_read_lock();
 	rs = rcu_dereference(*dp->conf.ruleset_slot);
 	if (unlikely(rs == NULL)) {
@@ -1317,7 +1317,7 @@ response(struct sw_worker *w, struct sw_pkt *p, enum sw_sip_verdict v)
 	}
 	if (msg->nvia == 0 || top->branch.len < SW_BRANCH_PREFIX_LEN ||
 	    memcmp(msg->buf + top->branch.off, SW_BRANCH_PREFIX, SW_BRANCH_PREFIX_LEN) != 0 ||
-	    !host_addr(msg->buf, top->host, &a) || !sw_dp_is_local(w->dp, &a, NULL)) {
+	    !host_addr(msg->buf, top->host, &a) || !sw_dp_local(w->dp, &a)) {
 		CNT(w, DROP_RESP_NOT_OURS);
 		rte_pktmbuf_free(p->m);
 		return;

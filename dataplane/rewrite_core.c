@@ -18,15 +18,6 @@
 
 #include "rewrite.h"
 
-int
-sw_rw_splice(struct sw_rw *rw, uint32_t off, uint32_t cut, const char *text, uint32_t len)
-{
-	if (sw_rw_begin(rw, off, cut) < 0)
-		return -ENOSPC;
-	sw_rw_append(rw, text, len);
-	return rw->overflow ? -ENOSPC : 0;
-}
-
 /* Insertion sort by (off, seq): n is small and the splices nearly always come in order. */
 static void
 sort_splices(struct sw_rw *rw, uint32_t from)

@@ -236,7 +236,7 @@ ipv4_in(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi, struct sw_pkt *p, 
 	/* Whole addresses (IPv4 zero-padded): they are compared 16 bytes at a time. */
 	p->dst = (struct sw_addr){.family = AF_INET};
 	memcpy(p->dst.bytes, &ip->dst_addr, 4);
-	if (!sw_dp_is_local(w->dp, &p->dst, NULL)) {
+	if (!sw_dp_local(w->dp, &p->dst)) {
 		/* ARP-less broadcast and multicast land here too. */
 		drop(w, m, SW_CNT_DROP_NOT_LOCAL);
 		return;
@@ -286,7 +286,7 @@ ipv6_in(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi, struct sw_pkt *p, 
 	}
 	p->dst.family = AF_INET6;
 	memcpy(p->dst.bytes, ip->dst_addr, 16);
-	if (!sw_dp_is_local(w->dp, &p->dst, NULL)) {
+	if (!sw_dp_local(w->dp, &p->dst)) {
 		drop(w, m, SW_CNT_DROP_NOT_LOCAL);
 		return;
 	}
