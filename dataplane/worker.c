@@ -386,13 +386,21 @@ prefetch_mbuf(const struct rte_mbuf *m)
 	prefetch_w(rte_mbuf_to_priv((struct rte_mbuf *)(uintptr_t)m));
 }
 
+/*
+ * The frame, and PF_GROW bytes either side of it: a forwarded request grows
+ * (our Via in front, Record-Route further down) into the headroom and the
+ * tailroom, lines that the other core last held too.
+ */
+#define PF_GROW 128
+
 static inline void
 prefetch_data(const struct rte_mbuf *m)
 {
-	uintptr_t p = (uintptr_t)rte_pktmbuf_mtod(m, char *) & ~(uintptr_t)(RTE_CACHE_LINE_SIZE - 1);
-	uintptr_t end = (uintptr_t)rte_pktmbuf_mtod(m, char *) + rte_pktmbuf_data_len(m);
+	uintptr_t buf = (uintptr_t)m->buf_addr, data = buf + m->data_off;
+	uintptr_t p = data - RTE_MIN((uintptr_t)m->data_off, (uintptr_t)PF_GROW);
+	uintptr_t end = RTE_MIN(data + rte_pktmbuf_data_len(m) + PF_GROW, buf + m->buf_len);
 
-	for (; p < end; p += RTE_CACHE_LINE_SIZE)
+	for (p &= ~(uintptr_t)(RTE_CACHE_LINE_SIZE - 1); p < end; p += RTE_CACHE_LINE_SIZE)
 		prefetch_w((const void *)p);
 }
 
