@@ -29,6 +29,8 @@ struct sw_rw {
 	uint32_t n;
 	uint32_t used;
 	int overflow; /**< set when a splice or its text did not fit */
+	int unordered; /**< some splice starts before the end of the one made before it */
+	uint32_t end;  /**< where the last splice made ends (off + cut) */
 	struct sw_splice s[SW_RW_MAX_SPLICES];
 	char text[SW_RW_TEXT];
 };
@@ -39,6 +41,8 @@ sw_rw_reset(struct sw_rw *rw)
 	rw->n = 0;
 	rw->used = 0;
 	rw->overflow = 0;
+	rw->unordered = 0;
+	rw->end = 0;
 }
 
 
@@ -63,6 +67,9 @@ sw_rw_begin(struct sw_rw *rw, uint32_t off, uint32_t cut)
 		rw->overflow = 1;
 		return -ENOSPC;
 	}
+	/* Made in order (the proxy's case): sw_rw_apply need not sort or check. */
+	rw->unordered |= off < rw->end;
+	rw->end = off + cut;
 	s = &rw->s[rw->n];
 	s->off = off;
 	s->cut = cut;

@@ -96,6 +96,24 @@ plan(struct sw_rw *rw, size_t len, struct seg *restrict seg, uint32_t *mid)
 
 	if (rw->overflow)
 		return -ENOSPC;
+	if (!rw->unordered) {
+		/* In order and apart since sw_rw_begin said so: only the last end to check. */
+		if (rw->end > len)
+			return -EINVAL;
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t off = s[i].off;
+
+			seg[i].from = pos;
+			seg[i].len = off - pos;
+			seg[i].shift = d;
+			kept += off - pos;
+			if (m == n && 2 * (size_t)kept >= len)
+				m = i;
+			d += (long)s[i].len - (long)s[i].cut;
+			pos = off + s[i].cut;
+		}
+		goto last;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t off = s[i].off, cut = s[i].cut;
 
@@ -121,6 +139,7 @@ plan(struct sw_rw *rw, size_t len, struct seg *restrict seg, uint32_t *mid)
 		prev_off = off;
 		prev_seq = s[i].seq;
 	}
+last:
 	seg[n].from = pos;
 	seg[n].len = (uint32_t)len - pos;
 	seg[n].shift = d;
