@@ -84,7 +84,7 @@ sw_cksum_avx2(const uint8_t *p, size_t len)
 	bool odd = len & 1;
 	__m128i h;
 
-#define SW_CKSUM_WORDS(q) \
+#define SW_CKSUM_WORDS(q)                                                                          \
 	_mm256_madd_epi16(_mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(q)), flip), one)
 	/* Lanes move by at most 65536 per 32 bytes: no overflow below 2 MB. */
 	for (; len >= 128; p += 128, len -= 128) {

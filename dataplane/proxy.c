@@ -139,7 +139,8 @@ static inline __m128i
 hex_digits(__m128i x)
 {
 	const __m128i f = _mm_set1_epi8(0x0f);
-	__m128i nib = _mm_unpacklo_epi8(_mm_and_si128(_mm_srli_epi16(x, 4), f), _mm_and_si128(x, f));
+	__m128i nib =
+		_mm_unpacklo_epi8(_mm_and_si128(_mm_srli_epi16(x, 4), f), _mm_and_si128(x, f));
 
 	return _mm_shuffle_epi8(_mm_setr_epi8('0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'a',
 					      'b', 'c', 'd', 'e', 'f'),
@@ -926,7 +927,8 @@ bare_rport_end(const char *buf, struct sw_span params)
 			uint32_t base = i + 16 <= hi ? i : hi - 16;
 			__m128i x = _mm_or_si128(_mm_loadu_si128((const __m128i *)(buf + base)),
 						 _mm_set1_epi8(0x20));
-			unsigned r = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('r')));
+			unsigned r =
+				(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('r')));
 
 			for (r &= ~0u << (i - base); r != 0; r &= r - 1) {
 				uint32_t q = base + (uint32_t)__builtin_ctz(r);

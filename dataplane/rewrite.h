@@ -28,7 +28,7 @@ struct sw_splice {
 struct sw_rw {
 	uint32_t n;
 	uint32_t used;
-	int overflow; /**< set when a splice or its text did not fit */
+	int overflow;  /**< set when a splice or its text did not fit */
 	int unordered; /**< some splice starts before the end of the one made before it */
 	uint32_t end;  /**< where the last splice made ends (off + cut) */
 	struct sw_splice s[SW_RW_MAX_SPLICES];
@@ -45,11 +45,10 @@ sw_rw_reset(struct sw_rw *rw)
 	rw->end = 0;
 }
 
-
 /*
- * sw_rw_begin, sw_rw_append and sw_rw_splice are inline: a forwarded INVITE makes about
- * twenty of them, most with literal text whose memcpy then becomes a few
- * moves (600 instructions a message as calls).
+ * sw_rw_begin, sw_rw_append and sw_rw_splice are inline: a forwarded INVITE
+ * makes about twenty of them, most with literal text whose memcpy then
+ * becomes a few moves (600 instructions a message as calls).
  */
 
 /** Start a splice whose text is written with sw_rw_append. */
