@@ -62,6 +62,11 @@ sw_dp_create(const struct sw_dp_conf *conf, const char **err)
 		dp->local_text_len[i] = (uint8_t)snprintf(
 			dp->local_text[i], sizeof(dp->local_text[i]),
 			a->family == AF_INET6 ? "[%s]:%u" : "%s:%u", t, conf->sip_port);
+		if (a->family == AF_INET)
+			memcpy(&dp->local4[dp->nb_local4++], a->bytes, 4);
+		dp->via_text_len[i] = (uint8_t)snprintf(dp->via_text[i], sizeof(dp->via_text[i]),
+							"Via: SIP/2.0/UDP %s;branch=" SW_BRANCH_PREFIX,
+							dp->local_text[i]);
 	}
 	for (unsigned p = 0; p < conf->nb_ports; p++) {
 		rte_eth_macaddr_get(conf->port_ids[p], &dp->mac[p]);

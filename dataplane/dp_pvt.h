@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
@@ -96,6 +97,13 @@ struct sw_worker {
 	struct sw_addr src_key, tgt_dst;
 	char src_text[INET6_ADDRSTRLEN];
 	char tgt_text[64];
+	/* The last Record-Route pair without ;swr= (a pure function of the
+	 * address we send from and the one the request came to). */
+	bool rr_ok;
+	uint8_t rr_len;
+	const struct sw_addr *rr_src;
+	struct sw_addr rr_in;
+	char rr_text[2 * (INET6_ADDRSTRLEN + 8) + 64];
 	/*
 	 * ARS session counting sees each call event once: a direct-mapped
 	 * table of recent events (INVITE counted, call ended), keyed by a hash
@@ -137,7 +145,13 @@ struct sw_dp {
 	/** "198.18.2.1:5060" / "[2001:db8::1]:5060" of each local address, made once. */
 	char local_text[SW_DP_MAX_ADDRS][INET6_ADDRSTRLEN + 8];
 	uint8_t local_text_len[SW_DP_MAX_ADDRS];
+	/** "Via: SIP/2.0/UDP <local_text>;branch=" SW_BRANCH_PREFIX, the start of our Via. */
+	char via_text[SW_DP_MAX_ADDRS][INET6_ADDRSTRLEN + 8 + 48];
+	uint8_t via_text_len[SW_DP_MAX_ADDRS];
 	uint64_t tx_offloads[SW_DP_MAX_PORTS]; /**< RTE_ETH_TX_OFFLOAD_* configured */
+	/** The IPv4 locals as words, for sw_dp_local() (made once). */
+	uint32_t local4[SW_DP_MAX_ADDRS];
+	uint8_t nb_local4;
 	/** Bumped (release) after every neighbour table write: workers' caches compare it. */
 	uint32_t neigh_gen;
 	struct sw_worker *workers;
@@ -151,6 +165,24 @@ struct sw_dp {
 bool sw_dp_is_local(const struct sw_dp *dp, const struct sw_addr *a, uint16_t *port);
 /** Index of our address a in conf.locals, or -1. */
 int sw_dp_local_index(const struct sw_dp *dp, const struct sw_addr *a);
+/**
+ * sw_dp_is_local(dp, a, NULL) inline, IPv4 compared as words: it runs two
+ * or three times per message (destination, source, URIs).
+ */
+static inline bool
+sw_dp_local(const struct sw_dp *dp, const struct sw_addr *a)
+{
+	uint32_t x;
+
+	if (a->family != AF_INET)
+		return sw_dp_is_local(dp, a, NULL);
+	memcpy(&x, a->bytes, 4);
+	for (unsigned i = 0; i < dp->nb_local4; i++)
+		if (dp->local4[i] == x)
+			return true;
+	return false;
+}
+
 /** Our address of family on port and VLAN (first configured), or NULL. */
 const struct sw_addr *sw_dp_local_addr(const struct sw_dp *dp, uint16_t port, uint16_t vlan,
 				       uint8_t family);

@@ -28,7 +28,9 @@ struct sw_splice {
 struct sw_rw {
 	uint32_t n;
 	uint32_t used;
-	int overflow; /**< set when a splice or its text did not fit */
+	int overflow;  /**< set when a splice or its text did not fit */
+	int unordered; /**< some splice starts before the end of the one made before it */
+	uint32_t end;  /**< where the last splice made ends (off + cut) */
 	struct sw_splice s[SW_RW_MAX_SPLICES];
 	char text[SW_RW_TEXT];
 };
@@ -39,15 +41,14 @@ sw_rw_reset(struct sw_rw *rw)
 	rw->n = 0;
 	rw->used = 0;
 	rw->overflow = 0;
+	rw->unordered = 0;
+	rw->end = 0;
 }
 
-/** Add a splice; text is copied. Returns 0 or -ENOSPC (rw->overflow set). */
-int sw_rw_splice(struct sw_rw *rw, uint32_t off, uint32_t cut, const char *text, uint32_t len);
-
 /*
- * sw_rw_begin and sw_rw_append are inline: a forwarded INVITE makes about
- * twenty of them, most with literal text whose memcpy then becomes a few
- * moves (600 instructions a message as calls).
+ * sw_rw_begin, sw_rw_append and sw_rw_splice are inline: a forwarded INVITE
+ * makes about twenty of them, most with literal text whose memcpy then
+ * becomes a few moves (600 instructions a message as calls).
  */
 
 /** Start a splice whose text is written with sw_rw_append. */
@@ -56,10 +57,18 @@ sw_rw_begin(struct sw_rw *rw, uint32_t off, uint32_t cut)
 {
 	struct sw_splice *s;
 
+	/* An insert where the last one was made just continues its text: the
+	 * same bytes in the same order, one splice less to place and move
+	 * around (";rport=<port>;received=<addr>" at the end of a Via). */
+	if (cut == 0 && rw->n > 0 && rw->s[rw->n - 1].off == off && rw->s[rw->n - 1].cut == 0)
+		return 0;
 	if (rw->n == SW_RW_MAX_SPLICES) {
 		rw->overflow = 1;
 		return -ENOSPC;
 	}
+	/* Made in order (the proxy's case): sw_rw_apply need not sort or check. */
+	rw->unordered |= off < rw->end;
+	rw->end = off + cut;
 	s = &rw->s[rw->n];
 	s->off = off;
 	s->cut = cut;
@@ -80,6 +89,52 @@ sw_rw_append(struct sw_rw *rw, const char *text, uint32_t len)
 	memcpy(rw->text + rw->used, text, len);
 	rw->used += len;
 	rw->s[rw->n - 1].len += len;
+}
+
+/** Add a splice; text is copied. Returns 0 or -ENOSPC (rw->overflow set). */
+static inline int
+sw_rw_splice(struct sw_rw *rw, uint32_t off, uint32_t cut, const char *text, uint32_t len)
+{
+	if (sw_rw_begin(rw, off, cut) < 0)
+		return -ENOSPC;
+	sw_rw_append(rw, text, len);
+	return rw->overflow ? -ENOSPC : 0;
+}
+
+/**
+ * sw_rw_append() of len <= 16 bytes from a source with 16 readable bytes:
+ * one fixed-size copy instead of a memcpy call (a number made on the stack).
+ */
+static inline void
+sw_rw_append16(struct sw_rw *rw, const char *text, uint32_t len)
+{
+	if (rw->n == 0 || len > 16 || rw->used + 16 > SW_RW_TEXT) {
+		sw_rw_append(rw, text, len);
+		return;
+	}
+	memcpy(rw->text + rw->used, text, 16);
+	rw->used += len;
+	rw->s[rw->n - 1].len += len;
+}
+
+/**
+ * Room for len more bytes of the last splice begun, to be written in place
+ * (text made piecewise, without a copy in between). NULL, with overflow
+ * set, when it does not fit.
+ */
+static inline char *
+sw_rw_reserve(struct sw_rw *rw, uint32_t len)
+{
+	char *o;
+
+	if (rw->n == 0 || rw->used + len > SW_RW_TEXT) {
+		rw->overflow = 1;
+		return NULL;
+	}
+	o = rw->text + rw->used;
+	rw->used += len;
+	rw->s[rw->n - 1].len += len;
+	return o;
 }
 
 /**

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -170,6 +171,73 @@ random_with_room(void **state)
 	}
 }
 
+/*
+ * The same splices made in a random order: apply sorts them by offset, and
+ * equal offsets keep the order they were made in (what naive() does on a
+ * copy sorted the same way).
+ */
+static void
+random_out_of_order(void **state)
+{
+	static struct sw_rw rw, sorted;
+	static char in[512], buf[2048], want[2048];
+
+	(void)state;
+	srand(99);
+	for (int iter = 0; iter < 20000; iter++) {
+		size_t len = 1 + rand() % 400;
+		struct sw_rw tmp;
+		uint32_t perm[SW_RW_MAX_SPLICES];
+
+		for (size_t i = 0; i < len; i++)
+			in[i] = 'a' + rand() % 26;
+		random_splices(&tmp, len);
+		/* Some inserts at one offset, to check that they stay in order. */
+		if (tmp.n > 0 && tmp.n < 10 && rand() % 2)
+			sw_rw_splice(&tmp, tmp.s[tmp.n - 1].off + tmp.s[tmp.n - 1].cut, 0, "@@", 2);
+		for (uint32_t i = 0; i < tmp.n; i++)
+			perm[i] = i;
+		for (uint32_t i = tmp.n; i > 1; i--) {
+			uint32_t j = (uint32_t)rand() % i, t = perm[i - 1];
+
+			perm[i - 1] = perm[j];
+			perm[j] = t;
+		}
+		sw_rw_reset(&rw);
+		for (uint32_t i = 0; i < tmp.n; i++) {
+			const struct sw_splice *s = &tmp.s[perm[i]];
+
+			sw_rw_splice(&rw, s->off, s->cut, tmp.text + s->text, s->len);
+		}
+		/* naive() wants them sorted by offset, equal ones as made in rw. */
+		sorted = rw;
+		for (uint32_t i = 1; i < sorted.n; i++)
+			for (uint32_t j = i; j > 0 && (sorted.s[j - 1].off > sorted.s[j].off ||
+						      (sorted.s[j - 1].off == sorted.s[j].off &&
+						       sorted.s[j - 1].seq > sorted.s[j].seq));
+			     j--) {
+				struct sw_splice t = sorted.s[j];
+
+				sorted.s[j] = sorted.s[j - 1];
+				sorted.s[j - 1] = t;
+			}
+		memcpy(buf, in, len);
+		long r = sw_rw_apply(&rw, buf, len, sizeof(buf));
+		bool overlap = false;
+
+		/* A cut made before an insert at its start now comes first: they overlap. */
+		for (uint32_t i = 1; i < sorted.n; i++)
+			overlap |= sorted.s[i].off < sorted.s[i - 1].off + sorted.s[i - 1].cut;
+		if (overlap) {
+			assert_int_equal(r, -EINVAL);
+			continue;
+		}
+		size_t w = naive(&sorted, in, len, want);
+		assert_int_equal(r, (long)w);
+		assert_memory_equal(buf, want, w);
+	}
+}
+
 int
 main(void)
 {
@@ -178,6 +246,7 @@ main(void)
 		cmocka_unit_test(refusals),
 		cmocka_unit_test(random_against_copy),
 		cmocka_unit_test(random_with_room),
+		cmocka_unit_test(random_out_of_order),
 	};
 	return cmocka_run_group_tests_name("rewrite", tests, NULL, NULL);
 }
