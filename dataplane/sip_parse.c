@@ -925,29 +925,69 @@ name_is_token(__m128i x, uint32_t len)
 #endif
 }
 
+/* The LF bytes of the 64 from b + base, as bits (bit i: b[base + i]). */
+static inline uint64_t
+lf64(const char *b, uint32_t base)
+{
+	const __m128i lf = _mm_set1_epi8('\n');
+	const __m128i *q = (const __m128i *)(const void *)(b + base);
+	uint64_t m0 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q), lf));
+	uint64_t m1 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q + 1), lf));
+	uint64_t m2 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q + 2), lf));
+	uint64_t m3 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q + 3), lf));
+
+	return m0 | m1 << 16 | m2 << 32 | m3 << 48;
+}
+
 /*
  * The index of the header lines from p in the shape nearly every line has,
  * with no parsing yet: a name of 2 to 15 bytes right before the colon, at
  * most one SP after it, a value that does not start with white space, no
- * fold, and at least 32 bytes of message from the line on. Stops at the
- * first line of another shape (headers() takes over there, so both give the
- * same index and verdict) or at the empty line, where it sets *body.
- * Returns where it stopped. Few live values and no calls keep it to a few
- * dozen instructions a line.
+ * fold, and at least 64 bytes of message from the line's LF block on. Stops
+ * at the first line of another shape (headers() takes over there, so both
+ * give the same index and verdict) or at the empty line, where it sets
+ * *body. Returns where it stopped.
+ *
+ * The LFs come from bit masks of 64 bytes made ahead of the walk: the chain
+ * from one line's start to the next is a shift and a bit scan, not a load
+ * and a compare per 16 bytes, and the rest of a line's work (its name, its
+ * value's ends, the stores) does not hold the next line up.
  */
 static uint32_t
 index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body)
 {
 	unsigned k = m->nhdr;
+	uint32_t base = p;
+	uint64_t lf;
 
+	if (p + 64 > n)
+		return p;
+	lf = lf64(b, base);
 	for (; k < SW_SIP_MAX_HDRS && p + 32 <= n; k++) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
 		unsigned cm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')));
 		struct sw_sip_hdr *h = &m->hdr[k];
-		uint32_t c, vs, ve, le, len;
+		uint32_t c, vs, ve, le, len, q = p;
 		uint8_t t;
 
-		if (b[p] == '\r' && b[p + 1] == '\n') {
+		/* the first LF from p: in this block, or in one of the next */
+		for (;;) {
+			uint64_t bits;
+
+			if (q - base >= 64) {
+				if (q + 64 > n)
+					goto out;
+				base = q;
+				lf = lf64(b, base);
+			}
+			bits = lf >> (q - base);
+			if (bits != 0) {
+				le = q + (uint32_t)__builtin_ctzll(bits);
+				break;
+			}
+			q = base + 64;
+		}
+		if (b[p] == '\r' && le == p + 1) {
 			m->hdr_end = span(p, p + 2);
 			*body = p + 2;
 			break;
@@ -966,11 +1006,10 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 					(uint8_t)b[c - 1], len);
 		if (t == SW_HDR_OTHER && !name_is_token(x, len))
 			break;
-		/* c + 2 < p + 32 <= n */
+		/* c + 2 < p + 32 <= n; no LF before vs, so le is the value's */
 		vs = c + 1 + (b[c + 1] == ' ');
 		if (cc_is(b[vs], CC_WS))
 			break;
-		le = find_lf(b, vs, n);
 		if (le + 1 >= n || b[le + 1] == ' ' || b[le + 1] == '\t')
 			break;
 		/* b[vs] is not white space: the trim stops there at the latest */
@@ -986,6 +1025,7 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 		h->type = t;
 		p = le + 1;
 	}
+out:
 	m->nhdr = (uint16_t)k;
 	return p;
 }
