@@ -83,6 +83,25 @@ struct seg {
 };
 
 /*
+ * Segment i: the kept bytes from pos up to splice s, moved by *d so far; then
+ * s replaces its cut bytes by its text. *m becomes i when the kept bytes
+ * reach half the message (len). Returns where segment i + 1 starts.
+ */
+static inline __attribute__((always_inline)) uint32_t
+seg_put(struct seg *restrict seg, uint32_t i, uint32_t pos, const struct sw_splice *s, long *d,
+	uint32_t *kept, uint32_t *m, uint32_t n, size_t len)
+{
+	seg[i].from = pos;
+	seg[i].len = s->off - pos;
+	seg[i].shift = *d;
+	*kept += s->off - pos;
+	if (*m == n && 2 * (size_t)*kept >= len)
+		*m = i;
+	*d += (long)s->len - (long)s->cut;
+	return s->off + s->cut;
+}
+
+/*
  * Check the splices (sorting them when needed) and fill seg[0..n]: segment
  * k runs from the end of splice k-1 to the start of splice k. *mid gets the
  * segment that holds the middle byte of the message.
@@ -100,18 +119,8 @@ plan(struct sw_rw *rw, size_t len, struct seg *restrict seg, uint32_t *mid)
 		/* In order and apart since sw_rw_begin said so: only the last end to check. */
 		if (rw->end > len)
 			return -EINVAL;
-		for (uint32_t i = 0; i < n; i++) {
-			uint32_t off = s[i].off;
-
-			seg[i].from = pos;
-			seg[i].len = off - pos;
-			seg[i].shift = d;
-			kept += off - pos;
-			if (m == n && 2 * (size_t)kept >= len)
-				m = i;
-			d += (long)s[i].len - (long)s[i].cut;
-			pos = off + s[i].cut;
-		}
+		for (uint32_t i = 0; i < n; i++)
+			pos = seg_put(seg, i, pos, &s[i], &d, &kept, &m, n, len);
 		goto last;
 	}
 	for (uint32_t i = 0; i < n; i++) {
@@ -128,14 +137,7 @@ plan(struct sw_rw *rw, size_t len, struct seg *restrict seg, uint32_t *mid)
 		}
 		if ((size_t)off + cut > len)
 			return -EINVAL;
-		seg[i].from = pos;
-		seg[i].len = off - pos;
-		seg[i].shift = d;
-		kept += off - pos;
-		if (m == n && 2 * (size_t)kept >= len)
-			m = i;
-		d += (long)s[i].len - (long)cut;
-		pos = off + cut;
+		pos = seg_put(seg, i, pos, &s[i], &d, &kept, &m, n, len);
 		prev_off = off;
 		prev_seq = s[i].seq;
 	}
