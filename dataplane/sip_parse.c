@@ -493,20 +493,18 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 	return q;
 }
 
-/* via-parm = sent-protocol LWS sent-by *( SEMI via-params ) (§25.1). */
-static uint32_t
-via_parm(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_via *v,
-	 bool *sent_by)
+/*
+ * via-parm = sent-protocol LWS sent-by *( SEMI via-params ) (§25.1), every
+ * shape the grammar allows; out of line, as headers_general().
+ */
+static __attribute__((noinline)) uint32_t
+via_parm_general(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_via *v,
+		 bool *sent_by)
 {
 	struct via_ctx vc = {v, lim};
 	uint32_t start = p, q, last;
 	uint64_t port;
 
-	q = SW_SIP_FAST ? via_fast(b, p, end, lim, v) : SCAN_ERR;
-	if (q != SCAN_ERR) {
-		*sent_by = true;
-		return q;
-	}
 	memset(v, 0, sizeof(*v));
 	q = sent_protocol(b, p, end, v);
 	if (q == SCAN_ERR)
@@ -537,6 +535,20 @@ via_parm(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 	v->all = span(start, q);
 	p = lws(b, q, end);
 	return (p == end || b[p] == ',') ? p : SCAN_ERR;
+}
+
+/* One via-parm: the usual shape by via_fast(), anything else by the general path. */
+static inline uint32_t
+via_parm(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_via *v,
+	 bool *sent_by)
+{
+	uint32_t q = SW_SIP_FAST ? via_fast(b, p, end, lim, v) : SCAN_ERR;
+
+	if (q != SCAN_ERR) {
+		*sent_by = true;
+		return q;
+	}
+	return via_parm_general(b, p, end, lim, v, sent_by);
 }
 
 /*
@@ -1056,25 +1068,19 @@ parse_indexed(struct pstate *ps, unsigned from)
 }
 #endif
 
-/* The header lines up to the empty line; returns where the body starts, or n when truncated. */
-static uint32_t
-headers(struct pstate *ps, uint32_t p)
+/*
+ * The header lines from p up to the empty line, one by one: every shape the
+ * grammar allows. Returns where the body starts, or n when truncated. Out
+ * of line, so that the hot path's code stays dense in the instruction cache
+ * (it runs for the few lines index_lines() leaves).
+ */
+static __attribute__((noinline)) uint32_t
+headers_general(struct pstate *ps, uint32_t p)
 {
 	struct sw_sip_msg *m = ps->m;
 	const char *b = ps->b;
 	uint32_t n = ps->n;
 
-#if defined(__SSE2__) && SW_SIP_FAST
-	{
-		unsigned from = m->nhdr;
-		uint32_t body = UINT32_MAX;
-
-		p = index_lines(m, b, n, p, &body);
-		parse_indexed(ps, from);
-		if (body != UINT32_MAX)
-			return body;
-	}
-#endif
 	for (;;) {
 		struct sw_sip_hdr scratch, *h;
 		uint32_t ne, c, le, vs, ve;
@@ -1121,6 +1127,23 @@ headers(struct pstate *ps, uint32_t p)
 			parse_header(ps, (uint8_t)type, hi, vs, ve);
 		p = le + 1;
 	}
+}
+
+/* The header lines up to the empty line; returns where the body starts, or n when truncated. */
+static inline uint32_t
+headers(struct pstate *ps, uint32_t p)
+{
+#if defined(__SSE2__) && SW_SIP_FAST
+	struct sw_sip_msg *m = ps->m;
+	unsigned from = m->nhdr;
+	uint32_t body = UINT32_MAX;
+
+	p = index_lines(m, ps->b, ps->n, p, &body);
+	parse_indexed(ps, from);
+	if (body != UINT32_MAX)
+		return body;
+#endif
+	return headers_general(ps, p);
 }
 
 static void
