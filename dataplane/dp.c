@@ -147,20 +147,6 @@ addr_len(uint8_t family)
 }
 
 static bool
-addr_eq(const struct sw_addr *a, const struct sw_addr *b)
-{
-	uint32_t x, y;
-
-	if (a->family != b->family)
-		return false;
-	if (a->family == AF_INET6)
-		return memcmp(a->bytes, b->bytes, 16) == 0;
-	memcpy(&x, a->bytes, 4);
-	memcpy(&y, b->bytes, 4);
-	return x == y;
-}
-
-static bool
 prefix_has(const struct sw_addr *net, uint8_t plen, const struct sw_addr *a)
 {
 	unsigned full = plen / 8, rest = plen % 8;
@@ -179,7 +165,7 @@ int
 sw_dp_local_index(const struct sw_dp *dp, const struct sw_addr *a)
 {
 	for (unsigned i = 0; i < dp->conf.nb_locals; i++)
-		if (addr_eq(&dp->conf.locals[i].addr, a))
+		if (sw_addr_eq(&dp->conf.locals[i].addr, a))
 			return (int)i;
 	return -1;
 }
@@ -188,7 +174,7 @@ bool
 sw_dp_is_local(const struct sw_dp *dp, const struct sw_addr *a, uint16_t *port)
 {
 	for (unsigned i = 0; i < dp->conf.nb_locals; i++)
-		if (addr_eq(&dp->conf.locals[i].addr, a)) {
+		if (sw_addr_eq(&dp->conf.locals[i].addr, a)) {
 			if (port != NULL)
 				*port = dp->conf.locals[i].port;
 			return true;
@@ -254,7 +240,7 @@ sw_dp_route_cached(struct sw_worker *w, const struct sw_addr *dst, struct sw_hop
 {
 	int r;
 
-	if (w->route_ok && addr_eq(&w->route_dst, dst)) {
+	if (w->route_ok && sw_addr_eq(&w->route_dst, dst)) {
 		*hop = w->route_hop;
 		return 0;
 	}
@@ -305,7 +291,7 @@ sw_dp_neigh_get_cached(struct sw_worker *w, const struct sw_addr *nh, struct rte
 	/* Read before the lookup: a write after it bumps the generation. */
 	uint32_t gen = __atomic_load_n(&w->dp->neigh_gen, __ATOMIC_ACQUIRE);
 
-	if (w->neigh_ok && w->neigh_gen == gen && addr_eq(&w->neigh_nh, nh)) {
+	if (w->neigh_ok && w->neigh_gen == gen && sw_addr_eq(&w->neigh_nh, nh)) {
 		*mac = w->neigh_mac;
 		return true;
 	}

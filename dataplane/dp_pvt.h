@@ -53,6 +53,21 @@ sw_priv(struct rte_mbuf *m)
 	return (struct sw_mbuf_priv *)rte_mbuf_to_priv(m);
 }
 
+/** a == b: the family and its 4 or 16 bytes (what follows an IPv4 address is not read). */
+static inline bool
+sw_addr_eq(const struct sw_addr *a, const struct sw_addr *b)
+{
+	uint32_t x, y;
+
+	if (a->family != b->family)
+		return false;
+	if (a->family == AF_INET6)
+		return memcmp(a->bytes, b->bytes, 16) == 0;
+	memcpy(&x, a->bytes, 4);
+	memcpy(&y, b->bytes, 4);
+	return x == y;
+}
+
 /** How to reach a destination: out port and VLAN, next hop, our source address there. */
 struct sw_hop {
 	uint16_t port;
@@ -91,7 +106,7 @@ struct sw_worker {
 	struct rte_ether_addr neigh_mac;
 	/* The last source address as text (Via received=, sent-by check) and
 	 * the last $target parsed (both a pure function of their key). */
-	bool src_ok, tgt_ok, tgt_parsed;
+	bool src_ok, tgt_ok;
 	uint8_t src_len, tgt_len;
 	uint16_t tgt_port;
 	struct sw_addr src_key, tgt_dst;

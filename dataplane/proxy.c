@@ -327,43 +327,17 @@ target_addr(struct sw_worker *w, const char *buf, uint16_t off, uint16_t len, st
 	return w->tgt_ok;
 }
 
-/* a == b: the family and its bytes (4 or 16), without a memcmp call. */
-static inline bool
-addr_same4(const struct sw_addr *a, const struct sw_addr *b)
-{
-	uint32_t x, y;
-
-	if (a->family != b->family)
-		return false;
-	if (a->family != AF_INET)
-		return memcmp(a->bytes, b->bytes, 16) == 0;
-	memcpy(&x, a->bytes, 4);
-	memcpy(&y, b->bytes, 4);
-	return x == y;
-}
-
 /* The packet's source address as text (no brackets), made once per source. */
 static const char *
 src_text(struct sw_worker *w, const struct sw_addr *src, uint32_t *len)
 {
-	if (!w->src_ok || !addr_same4(&w->src_key, src)) {
+	if (!w->src_ok || !sw_addr_eq(&w->src_key, src)) {
 		w->src_key = *src;
 		w->src_len = (uint8_t)put_addr(w->src_text, src, false);
 		w->src_ok = true;
 	}
 	*len = w->src_len;
 	return w->src_text;
-}
-
-/* a == b, family and all 16 bytes (IPv4 leaves the last 12 zero). */
-static inline bool
-addr_same(const struct sw_addr *a, const struct sw_addr *b)
-{
-	uint64_t x[2], y[2];
-
-	memcpy(x, a->bytes, 16);
-	memcpy(y, b->bytes, 16);
-	return a->family == b->family && ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
 }
 
 /* End of the comma-separated value that starts at s (commas in quotes or <> don't count). */
@@ -462,8 +436,8 @@ crc_pair(const char *p, uint32_t len, uint32_t *h1, uint32_t *h2)
 	*h1 = crc32c(p, len, a);
 	*h2 = crc32c(p, len, b);
 #else
-	*h1 = rte_hash_crc(p, len, *h1);
-	*h2 = rte_hash_crc(p, len, *h2);
+	*h1 = crc32c(p, len, *h1);
+	*h2 = crc32c(p, len, *h2);
 #endif
 }
 
@@ -756,7 +730,7 @@ enum { SESS_UP = 0x5e55u, SESS_DOWN = 0xd0e5u };
 static uint32_t
 sess_key(const struct sw_sip_msg *msg, uint32_t kind)
 {
-	return rte_hash_crc(msg->buf + msg->call_id.off, msg->call_id.len, msg->cseq_num ^ kind);
+	return crc32c(msg->buf + msg->call_id.off, msg->call_id.len, msg->cseq_num ^ kind);
 }
 
 /* Seen this event in the last SW_SESS_SEEN_SEC seconds (a retransmission)? */
@@ -983,8 +957,7 @@ via_edits(struct sw_worker *w, const struct sw_pkt *p, struct sw_rw *rw, const s
 	 * source is the same address; other text may still be (leading zeros, v6). */
 	if ((v->has_rport && v->rport.len == 0) ||
 	    ((v->host.len != slen || memcmp(msg->buf + v->host.off, stext, slen) != 0) &&
-	     (!host_addr(msg->buf, v->host, &sent_by) || sent_by.family != p->src.family ||
-	      memcmp(sent_by.bytes, p->src.bytes, sent_by.family == AF_INET ? 4 : 16) != 0))) {
+	     (!host_addr(msg->buf, v->host, &sent_by) || !sw_addr_eq(&sent_by, &p->src)))) {
 		/* A bare rport gets the source port where it stands (RFC 3581 §4). */
 		if (v->has_rport && v->rport.len == 0) {
 			int at = bare_rport_end(msg->buf, v->params);
@@ -1040,7 +1013,7 @@ forward_request(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const s
 
 		sw_rw_begin(rw, at, 0);
 		/* The same pair as last time: the text as made then (160 instructions). */
-		if (swr == 0 && w->rr_ok && w->rr_src == src && addr_same(&w->rr_in, &p->dst)) {
+		if (swr == 0 && w->rr_ok && w->rr_src == src && sw_addr_eq(&w->rr_in, &p->dst)) {
 			sw_rw_append(rw, w->rr_text, w->rr_len);
 			goto rr_done;
 		}

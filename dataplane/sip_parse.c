@@ -257,27 +257,6 @@ status_line(struct pstate *ps, uint32_t p, uint32_t end)
 	m->reason_phrase = c + 3 < end ? span(c + 4, end) : span(end, end);
 }
 
-/*
- * 1*DIGIT from p into *v, refusing values above max (< 2^32): where the
- * digits stop, or SCAN_ERR. Past max the value stops growing (leading
- * zeros are fine), so n * 10 + d cannot wrap.
- */
-static inline __attribute__((always_inline)) uint32_t
-digits(const char *b, uint32_t p, uint32_t end, uint32_t max, uint32_t *v)
-{
-	uint64_t n = 0;
-	uint32_t q = p;
-	unsigned d;
-
-	for (; q < end && (d = (unsigned)(uint8_t)b[q] - '0') < 10; q++)
-		if (n <= max)
-			n = n * 10 + d;
-	if (q == p || n > max)
-		return SCAN_ERR;
-	*v = (uint32_t)n;
-	return q;
-}
-
 /* What via_param_cb works on: the entry, and how far the message may be read. */
 struct via_ctx {
 	struct sw_sip_via *v;
@@ -411,7 +390,7 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 	if (q < end && b[q] == ':') {
 		uint32_t ps = q + 1, port;
 
-		q = digits(b, ps, end, 65535, &port);
+		q = sw_sip_digits(b, ps, end, 65535, &port);
 		if (q == SCAN_ERR)
 			return SCAN_ERR;
 		v->port = span(ps, q);
@@ -451,7 +430,7 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 					continue;
 				}
 				/* RFC 3581: the port a response came from, as a proxy saw it */
-				ve = b[n + 5] == '=' ? digits(b, n + 6, end, 65535, &port)
+				ve = b[n + 5] == '=' ? sw_sip_digits(b, n + 6, end, 65535, &port)
 						     : (uint32_t)SCAN_ERR;
 				if (ve != SCAN_ERR && (ve == end || b[ve] == ';' || b[ve] == ',')) {
 					v->rport = span(n + 6, ve);
@@ -661,7 +640,7 @@ parse_cseq(struct pstate *ps, uint32_t p, uint32_t end)
 {
 	struct sw_sip_msg *m = ps->m;
 	const char *b = ps->b;
-	uint32_t q = digits(b, p, end, 0x7fffffff, &m->cseq_num), ms, me;
+	uint32_t q = sw_sip_digits(b, p, end, 0x7fffffff, &m->cseq_num), ms, me;
 
 	if (q == SCAN_ERR) {
 		bad(ps, "Bad Request - malformed CSeq number");
@@ -683,7 +662,7 @@ static inline __attribute__((always_inline)) int
 parse_num(struct pstate *ps, uint32_t p, uint32_t end, uint32_t max, uint32_t *v,
 	  const char *reason)
 {
-	if (digits(ps->b, p, end, max, v) != end) {
+	if (sw_sip_digits(ps->b, p, end, max, v) != end) {
 		bad(ps, reason);
 		return -1;
 	}

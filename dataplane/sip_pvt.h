@@ -379,28 +379,39 @@ sw_sip_host_scan(const char *b, uint32_t p, uint32_t end, uint8_t *type, bool ba
 	return sw_sip_host_scan_lim(b, p, end, end, type, bare_v6);
 }
 
+/*
+ * 1*DIGIT from p into *v, refusing values above max (< 2^32): where the
+ * digits stop, or SCAN_ERR. Past max the value stops growing (leading
+ * zeros are fine), so n * 10 + d cannot wrap.
+ */
+static inline __attribute__((always_inline)) uint32_t
+sw_sip_digits(const char *b, uint32_t p, uint32_t end, uint32_t max, uint32_t *v)
+{
+	uint64_t n = 0;
+	uint32_t q = p;
+	unsigned d;
+
+	for (; q < end && (d = (unsigned)(uint8_t)b[q] - '0') < 10; q++)
+		if (n <= max)
+			n = n * 10 + d;
+	if (q == p || n > max)
+		return SCAN_ERR;
+	*v = (uint32_t)n;
+	return q;
+}
+
 /**
  * Parse 1*DIGIT in [p, end) into *v, refusing values above max (at most
- * 2^32 - 1 here, so n * 10 + d cannot wrap while n <= max). 0 ok, -1 bad.
+ * 2^32 - 1 here). 0 ok, -1 bad.
  */
 static inline int
 sw_sip_uint(const char *b, uint32_t p, uint32_t end, uint64_t max, uint64_t *v)
 {
-	uint64_t n = 0;
+	uint32_t x = 0;
 
-	if (p >= end)
+	if (sw_sip_digits(b, p, end, (uint32_t)max, &x) != end)
 		return -1;
-	for (; p < end; p++) {
-		unsigned d = (unsigned)(uint8_t)b[p] - '0';
-
-		if (d > 9)
-			return -1;
-		if (n <= max) /* past max the value is refused; keep reading for non-digits */
-			n = n * 10 + d;
-	}
-	if (n > max)
-		return -1;
-	*v = n;
+	*v = x;
 	return 0;
 }
 

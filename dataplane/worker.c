@@ -374,7 +374,7 @@ prefetch_w(const void *p)
 	/* PREFETCHW (3DNowPrefetch on AMD, Intel since Broadwell; a NOP before). */
 	asm volatile("prefetchw %0" : : "m"(*(const volatile char *)p));
 #else
-	__builtin_prefetch(p, 1, 3);
+	rte_prefetch0_write(p);
 #endif
 }
 

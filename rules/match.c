@@ -75,20 +75,17 @@ hdr_value(struct mctx *m, uint8_t htype, const char *name, const char **base, st
 			*v = msg->hdr[i].value;
 			have = 1;
 		}
-		goto overlay;
-	}
-	for (unsigned i = 0; i < msg->nhdr; i++) {
-		const struct sw_sip_hdr *h = &msg->hdr[i];
-		if (htype != SW_HDR_OTHER ? h->type == htype
-					  : (h->type == SW_HDR_OTHER &&
-					     sw_span_ieq(msg->buf, h->name, name, nl))) {
-			*base = msg->buf;
-			*v = h->value;
-			have = 1;
-			break;
+	} else {
+		for (unsigned i = 0; i < msg->nhdr; i++) {
+			const struct sw_sip_hdr *h = &msg->hdr[i];
+			if (h->type == SW_HDR_OTHER && sw_span_ieq(msg->buf, h->name, name, nl)) {
+				*base = msg->buf;
+				*v = h->value;
+				have = 1;
+				break;
+			}
 		}
 	}
-overlay:;
 	const struct sw_route_result *o = m->out;
 	for (unsigned i = 0; i < o->nedits; i++) {
 		const struct sw_edit *e = &o->edits[i];
