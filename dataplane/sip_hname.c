@@ -138,15 +138,16 @@ static void __attribute__((constructor)) hname_init(void)
 			k = (k + 1) & (HTAB - 1);
 		htab[k] = (uint8_t)(i + 1);
 	}
-	/* sw_sip_h16: the names of 2-16 bytes, one slot each */
+	/* sw_sip_h16: the names of 2-15 bytes, one slot each */
 	for (size_t i = 0; i < NFULL; i++) {
 		size_t len = full[i].len;
 		struct sw_sip_hname16 *e;
+		uint64_t lo = 0;
 
-		if (len < 2 || len > 16)
+		if (len < 2 || len > SW_SIP_H16_MAX)
 			continue;
-		e = &sw_sip_h16[sw_sip_h16key((uint8_t)lname[i][0], (uint8_t)lname[i][len - 1],
-					      (uint32_t)len)];
+		memcpy(&lo, lname[i], len < 8 ? len : 8);
+		e = &sw_sip_h16[sw_sip_h16key(lo, (uint32_t)len)];
 		/* a new name sharing a slot needs another key: the header tests fail loudly */
 		if (e->len != 0)
 			abort();

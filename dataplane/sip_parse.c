@@ -884,7 +884,7 @@ header_name(const char *b, uint32_t p, uint32_t n, uint32_t *ne_out, uint32_t *c
 					return -1;
 				return sw_sip_hname_type(b + p, 1);
 			}
-			t = sw_sip_hname_type16(lo, hi, (uint8_t)b[ne - 1], len);
+			t = sw_sip_hname_type16(lo, hi, len);
 			if (t == SW_HDR_OTHER && skip_cls(b, p, ne, CC_TOKEN) != ne)
 				return -1;
 			return t;
@@ -931,58 +931,70 @@ lf64(const char *b, uint32_t base)
 }
 
 /*
+ * The LF bits of the block from base on (base < n, n >= 64): the 64 bytes
+ * there, or for the last block the 64 bytes that end at n shifted down, so
+ * nothing past the message is read and the bits from n on are zero.
+ */
+static inline uint64_t
+lf_block(const char *b, uint32_t base, uint32_t n)
+{
+	if (base + 64 <= n)
+		return lf64(b, base);
+	return lf64(b, n - 64) >> (base - (n - 64));
+}
+
+/*
  * The index of the header lines from p in the shape nearly every line has,
- * with no parsing yet: a name of 2 to 15 bytes right before the colon, at
+ * with no parsing yet: a name of 2 to 14 bytes right before the colon, at
  * most one SP after it, a value that does not start with white space, no
- * fold, and at least 64 bytes of message from the line's LF block on. Stops
- * at the first line of another shape (headers() takes over there, so both
- * give the same index and verdict) or at the empty line, where it sets
- * *body. Returns where it stopped.
+ * fold, and 16 bytes of message from the line's start (the name is read in
+ * one load; messages under 64 bytes take the general loop). Stops at the
+ * first line of another shape (headers() takes over there, so both give the
+ * same index and verdict) or at the empty line, where it sets *body.
+ * Returns where it stopped.
  *
- * The LFs come from bit masks of 64 bytes made ahead of the walk: the chain
- * from one line's start to the next is a shift and a bit scan, not a load
- * and a compare per 16 bytes, and the rest of a line's work (its name, its
- * value's ends, the stores) does not hold the next line up.
+ * The LFs come from bit masks of 64 bytes made ahead of the walk, taken
+ * one by one: the chain from one line's start to the next is a bit scan,
+ * and the rest of a line's work (its name, its value's ends, the stores)
+ * does not hold the next line up. Every LF ends one line, so a fold is only
+ * seen at the line after it: the line it continues goes back to the
+ * general loop then.
  */
 static uint32_t
 index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body)
 {
-	unsigned k = m->nhdr;
+	struct sw_sip_hdr *h = &m->hdr[m->nhdr];
+	struct sw_sip_hdr *const first = h, *const hend = &m->hdr[SW_SIP_MAX_HDRS];
 	uint32_t base = p;
 	uint64_t lf;
 
-	if (p + 64 > n)
+	if (n < 64 || p >= n)
 		return p;
-	lf = lf64(b, base);
-	for (; k < SW_SIP_MAX_HDRS && p + 32 <= n; k++) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
-		unsigned cm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')));
-		struct sw_sip_hdr *h = &m->hdr[k];
-		uint32_t c, vs, ve, le, len, q = p;
+	lf = lf_block(b, base, n);
+	for (; h < hend; h++) {
+		uint32_t c, vs, ve, le, len;
+		unsigned cm;
 		uint8_t t;
+		__m128i x;
 
-		/* the first LF from p: in this block, or in one of the next */
-		for (;;) {
-			uint64_t bits;
-
-			if (q - base >= 64) {
-				if (q + 64 > n)
-					goto out;
-				base = q;
-				lf = lf64(b, base);
-			}
-			bits = lf >> (q - base);
-			if (bits != 0) {
-				le = q + (uint32_t)__builtin_ctzll(bits);
-				break;
-			}
-			q = base + 64;
+		/* the LF that ends this line: the next bit, in this block or a later one */
+		while (lf == 0) {
+			base += 64;
+			if (base >= n)
+				goto out;
+			lf = lf_block(b, base, n);
 		}
+		le = base + (uint32_t)__builtin_ctzll(lf);
+		lf &= lf - 1;
 		if (b[p] == '\r' && le == p + 1) {
 			m->hdr_end = span(p, p + 2);
 			*body = p + 2;
 			break;
 		}
+		if (p + 16 > n)
+			break;
+		x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
+		cm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')));
 		/*
 		 * A LF or white space before the colon fails the exact name
 		 * compare and the token check alike, so no mask is needed for
@@ -993,15 +1005,12 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 			break;
 		c = p + len;
 		t = sw_sip_hname_type16((uint64_t)_mm_cvtsi128_si64(x),
-					(uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(x, x)),
-					(uint8_t)b[c - 1], len);
+					(uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(x, x)), len);
 		if (t == SW_HDR_OTHER && !name_is_token(x, len))
 			break;
-		/* c + 2 < p + 32 <= n; no LF before vs, so le is the value's */
+		/* no LF up to c (the name matched), so le >= vs: b[vs] is in the message */
 		vs = c + 1 + (b[c + 1] == ' ');
 		if (cc_is(b[vs], CC_WS))
-			break;
-		if (le + 1 >= n || b[le + 1] == ' ' || b[le + 1] == '\t')
 			break;
 		/* b[vs] is not white space: the trim stops there at the latest */
 		ve = le - (b[le - 1] == '\r');
@@ -1017,7 +1026,10 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 		p = le + 1;
 	}
 out:
-	m->nhdr = (uint16_t)k;
+	/* a fold (RFC 3261 §7.3.1): the line before continues here */
+	if (h > first && p < n && (b[p] == ' ' || b[p] == '\t'))
+		p = (--h)->line.off;
+	m->nhdr = (uint16_t)(h - m->hdr);
 	return p;
 }
 

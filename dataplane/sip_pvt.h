@@ -204,39 +204,50 @@ no_ws(const char *b, uint32_t p, uint32_t end)
 uint8_t sw_sip_hname_type(const char *name, size_t len);
 
 /*
- * The known names of 2 to 16 bytes for sw_sip_hname_type16: lower-case
+ * The known names of 2 to 15 bytes for sw_sip_hname_type16 (a name read in
+ * one 16-byte load together with its colon is never longer): lower-case
  * bytes as two 64-bit words, a fold mask with 0x20 on letters only (so that
  * (x | fold) == name holds exactly for the name in any case; a CR never
  * passes for '-'), and keep masks for the name's length. Each name has a
- * slot of its own under sw_sip_h16key (first letter, last letter, length:
- * no two known names share one, checked at load time); empty slots have
- * len 0. Filled at load time by sip_hname.c.
+ * slot of its own under sw_sip_h16key (no two known names share one,
+ * checked at load time); empty slots have len 0. Filled at load time by
+ * sip_hname.c.
  */
 struct sw_sip_hname16 {
 	uint64_t lo, hi, flo, fhi, klo, khi;
 	uint8_t len, type;
 } __attribute__((aligned(64)));
 #define SW_SIP_H16_SLOTS 64
+#define SW_SIP_H16_MAX 15
 extern struct sw_sip_hname16 sw_sip_h16[SW_SIP_H16_SLOTS];
 extern const uint64_t sw_sip_keep[17];
 
+/*
+ * The slot of a name from its first eight bytes (bytes past len masked off,
+ * case folded loosely: only the exact compare after it must be strict) and
+ * its length, by one multiply: the known names differ within their first
+ * eight bytes or in length. The multiplier is one under which they all
+ * land in slots of their own (found by trying; a new name that collides
+ * stops the load with abort(), and every test with it).
+ */
 static inline unsigned
-sw_sip_h16key(uint8_t first, uint8_t last, uint32_t len)
+sw_sip_h16key(uint64_t lo, uint32_t len)
 {
-	return ((first | 0x20u) * 18u + (last | 0x20u) * 27u + len) & (SW_SIP_H16_SLOTS - 1);
+	uint64_t x = ((lo | 0x2020202020202020ull) & sw_sip_keep[len]) ^ len;
+
+	return (unsigned)((x * 0x64e3032b3da29d93ull) >> 58);
 }
 
 /**
- * Header type of a name of 2 to 16 bytes whose first 16 bytes are already
+ * Header type of a name of 2 to 15 bytes whose first 16 bytes are already
  * loaded (lo = bytes 0-7, hi = bytes 8-15, little endian; bytes past len
- * may hold anything; last is byte len - 1). Exact: the name need not be
- * checked for token characters first, a known name never matches anything
- * else.
+ * may hold anything). Exact: the name need not be checked for token
+ * characters first, a known name never matches anything else.
  */
 static inline uint8_t
-sw_sip_hname_type16(uint64_t lo, uint64_t hi, uint8_t last, uint32_t len)
+sw_sip_hname_type16(uint64_t lo, uint64_t hi, uint32_t len)
 {
-	const struct sw_sip_hname16 *e = &sw_sip_h16[sw_sip_h16key((uint8_t)lo, last, len)];
+	const struct sw_sip_hname16 *e = &sw_sip_h16[sw_sip_h16key(lo, len)];
 
 	if (e->len == len && ((lo & e->klo) | e->flo) == e->lo && ((hi & e->khi) | e->fhi) == e->hi)
 		return e->type;
