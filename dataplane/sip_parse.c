@@ -390,7 +390,7 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 	if (q < end && b[q] == ':') {
 		uint32_t ps = q + 1, port;
 
-		q = sw_sip_digits(b, ps, end, 65535, &port);
+		q = sw_sip_digits_lim(b, ps, end, lim, 65535, &port);
 		if (q == SCAN_ERR)
 			return SCAN_ERR;
 		v->port = span(ps, q);
@@ -430,7 +430,7 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 					continue;
 				}
 				/* RFC 3581: the port a response came from, as a proxy saw it */
-				ve = b[n + 5] == '=' ? sw_sip_digits(b, n + 6, end, 65535, &port)
+				ve = b[n + 5] == '=' ? sw_sip_digits_lim(b, n + 6, end, lim, 65535, &port)
 						     : (uint32_t)SCAN_ERR;
 				if (ve != SCAN_ERR && (ve == end || b[ve] == ';' || b[ve] == ',')) {
 					v->rport = span(n + 6, ve);
@@ -640,7 +640,7 @@ parse_cseq(struct pstate *ps, uint32_t p, uint32_t end)
 {
 	struct sw_sip_msg *m = ps->m;
 	const char *b = ps->b;
-	uint32_t q = sw_sip_digits(b, p, end, 0x7fffffff, &m->cseq_num), ms, me;
+	uint32_t q = sw_sip_digits_lim(b, p, end, ps->n, 0x7fffffff, &m->cseq_num), ms, me;
 
 	if (q == SCAN_ERR) {
 		bad(ps, "Bad Request - malformed CSeq number");
@@ -662,7 +662,7 @@ static inline __attribute__((always_inline)) int
 parse_num(struct pstate *ps, uint32_t p, uint32_t end, uint32_t max, uint32_t *v,
 	  const char *reason)
 {
-	if (sw_sip_digits(ps->b, p, end, max, v) != end) {
+	if (sw_sip_digits_lim(ps->b, p, end, ps->n, max, v) != end) {
 		bad(ps, reason);
 		return -1;
 	}

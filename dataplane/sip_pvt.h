@@ -392,16 +392,51 @@ sw_sip_host_scan(const char *b, uint32_t p, uint32_t end, uint8_t *type, bool ba
 
 /*
  * 1*DIGIT from p into *v, refusing values above max (< 2^32): where the
- * digits stop, or SCAN_ERR. Past max the value stops growing (leading
- * zeros are fine), so n * 10 + d cannot wrap.
+ * digits stop, or SCAN_ERR. The buffer is readable up to lim >= end. Past
+ * max the value stops growing (leading zeros are fine), so n * 10 + d
+ * cannot wrap.
  */
 static inline __attribute__((always_inline)) uint32_t
-sw_sip_digits(const char *b, uint32_t p, uint32_t end, uint32_t max, uint32_t *v)
+sw_sip_digits_lim(const char *b, uint32_t p, uint32_t end, uint32_t lim, uint32_t max,
+		  uint32_t *v)
 {
 	uint64_t n = 0;
 	uint32_t q = p;
 	unsigned d;
 
+	if (SW_SIP_FAST && p + 8 <= lim) {
+		/*
+		 * Up to seven digits from one 8-byte load (ports, CSeq numbers,
+		 * lengths): byte minus '0' is 0-9 for a digit; the first byte
+		 * that is not one is computed exactly (no borrow or carry comes
+		 * up from the digits below it), later bytes do not matter.
+		 */
+		uint64_t x, nd, stop;
+
+		memcpy(&x, b + p, 8);
+		x -= 0x3030303030303030ull;
+		stop = ((x + 0x7676767676767676ull) | x) & 0x8080808080808080ull;
+		nd = stop ? (uint64_t)__builtin_ctzll(stop) >> 3 : 8;
+		if (nd > end - p)
+			nd = end - p;
+		if (nd != 8) {
+			if (nd == 0)
+				return SCAN_ERR;
+			/*
+			 * The digits to the top, zeros below them as leading
+			 * zeros, then pairs, fours and eights in three
+			 * multiplies (the first digit is the lowest byte).
+			 */
+			x <<= 64 - 8 * nd;
+			x = (x * 2561) >> 8;
+			x = ((x & 0x00ff00ff00ff00ffull) * 6553601) >> 16;
+			x = ((x & 0x0000ffff0000ffffull) * 42949672960001ull) >> 32;
+			if (x > max)
+				return SCAN_ERR;
+			*v = (uint32_t)x;
+			return p + (uint32_t)nd;
+		}
+	}
 	for (; q < end && (d = (unsigned)(uint8_t)b[q] - '0') < 10; q++)
 		if (n <= max)
 			n = n * 10 + d;
@@ -409,6 +444,13 @@ sw_sip_digits(const char *b, uint32_t p, uint32_t end, uint32_t max, uint32_t *v
 		return SCAN_ERR;
 	*v = (uint32_t)n;
 	return q;
+}
+
+/* sw_sip_digits_lim when nothing past end may be read. */
+static inline __attribute__((always_inline)) uint32_t
+sw_sip_digits(const char *b, uint32_t p, uint32_t end, uint32_t max, uint32_t *v)
+{
+	return sw_sip_digits_lim(b, p, end, end, max, v);
 }
 
 /**
