@@ -8,11 +8,12 @@
 set -eu
 
 secs=${1:-60}
-# sip (the SIP parser, default) or rules (dial plan / ARS / gateway parsers)
+# sip (the SIP parser, default), fastpath (its fast paths against its general
+# path, from the same corpus) or rules (dial plan / ARS / gateway parsers)
 what=${2:-sip}
 case $what in
-sip | rules) ;;
-*) echo "usage: $0 [SECONDS] [sip|rules]" >&2; exit 2 ;;
+sip | fastpath | rules) ;;
+*) echo "usage: $0 [SECONDS] [sip|fastpath|rules]" >&2; exit 2 ;;
 esac
 src=$(cd "$(dirname "$0")/../.." && pwd)
 bdir=${FUZZ_BUILD:-$src/build-fuzz}
@@ -23,12 +24,14 @@ if [ ! -f "$bdir/build.ninja" ]; then
 		-Db_sanitize=address,undefined -Db_lundef=false
 fi
 target=fuzz_sip_parse
-[ "$what" = rules ] && target=fuzz_rules
+corpus=sip
+[ "$what" = fastpath ] && target=fuzz_sip_fastpath
+[ "$what" = rules ] && target=fuzz_rules corpus=rules
 ninja -C "$bdir" -j2 "tests/fuzz/$target"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 cd "$out"
 "$bdir/tests/fuzz/$target" -max_total_time="$secs" -max_len=8192 -timeout=5 \
-	-print_final_stats=1 -artifact_prefix="$out/" "$out" "$src/tests/fuzz/corpus/$what"
+	-print_final_stats=1 -artifact_prefix="$out/" "$out" "$src/tests/fuzz/corpus/$corpus"
 echo "run_fuzz: new corpus and artifacts in $out"
