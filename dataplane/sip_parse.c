@@ -930,6 +930,14 @@ lf64(const char *b, uint32_t base)
 	return m0 | m1 << 16 | m2 << 32 | m3 << 48;
 }
 
+static inline void
+put_span(struct sw_span *s, uint32_t off_len)
+{
+	_Static_assert(offsetof(struct sw_span, len) == 2 && sizeof(struct sw_span) == 4,
+		       "span: off then len, 16 bits each");
+	memcpy(s, &off_len, 4);
+}
+
 /*
  * The LF bits of the block from base on (base < n, n >= 64): the 64 bytes
  * there, or for the last block the 64 bytes that end at n shifted down, so
@@ -1016,12 +1024,10 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 		ve = le - (b[le - 1] == '\r');
 		while (cc_is(b[ve - 1], CC_WS))
 			ve--;
-		h->name.off = (uint16_t)p;
-		h->name.len = (uint16_t)len;
-		h->value.off = (uint16_t)vs;
-		h->value.len = (uint16_t)(ve - vs);
-		h->line.off = (uint16_t)p;
-		h->line.len = (uint16_t)(le + 1 - p);
+		/* a span is off, len: one 32-bit store each (x86 is little-endian; offsets < 2^16) */
+		put_span(&h->name, p | len << 16);
+		put_span(&h->value, vs | (ve - vs) << 16);
+		put_span(&h->line, p | (le + 1 - p) << 16);
 		h->type = t;
 		p = le + 1;
 	}
