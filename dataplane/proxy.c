@@ -546,6 +546,15 @@ looping(const struct sw_worker *w, const struct sw_sip_msg *msg)
 	uint32_t lh = 0;
 	bool have = false;
 
+	/* A lone Via entry, the usual request from a UA: the parser read its
+	 * branch already, no need to search the line for ours (110
+	 * instructions). Only a second branch parameter, or one inside a quoted
+	 * value, could hide ours there, and no Via we make looks like that. */
+	if (msg->nvia == 1 && (msg->via[0].branch.len < SW_BRANCH_PREFIX_LEN ||
+			       memcmp(msg->buf + msg->via[0].branch.off, SW_BRANCH_PREFIX,
+				      SW_BRANCH_PREFIX_LEN) != 0))
+		return false;
+
 	/* From the first Via (0xff: none, past nhdr); a lone Via entry (nvia
 	 * counts them over all Via lines) ends the search at its line. */
 	unsigned end_hdr = msg->nvia == 1 ? msg->first[SW_HDR_VIA] + 1u : msg->nhdr;

@@ -602,6 +602,13 @@ struct trie {
 	uint32_t nterms;
 	char *pool;
 	uint32_t npool, poolcap;
+	/*
+	 * Clusters (relayout): clu[i] for a node i < ntop is the number of
+	 * nodes below it, laid out together from its first child on, when that
+	 * is a cluster (0 when not); NULL for a trie that stays cached anyway.
+	 */
+	uint8_t *clu;
+	uint32_t ntop;
 	int digits;  /* index of the class [0-9], -1 none */
 	int dot;     /* index of the class '.' (all but line feed), -1 none */
 	void *block; /* when packed: one huge-page backed block holding the arrays */
@@ -731,42 +738,111 @@ build(struct trie *t, uint32_t node, uint32_t lo, uint32_t hi, unsigned d)
 	return 0;
 }
 
+/* Append node o's children block (old numbering) at *tail; returns where it went. */
+static uint32_t
+put_block(struct trie *t, struct tnode *nn, uint8_t *nc, uint32_t o, uint32_t *tail)
+{
+	const struct tnode *od = &t->nodes[o];
+	uint32_t at = *tail;
+
+	memcpy(&nn[at], &t->nodes[od->child], sizeof(*nn) * od->nchild);
+	memcpy(&nc[at], &t->nchar[od->child], od->nchild);
+	*tail += od->nchild;
+	return at;
+}
+
 /*
  * Renumber the nodes breadth first (each sibling block stays one block).
  * build() lays blocks out depth first, which spreads the few hundred nodes
  * of the top levels, read by every walk, over the whole array, one cache
  * line each; breadth first they share a few kilobytes that stay cached,
- * and a walk misses only in its deep, rule-specific part. On ENOMEM the
- * depth-first layout stays (it is as correct, only slower).
+ * and a walk misses only in its deep, rule-specific part.
+ *
+ * In a big trie that deep part is a chain of dependent misses, one per
+ * level (four at 10k rules). So every subtree of at most CLUSTER_MAX nodes
+ * under a node of the breadth-first top part is laid out apart, in one
+ * piece (a cluster): a walk that reaches its top prefetches all of it at
+ * once, and the levels below arrive together. On ENOMEM the depth-first
+ * layout stays (it is as correct, only slower).
  */
+#define CLUSTER_MAX 32
+#define CLUSTER_MIN_NODES 8192 /* 256 KB: smaller tries stay cached */
+
 static void
 relayout(struct trie *t)
 {
-	struct tnode *nn = malloc(sizeof(*nn) * t->nnodes);
-	uint8_t *nc = malloc(t->nnodes);
-	if (nn == NULL || nc == NULL) {
+	uint32_t n = t->nnodes;
+	struct tnode *nn = malloc(sizeof(*nn) * n);
+	uint8_t *nc = malloc(n);
+	uint32_t *below = n >= CLUSTER_MIN_NODES ? calloc(n, sizeof(*below)) : NULL;
+	uint32_t *old = malloc(sizeof(*old) * n); /* new index -> old index */
+	uint8_t *clu = NULL;
+	if (nn == NULL || nc == NULL || old == NULL || (n >= CLUSTER_MIN_NODES && below == NULL)) {
 		free(nn);
 		free(nc);
+		free(below);
+		free(old);
 		return;
+	}
+	/* Nodes below each node: children come after their parent (build()). */
+	for (uint32_t i = n; below != NULL && i-- > 0;) {
+		const struct tnode *od = &t->nodes[i];
+		if (od->nterm == TNODE_LEAF)
+			continue;
+		for (uint32_t c = 0; c < od->nchild; c++)
+			below[i] += 1 + below[od->child + c];
 	}
 	nn[0] = t->nodes[0];
 	nc[0] = t->nchar[0];
+	old[0] = 0;
 	uint32_t tail = 1;
+	/* The top part breadth first; the parents of clusters wait. */
 	for (uint32_t q = 0; q < tail; q++) {
 		struct tnode *nd = &nn[q];
 		if (nd->nterm == TNODE_LEAF || nd->nchild == 0)
 			continue;
-		memcpy(&nn[tail], &t->nodes[nd->child], sizeof(*nn) * nd->nchild);
-		memcpy(&nc[tail], &t->nchar[nd->child], nd->nchild);
-		nd->child = tail;
-		tail += nd->nchild;
+		if (below != NULL && below[old[q]] <= CLUSTER_MAX)
+			continue;
+		uint32_t at = put_block(t, nn, nc, old[q], &tail);
+		for (uint32_t c = 0; c < nd->nchild; c++)
+			old[at + c] = t->nodes[old[q]].child + c;
+		nd->child = at;
 	}
+	uint32_t ntop = tail;
+	if (below != NULL)
+		clu = calloc(ntop, 1);
+	/* Then each cluster in one piece, breadth first inside. */
+	for (uint32_t p = 0; below != NULL && p < ntop; p++) {
+		struct tnode *nd = &nn[p];
+		if (nd->nterm == TNODE_LEAF || nd->nchild == 0 || below[old[p]] > CLUSTER_MAX)
+			continue;
+		uint32_t start = tail;
+		uint32_t at = put_block(t, nn, nc, old[p], &tail);
+		for (uint32_t c = 0; c < nd->nchild; c++)
+			old[at + c] = t->nodes[old[p]].child + c;
+		nd->child = at;
+		for (uint32_t q = start; q < tail; q++) {
+			struct tnode *cd = &nn[q];
+			if (cd->nterm == TNODE_LEAF || cd->nchild == 0)
+				continue;
+			at = put_block(t, nn, nc, old[q], &tail);
+			for (uint32_t c = 0; c < cd->nchild; c++)
+				old[at + c] = t->nodes[old[q]].child + c;
+			cd->child = at;
+		}
+		if (clu != NULL)
+			clu[p] = (uint8_t)(tail - start);
+	}
+	free(below);
+	free(old);
 	free(t->nodes);
 	free(t->nchar);
 	t->nodes = nn;
 	t->nchar = nc;
 	t->nnodes = tail;
 	t->cap = tail;
+	t->clu = clu;
+	t->ntop = clu != NULL ? ntop : 0;
 }
 
 /*
@@ -893,6 +969,7 @@ trie_free(struct trie *t)
 	}
 	free(t->block);
 	free(t->sorted);
+	free(t->clu);
 	free(t);
 }
 
@@ -902,9 +979,9 @@ trie_mem(const struct trie *t)
 	if (t == NULL)
 		return 0;
 	if (t->block)
-		return sizeof(*t) + t->block_len;
+		return sizeof(*t) + t->block_len + t->ntop;
 	return sizeof(*t) + t->cap * (sizeof(struct tnode) + 1) + t->nterms * sizeof(struct tterm) +
-	       t->poolcap;
+	       t->poolcap + t->ntop;
 }
 
 #if defined(__SSE2__)
@@ -1073,6 +1150,14 @@ trie_lookup(const struct trie *t, const struct trie_class *classes, const char *
 				k++;
 			if (k == nc)
 				break;
+		}
+		if (node < t->ntop && t->clu[node] != 0) {
+			/* into a cluster: all of it at once (relayout) */
+			const char *c = (const char *)&t->nodes[nd->child];
+			const char *e = c + (size_t)t->clu[node] * sizeof(*nd);
+			for (; c < e; c += 64)
+				__builtin_prefetch(c);
+			__builtin_prefetch(e - 1);
 		}
 		node = nd->child + k;
 		d++;
