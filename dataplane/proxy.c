@@ -19,11 +19,6 @@
 #if defined(__SSSE3__)
 #include <tmmintrin.h>
 #endif
-#if defined(__SSE4_2__)
-#include <nmmintrin.h>
-#endif
-
-#include <rte_hash_crc.h>
 
 #include "dp_pvt.h"
 
@@ -381,45 +376,7 @@ uri_is_us(const struct sw_worker *w, const char *buf, const struct sw_sip_uri *u
 	       sw_dp_local(w->dp, &a);
 }
 
-/*
- * rte_hash_crc(p, len, h), inline: CRC32-C by the SSE4.2 instruction that
- * DPDK uses too (DPDK's -march=corei7 has it), without a call and a check
- * of the algorithm per 8 bytes. The same values, so branches and loop
- * hashes stay what they were.
- */
-static inline uint32_t
-crc32c(const char *p, uint32_t len, uint32_t h)
-{
-#if defined(__SSE4_2__)
-	for (; len >= 8; p += 8, len -= 8) {
-		uint64_t v;
-
-		memcpy(&v, p, 8);
-		h = (uint32_t)_mm_crc32_u64(h, v);
-	}
-	if (len & 4) {
-		uint32_t v;
-
-		memcpy(&v, p, 4);
-		h = _mm_crc32_u32(h, v);
-		p += 4;
-	}
-	if (len & 2) {
-		uint16_t v;
-
-		memcpy(&v, p, 2);
-		h = _mm_crc32_u16(h, v);
-		p += 2;
-	}
-	if (len & 1)
-		h = _mm_crc32_u8(h, (uint8_t)*p);
-	return h;
-#else
-	return rte_hash_crc(p, len, h);
-#endif
-}
-
-/* crc32c(p, len, *h1) and crc32c(p, len, *h2) in one pass (two chains, one loop). */
+/* sw_crc32c(p, len, *h1) and sw_crc32c(p, len, *h2) in one pass (two chains, one loop). */
 static inline void
 crc_pair(const char *p, uint32_t len, uint32_t *h1, uint32_t *h2)
 {
@@ -433,11 +390,11 @@ crc_pair(const char *p, uint32_t len, uint32_t *h1, uint32_t *h2)
 		a = (uint32_t)_mm_crc32_u64(a, v);
 		b = (uint32_t)_mm_crc32_u64(b, v);
 	}
-	*h1 = crc32c(p, len, a);
-	*h2 = crc32c(p, len, b);
+	*h1 = sw_crc32c(p, len, a);
+	*h2 = sw_crc32c(p, len, b);
 #else
-	*h1 = crc32c(p, len, *h1);
-	*h2 = crc32c(p, len, *h2);
+	*h1 = sw_crc32c(p, len, *h1);
+	*h2 = sw_crc32c(p, len, *h2);
 #endif
 }
 
@@ -455,7 +412,7 @@ crc_pair(const char *p, uint32_t len, uint32_t *h1, uint32_t *h2)
 static uint32_t
 loop_hash(const struct sw_sip_msg *msg)
 {
-	uint32_t h = crc32c(msg->buf + msg->ruri.all.off, msg->ruri.all.len, 0x100b);
+	uint32_t h = sw_crc32c(msg->buf + msg->ruri.all.off, msg->ruri.all.len, 0x100b);
 	unsigned i = RTE_MIN(msg->first[SW_HDR_ROUTE], msg->first[SW_HDR_PROXY_REQUIRE]);
 
 	/* From the first Route or Proxy-Require (0xff: none, past nhdr). */
@@ -463,7 +420,7 @@ loop_hash(const struct sw_sip_msg *msg)
 		const struct sw_sip_hdr *hd = &msg->hdr[i];
 
 		if (hd->type == SW_HDR_ROUTE || hd->type == SW_HDR_PROXY_REQUIRE)
-			h = crc32c(msg->buf + hd->value.off, hd->value.len, h);
+			h = sw_crc32c(msg->buf + hd->value.off, hd->value.len, h);
 	}
 	return h;
 }
@@ -483,11 +440,11 @@ branch_suffix(const struct sw_worker *w, const struct sw_sip_msg *msg, char *out
 		h2 = 0xa11ce;
 		crc_pair(b + v->branch.off, v->branch.len, &h1, &h2);
 	} else {
-		h1 = crc32c(b + v->all.off, v->all.len, msg->cseq_num);
-		h1 = crc32c(b + msg->to.tag.off, msg->to.tag.len, h1);
-		h1 = crc32c(b + msg->from.tag.off, msg->from.tag.len, h1);
-		h1 = crc32c(b + msg->call_id.off, msg->call_id.len, h1);
-		h2 = crc32c(b + msg->ruri.all.off, msg->ruri.all.len, h1 ^ 0x9e3779b9);
+		h1 = sw_crc32c(b + v->all.off, v->all.len, msg->cseq_num);
+		h1 = sw_crc32c(b + msg->to.tag.off, msg->to.tag.len, h1);
+		h1 = sw_crc32c(b + msg->from.tag.off, msg->from.tag.len, h1);
+		h1 = sw_crc32c(b + msg->call_id.off, msg->call_id.len, h1);
+		h2 = sw_crc32c(b + msg->ruri.all.off, msg->ruri.all.len, h1 ^ 0x9e3779b9);
 	}
 	memcpy(out, hex2[w->idx & 0xff], 2);
 	out[2] = '-';
@@ -739,7 +696,7 @@ enum { SESS_UP = 0x5e55u, SESS_DOWN = 0xd0e5u };
 static uint32_t
 sess_key(const struct sw_sip_msg *msg, uint32_t kind)
 {
-	return crc32c(msg->buf + msg->call_id.off, msg->call_id.len, msg->cseq_num ^ kind);
+	return sw_crc32c(msg->buf + msg->call_id.off, msg->call_id.len, msg->cseq_num ^ kind);
 }
 
 /* Seen this event in the last SW_SESS_SEEN_SEC seconds (a retransmission)? */

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <rte_hash_crc.h>
 
 #include "dp_pvt.h"
 
@@ -125,9 +124,9 @@ put_to(struct out *o, const struct sw_sip_msg *msg)
 		put_line(o, msg, h);
 		return;
 	}
-	crc = rte_hash_crc(msg->buf + msg->call_id.off, msg->call_id.len, msg->cseq_num);
+	crc = sw_crc32c(msg->buf + msg->call_id.off, msg->call_id.len, msg->cseq_num);
 	if (msg->from.tag.len)
-		crc = rte_hash_crc(msg->buf + msg->from.tag.off, msg->from.tag.len, crc);
+		crc = sw_crc32c(msg->buf + msg->from.tag.off, msg->from.tag.len, crc);
 	put(o, msg->buf + h->line.off, h->value.off + h->value.len - h->line.off);
 	putf(o, ";tag=" SW_TAG_PREFIX "%08x\r\n", crc);
 }
@@ -183,9 +182,8 @@ sw_dp_reply(struct sw_worker *w, struct sw_pkt *p, uint16_t code, const char *re
 			w->dp->tx_offloads[p->in_port]);
 	rte_pktmbuf_free(p->m);
 	/* Back on the link it came from, to the MAC it came from. */
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	rte_ether_addr_copy(&p->src_mac, &eth->dst_addr);
-	rte_ether_addr_copy(&w->dp->mac[p->in_port], &eth->src_addr);
+	sw_eth_put_mac(rte_pktmbuf_mtod(m, char *), SW_ETH_DST, &p->src_mac);
+	sw_eth_put_mac(rte_pktmbuf_mtod(m, char *), SW_ETH_SRC, &w->dp->mac[p->in_port]);
 	if (sw_dp_vlan_tag(&m, p->vlan) != 0) {
 		CNT(w, DROP_REWRITE);
 		rte_pktmbuf_free(m);

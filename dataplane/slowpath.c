@@ -194,10 +194,11 @@ static bool
 release(struct sw_dp *dp, struct rte_mbuf *m)
 {
 	struct sw_mbuf_priv *pv = sw_priv(m);
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ether_addr dmac;
 
-	if (!sw_dp_neigh_get(dp, &pv->nh, &eth->dst_addr))
+	if (!sw_dp_neigh_get(dp, &pv->nh, &dmac))
 		return false;
+	sw_eth_put_mac(rte_pktmbuf_mtod(m, char *), SW_ETH_DST, &dmac);
 	sp_send(dp, m, pv->port, 0); /* tagged already by the worker */
 	return true;
 }

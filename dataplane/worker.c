@@ -70,23 +70,40 @@ sw_dp_vlan_tag(struct rte_mbuf **m, uint16_t vlan)
 {
 	if (vlan == 0)
 		return 0;
+	/* rte_vlan_insert(), but byte-wise: the frame may start at an odd address */
+	char *oh, *nh;
+	rte_be16_t tag[2] = {rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN), rte_cpu_to_be_16(vlan)};
+
+	if (!RTE_MBUF_DIRECT(*m) || rte_mbuf_refcnt_read(*m) > 1 ||
+	    rte_pktmbuf_data_len(*m) < 2 * RTE_ETHER_ADDR_LEN)
+		return -EINVAL;
+	oh = rte_pktmbuf_mtod(*m, char *);
+	nh = rte_pktmbuf_prepend(*m, sizeof(struct rte_vlan_hdr));
+	if (nh == NULL)
+		return -ENOSPC;
+	memmove(nh, oh, 2 * RTE_ETHER_ADDR_LEN);
+	memcpy(nh + 2 * RTE_ETHER_ADDR_LEN, tag, sizeof(tag));
 	(*m)->vlan_tci = vlan;
-	return rte_vlan_insert(m);
+	(*m)->ol_flags &= ~(RTE_MBUF_F_RX_VLAN_STRIPPED | RTE_MBUF_F_TX_VLAN);
+	(*m)->l2_len += sizeof(struct rte_vlan_hdr);
+	return 0;
 }
 
 void
 sw_dp_send(struct sw_worker *w, struct rte_mbuf *m, const struct sw_hop *hop)
 {
-	struct rte_ether_hdr *eth;
+	struct rte_ether_addr dmac;
+	char *frame;
 
 	if (unlikely(sw_dp_vlan_tag(&m, hop->vlan) != 0)) {
 		CNT(w, DROP_REWRITE);
 		rte_pktmbuf_free(m);
 		return;
 	}
-	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	rte_ether_addr_copy(&w->dp->mac[hop->port], &eth->src_addr);
-	if (likely(sw_dp_neigh_get_cached(w, &hop->nh, &eth->dst_addr))) {
+	frame = rte_pktmbuf_mtod(m, char *);
+	sw_eth_put_mac(frame, SW_ETH_SRC, &w->dp->mac[hop->port]);
+	if (likely(sw_dp_neigh_get_cached(w, &hop->nh, &dmac))) {
+		sw_eth_put_mac(frame, SW_ETH_DST, &dmac);
 		sw_dp_tx(w, m, hop->port);
 		return;
 	}
@@ -103,11 +120,11 @@ sw_dp_encap_udp(struct rte_mbuf *m, int32_t l4_payload_off, uint32_t plen,
 		uint64_t tx_offloads)
 {
 	bool v6 = dst->family == AF_INET6;
-	int32_t hl = sizeof(struct rte_ether_hdr) + (v6 ? sizeof(struct rte_ipv6_hdr)
-							 : sizeof(struct rte_ipv4_hdr)) +
+	int32_t hl = RTE_ETHER_HDR_LEN +
+		     (v6 ? sizeof(struct rte_ipv6_hdr) : sizeof(struct rte_ipv4_hdr)) +
 		     sizeof(struct rte_udp_hdr);
-	struct rte_ether_hdr *eth;
 	struct rte_udp_hdr *udp;
+	char *frame;
 
 	if (l4_payload_off > hl) {
 		rte_pktmbuf_adj(m, (uint16_t)(l4_payload_off - hl));
@@ -119,11 +136,11 @@ sw_dp_encap_udp(struct rte_mbuf *m, int32_t l4_payload_off, uint32_t plen,
 	m->pkt_len = hl + plen;
 	m->ol_flags &= ~(RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_IP_CKSUM |
 			 RTE_MBUF_F_TX_L4_MASK);
-	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	frame = rte_pktmbuf_mtod(m, char *);
 	if (v6) {
-		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(eth + 1);
+		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(frame + RTE_ETHER_HDR_LEN);
 
-		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+		sw_eth_put_type(frame, RTE_ETHER_TYPE_IPV6);
 		ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
 		ip->payload_len = rte_cpu_to_be_16(sizeof(*udp) + plen);
 		ip->proto = IPPROTO_UDP;
@@ -134,7 +151,7 @@ sw_dp_encap_udp(struct rte_mbuf *m, int32_t l4_payload_off, uint32_t plen,
 		udp->src_port = rte_cpu_to_be_16(sport);
 		udp->dst_port = rte_cpu_to_be_16(dport);
 		udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + plen);
-		m->l2_len = sizeof(*eth);
+		m->l2_len = RTE_ETHER_HDR_LEN;
 		m->l3_len = sizeof(*ip);
 		if (tx_offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) {
 			m->ol_flags |= RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM;
@@ -144,9 +161,9 @@ sw_dp_encap_udp(struct rte_mbuf *m, int32_t l4_payload_off, uint32_t plen,
 			udp->dgram_cksum = sw_cksum_udp6(ip, udp);
 		}
 	} else {
-		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(frame + RTE_ETHER_HDR_LEN);
 
-		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+		sw_eth_put_type(frame, RTE_ETHER_TYPE_IPV4);
 		memset(ip, 0, sizeof(*ip));
 		ip->version_ihl = RTE_IPV4_VHL_DEF;
 		ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(*udp) + plen);
@@ -158,7 +175,7 @@ sw_dp_encap_udp(struct rte_mbuf *m, int32_t l4_payload_off, uint32_t plen,
 		udp->src_port = rte_cpu_to_be_16(sport);
 		udp->dst_port = rte_cpu_to_be_16(dport);
 		udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + plen);
-		m->l2_len = sizeof(*eth);
+		m->l2_len = RTE_ETHER_HDR_LEN;
 		m->l3_len = sizeof(*ip);
 		m->ol_flags |= RTE_MBUF_F_TX_IPV4;
 		if (tx_offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM)

@@ -3,8 +3,10 @@
 #   1. tests/bootstrap.sh --asan: missing Debian packages, build/ and build-asan/
 #   2. meson test -C build: every suite (unit, eal, fuzz-regress, integration;
 #      integration needs root and is skipped without it)
-#   3. meson test -C build-asan --suite unit: the unit suite again under
-#      AddressSanitizer + UndefinedBehaviorSanitizer, halting on the first error
+#   3. meson test -C build-asan --suite unit --suite eal --suite fuzz-regress:
+#      those suites again under AddressSanitizer + UndefinedBehaviorSanitizer,
+#      halting on the first error (the eal suite runs the real worker loop on
+#      net_ring ports: every header edit, verdict and answer)
 # and ends with one line "N passed, N failed" over all the runs (timeouts and
 # unexpected passes count as failed, skipped tests as neither). Exit status:
 # 0 when nothing failed.
@@ -47,7 +49,7 @@ meson_run all build
 
 export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1:print_summary=1
 export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1:print_summary=1
-meson_run asan-unit build-asan --suite unit
+meson_run asan build-asan --suite unit --suite eal --suite fuzz-regress
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -135,16 +135,29 @@ struct udp_out {
 	char sip[4096];
 };
 
+/*
+ * The EtherType of a sent frame, read as bytes: a frame rewritten in place
+ * may start at an odd address, where struct rte_ether_hdr may not be used.
+ */
+static uint16_t
+frame_type(const struct rte_mbuf *m)
+{
+	rte_be16_t t;
+
+	memcpy(&t, rte_pktmbuf_mtod_offset(m, const char *, 2 * RTE_ETHER_ADDR_LEN), sizeof(t));
+	return rte_be_to_cpu_16(t);
+}
+
 static void
 open_udp(struct rte_mbuf *m, struct udp_out *o)
 {
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	char *l3 = rte_pktmbuf_mtod_offset(m, char *, RTE_ETHER_HDR_LEN);
 	struct rte_udp_hdr *u;
 	size_t plen;
 
 	memset(o, 0, sizeof(*o));
-	if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
-		struct rte_ipv4_hdr *h = (struct rte_ipv4_hdr *)(eth + 1);
+	if (frame_type(m) == RTE_ETHER_TYPE_IPV4) {
+		struct rte_ipv4_hdr *h = (struct rte_ipv4_hdr *)l3;
 
 		assert_int_equal(rte_ipv4_cksum(h), 0); /* a header with a right sum sums to 0 */
 		u = (struct rte_udp_hdr *)(h + 1);
@@ -153,9 +166,9 @@ open_udp(struct rte_mbuf *m, struct udp_out *o)
 		memcpy(o->src.bytes, &h->src_addr, 4);
 		memcpy(o->dst.bytes, &h->dst_addr, 4);
 	} else {
-		struct rte_ipv6_hdr *h = (struct rte_ipv6_hdr *)(eth + 1);
+		struct rte_ipv6_hdr *h = (struct rte_ipv6_hdr *)l3;
 
-		assert_int_equal(eth->ether_type, rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6));
+		assert_int_equal(frame_type(m), RTE_ETHER_TYPE_IPV6);
 		u = (struct rte_udp_hdr *)(h + 1);
 		assert_int_equal(rte_ipv6_udptcp_cksum_verify(h, u), 0);
 		o->src.family = o->dst.family = AF_INET6;
@@ -592,16 +605,19 @@ tagged(struct rte_mbuf *m, uint16_t vlan)
 	return m;
 }
 
-/* Strip and return the VLAN of a sent frame (0 when untagged). */
+/* Strip and return the VLAN of a sent frame (0 when untagged); byte-wise, as frame_type(). */
 static uint16_t
 untag(struct rte_mbuf *m)
 {
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	char *f = rte_pktmbuf_mtod(m, char *);
+	rte_be16_t tci;
 
-	if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN))
+	if (frame_type(m) != RTE_ETHER_TYPE_VLAN)
 		return 0;
-	assert_int_equal(rte_vlan_strip(m), 0);
-	return m->vlan_tci & 0xfff;
+	memcpy(&tci, f + RTE_ETHER_HDR_LEN, sizeof(tci));
+	memmove(f + sizeof(struct rte_vlan_hdr), f, 2 * RTE_ETHER_ADDR_LEN);
+	assert_non_null(rte_pktmbuf_adj(m, sizeof(struct rte_vlan_hdr)));
+	return rte_be_to_cpu_16(tci) & 0xfff;
 }
 
 static void
