@@ -575,7 +575,7 @@ static void
 rule_edits(struct sw_worker *w, const struct sw_route_result *res, struct sw_rw *rw,
 	   int8_t *line_done)
 {
-	const struct sw_sip_msg *msg = &w->msg;
+	const struct sw_sip_msg *msg = w->msg;
 	int8_t line_edit[SW_SIP_MAX_HDRS];
 	int8_t adds[SW_ROUTE_MAX_EDITS];
 	unsigned nadds = 0;
@@ -729,7 +729,7 @@ sess_end(struct sw_worker *w, uint32_t id)
 
 	if (dp->conf.ars == NULL)
 		return;
-	key = sess_key(&w->msg, SESS_DOWN);
+	key = sess_key(w->msg, SESS_DOWN);
 	if (sess_seen(w, key)) {
 		CNT(w, ARS_SESS_REPEAT);
 		return;
@@ -754,7 +754,7 @@ static unsigned
 pop_our_routes(struct sw_worker *w, struct sw_rw *rw, int8_t *line_done,
 	       struct sw_sip_nameaddr *next, bool *has_next, uint32_t *swr)
 {
-	const struct sw_sip_msg *msg = &w->msg;
+	const struct sw_sip_msg *msg = w->msg;
 	const struct sw_sip_hdr *h;
 	unsigned popped = 0;
 
@@ -803,8 +803,8 @@ send_on(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const struct sw
 	long front = (long)rte_pktmbuf_headroom(p->m) + (long)p->off - (14 + 4 + 40 + 8);
 	long len, start = 0;
 
-	len = sw_rw_apply_room(rw, p->sip, w->msg.len, front > 0 ? (size_t)front : 0,
-			       p->len - w->msg.len + rte_pktmbuf_tailroom(p->m), &start);
+	len = sw_rw_apply_room(rw, p->sip, w->msg->len, front > 0 ? (size_t)front : 0,
+			       p->len - w->msg->len + rte_pktmbuf_tailroom(p->m), &start);
 	if (len < 0 || sw_dp_encap_udp(p->m, (int32_t)((long)p->off + start), (uint32_t)len,
 				       hop->src, dp->conf.sip_port, dst, dport,
 				       dp->tx_offloads[out]) != 0) {
@@ -895,7 +895,7 @@ static void
 via_edits(struct sw_worker *w, const struct sw_pkt *p, struct sw_rw *rw, const struct sw_addr *src,
 	  uint32_t swr)
 {
-	const struct sw_sip_msg *msg = &w->msg;
+	const struct sw_sip_msg *msg = w->msg;
 	const struct sw_sip_via *v = &msg->via[0];
 	const struct sw_dp *dp = w->dp;
 	struct sw_addr sent_by;
@@ -947,7 +947,7 @@ static bool
 forward_request(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const struct sw_addr *dst,
 		uint16_t dport, int8_t *line_done, bool record_route, uint32_t swr)
 {
-	const struct sw_sip_msg *msg = &w->msg;
+	const struct sw_sip_msg *msg = w->msg;
 	const struct sw_addr *src;
 	struct sw_hop hop;
 
@@ -1016,7 +1016,7 @@ rr_done:
 static const struct sw_sip_msg *
 as_invite(struct sw_worker *w)
 {
-	const struct sw_sip_msg *msg = &w->msg;
+	const struct sw_sip_msg *msg = w->msg;
 	uint32_t rest = msg->method_name.off + msg->method_name.len;
 	uint32_t cm = msg->cseq_method.off, cm_end = cm + msg->cseq_method.len, n = 0;
 
@@ -1047,7 +1047,7 @@ apply_rules(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, int8_t *lin
 	    const struct dest *deflt, bool match_as_invite)
 {
 	struct sw_dp *dp = w->dp;
-	const struct sw_sip_msg *msg = &w->msg;
+	const struct sw_sip_msg *msg = w->msg;
 	struct sw_route_result *res = &w->res;
 	const struct sw_ruleset *rs;
 	struct sw_match_in in = {
@@ -1181,7 +1181,7 @@ unroutable:
 static bool
 strict_route_fix(struct sw_worker *w, struct sw_rw *rw, int8_t *line_done, struct dest *d)
 {
-	const struct sw_sip_msg *msg = &w->msg;
+	const struct sw_sip_msg *msg = w->msg;
 	const struct sw_sip_hdr *h, *last = NULL;
 	uint16_t vs = 0, ve = 0, prev_end = 0;
 	bool alone = false;
@@ -1224,7 +1224,7 @@ strict_route_fix(struct sw_worker *w, struct sw_rw *rw, int8_t *line_done, struc
 static void
 request(struct sw_worker *w, struct sw_pkt *p, enum sw_sip_verdict v)
 {
-	const struct sw_sip_msg *msg = &w->msg;
+	const struct sw_sip_msg *msg = w->msg;
 	struct sw_rw *rw = &w->rw;
 	int8_t line_done[SW_SIP_MAX_HDRS];
 	struct sw_sip_nameaddr next;
@@ -1301,7 +1301,7 @@ request(struct sw_worker *w, struct sw_pkt *p, enum sw_sip_verdict v)
 static void
 response(struct sw_worker *w, struct sw_pkt *p, enum sw_sip_verdict v)
 {
-	const struct sw_sip_msg *msg = &w->msg;
+	const struct sw_sip_msg *msg = w->msg;
 	const struct sw_sip_via *top = &msg->via[0], *next = &msg->via[1];
 	struct sw_rw *rw = &w->rw;
 	struct sw_addr a;
@@ -1366,11 +1366,9 @@ response(struct sw_worker *w, struct sw_pkt *p, enum sw_sip_verdict v)
 }
 
 void
-sw_dp_sip(struct sw_worker *w, struct sw_pkt *p)
+sw_dp_sip(struct sw_worker *w, struct sw_pkt *p, enum sw_sip_verdict v)
 {
-	enum sw_sip_verdict v = sw_sip_parse(&w->msg, p->sip, p->len);
-
-	if (w->msg.is_request)
+	if (w->msg->is_request)
 		request(w, p, v);
 	else
 		response(w, p, v);

@@ -135,7 +135,7 @@ void
 sw_dp_reply(struct sw_worker *w, struct sw_pkt *p, uint16_t code, const char *reason,
 	    const char *extra_hdrs)
 {
-	const struct sw_sip_msg *msg = &w->msg;
+	const struct sw_sip_msg *msg = w->msg;
 	struct rte_mbuf *m;
 	struct out o;
 	uint16_t dport;

@@ -200,8 +200,12 @@ drop(struct sw_worker *w, struct rte_mbuf *m, enum sw_counter c)
 	rte_pktmbuf_free(m);
 }
 
-/* UDP to our SIP port: fill the packet context and hand it to the SIP stage. */
-static void
+/*
+ * UDP to our SIP port: fill the packet context for the SIP stage (true), or
+ * drop the packet (false). So for ipv4_in, ipv6_in and pkt_in: true when p
+ * holds a SIP datagram to parse, false when the packet was handled.
+ */
+static bool
 udp_in(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi, struct sw_pkt *p,
        const struct rte_udp_hdr *udp, uint32_t udp_off, uint32_t l4_len)
 {
@@ -209,12 +213,12 @@ udp_in(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi, struct sw_pkt *p,
 
 	if (l4_len < sizeof(*udp)) {
 		drop(w, m, SW_CNT_DROP_BAD_L4);
-		return;
+		return false;
 	}
 	dlen = rte_be_to_cpu_16(udp->dgram_len);
 	if (dlen < sizeof(*udp) || dlen > l4_len) {
 		drop(w, m, SW_CNT_DROP_BAD_L4);
-		return;
+		return false;
 	}
 	p->m = m;
 	p->in_port = pi;
@@ -222,7 +226,7 @@ udp_in(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi, struct sw_pkt *p,
 	p->dport = rte_be_to_cpu_16(udp->dst_port);
 	if (p->dport != w->dp->conf.sip_port) {
 		drop(w, m, SW_CNT_DROP_NOT_SIP_PORT);
-		return;
+		return false;
 	}
 	p->off = udp_off + sizeof(*udp);
 	p->len = dlen - sizeof(*udp);
@@ -230,10 +234,10 @@ udp_in(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi, struct sw_pkt *p,
 	/* Trim Ethernet padding and anything past the datagram. */
 	m->data_len = p->off + p->len;
 	m->pkt_len = m->data_len;
-	sw_dp_sip(w, p);
+	return true;
 }
 
-static void
+static bool
 ipv4_in(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi, struct sw_pkt *p, uint32_t len)
 {
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
@@ -242,13 +246,13 @@ ipv4_in(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi, struct sw_pkt *p, 
 
 	if (len < l3 + sizeof(*ip) || (ip->version_ihl >> 4) != 4) {
 		drop(w, m, SW_CNT_DROP_BAD_L3);
-		return;
+		return false;
 	}
 	ihl = (ip->version_ihl & 0xf) * 4u;
 	tot = rte_be_to_cpu_16(ip->total_length);
 	if (ihl < sizeof(*ip) || tot < ihl || tot > len - l3) {
 		drop(w, m, SW_CNT_DROP_BAD_L3);
-		return;
+		return false;
 	}
 	/* Whole addresses (IPv4 zero-padded): they are compared 16 bytes at a time. */
 	p->dst = (struct sw_addr){.family = AF_INET};
@@ -256,31 +260,31 @@ ipv4_in(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi, struct sw_pkt *p, 
 	if (!sw_dp_local(w->dp, &p->dst)) {
 		/* ARP-less broadcast and multicast land here too. */
 		drop(w, m, SW_CNT_DROP_NOT_LOCAL);
-		return;
+		return false;
 	}
 	if ((ip->fragment_offset &
 	     rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0) {
 		drop(w, m, SW_CNT_DROP_FRAGMENT);
-		return;
+		return false;
 	}
 	p->src = (struct sw_addr){.family = AF_INET};
 	memcpy(p->src.bytes, &ip->src_addr, 4);
 	switch (ip->next_proto_id) {
 	case IPPROTO_UDP:
-		udp_in(w, m, pi, p, (const struct rte_udp_hdr *)((const char *)ip + ihl), l3 + ihl,
-		       tot - ihl);
-		return;
+		return udp_in(w, m, pi, p, (const struct rte_udp_hdr *)((const char *)ip + ihl),
+			      l3 + ihl, tot - ihl);
 	case IPPROTO_ICMP:
 	case IPPROTO_TCP:
 		/* Echo requests are answered there; SIP over TCP goes to the companion. */
 		sw_dp_to_slowpath(w, m, SW_SP_RX);
-		return;
+		return false;
 	default:
 		drop(w, m, SW_CNT_DROP_IP_PROTO);
+		return false;
 	}
 }
 
-static void
+static bool
 ipv6_in(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi, struct sw_pkt *p, uint32_t len)
 {
 	const struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *,
@@ -289,86 +293,85 @@ ipv6_in(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi, struct sw_pkt *p, 
 
 	if (len < l3 + sizeof(*ip) || (rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6) {
 		drop(w, m, SW_CNT_DROP_BAD_L3);
-		return;
+		return false;
 	}
 	plen = rte_be_to_cpu_16(ip->payload_len);
 	if (plen > len - l3 - sizeof(*ip)) {
 		drop(w, m, SW_CNT_DROP_BAD_L3);
-		return;
+		return false;
 	}
 	if (ip->proto == IPPROTO_ICMPV6) {
 		/* Neighbour discovery goes to multicast addresses: the slow path decides. */
 		sw_dp_to_slowpath(w, m, SW_SP_RX);
-		return;
+		return false;
 	}
 	p->dst.family = AF_INET6;
 	memcpy(p->dst.bytes, ip->dst_addr, 16);
 	if (!sw_dp_local(w->dp, &p->dst)) {
 		drop(w, m, SW_CNT_DROP_NOT_LOCAL);
-		return;
+		return false;
 	}
 	p->src.family = AF_INET6;
 	memcpy(p->src.bytes, ip->src_addr, 16);
 	switch (ip->proto) {
 	case IPPROTO_UDP:
-		udp_in(w, m, pi, p, (const struct rte_udp_hdr *)(ip + 1), l3 + sizeof(*ip), plen);
-		return;
+		return udp_in(w, m, pi, p, (const struct rte_udp_hdr *)(ip + 1), l3 + sizeof(*ip),
+			      plen);
 	case IPPROTO_FRAGMENT:
 		drop(w, m, SW_CNT_DROP_FRAGMENT);
-		return;
+		return false;
 	case IPPROTO_TCP:
 		sw_dp_to_slowpath(w, m, SW_SP_RX);
-		return;
+		return false;
 	default:
 		drop(w, m, SW_CNT_DROP_IP_PROTO);
+		return false;
 	}
 }
 
-static void
-pkt_in(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi)
+static bool
+pkt_in(struct sw_worker *w, struct rte_mbuf *m, uint16_t pi, struct sw_pkt *p)
 {
-	struct sw_pkt p;
 	const struct rte_ether_hdr *eth;
 	uint32_t len;
 
 	if (unlikely(m->nb_segs != 1) && rte_pktmbuf_linearize(m) != 0) {
 		drop(w, m, SW_CNT_DROP_BAD_L3);
-		return;
+		return false;
 	}
 	len = rte_pktmbuf_data_len(m);
 	if (len < sizeof(*eth)) {
 		drop(w, m, SW_CNT_DROP_BAD_L3);
-		return;
+		return false;
 	}
 	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	/* 802.1Q: work on the untagged frame, remember the VLAN for the answers. */
-	p.vlan = 0;
+	p->vlan = 0;
 	if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) {
-		p.vlan = m->vlan_tci & 0xfff;
+		p->vlan = m->vlan_tci & 0xfff;
 	} else if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN)) {
 		if (rte_vlan_strip(m) != 0 || rte_pktmbuf_data_len(m) < sizeof(*eth)) {
 			drop(w, m, SW_CNT_DROP_BAD_L3);
-			return;
+			return false;
 		}
-		p.vlan = m->vlan_tci & 0xfff;
+		p->vlan = m->vlan_tci & 0xfff;
 		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 		len = rte_pktmbuf_data_len(m);
 	}
-	sw_priv(m)->vlan = p.vlan;
-	rte_ether_addr_copy(&eth->src_addr, &p.src_mac);
+	sw_priv(m)->vlan = p->vlan;
+	rte_ether_addr_copy(&eth->src_addr, &p->src_mac);
 	m->port = pi; /* from here on, the port index, not the DPDK id */
 	switch (rte_be_to_cpu_16(eth->ether_type)) {
 	case RTE_ETHER_TYPE_IPV4:
-		ipv4_in(w, m, pi, &p, len);
-		break;
+		return ipv4_in(w, m, pi, p, len);
 	case RTE_ETHER_TYPE_IPV6:
-		ipv6_in(w, m, pi, &p, len);
-		break;
+		return ipv6_in(w, m, pi, p, len);
 	case RTE_ETHER_TYPE_ARP:
 		sw_dp_to_slowpath(w, m, SW_SP_RX);
-		break;
+		return false;
 	default:
 		drop(w, m, SW_CNT_DROP_NOT_IP);
+		return false;
 	}
 }
 
@@ -462,12 +465,27 @@ sw_dp_worker_poll(struct sw_dp *dp, unsigned idx)
 			prefetch_mbuf(pkts[i]);
 		for (uint16_t i = 0; i < n && i < PF_DATA; i++)
 			prefetch_data(pkts[i]);
-		for (uint16_t i = 0; i < n; i++) {
-			if (i + PF_MBUF < n)
-				prefetch_mbuf(pkts[i + PF_MBUF]);
-			if (i + PF_DATA < n)
-				prefetch_data(pkts[i + PF_DATA]);
-			pkt_in(w, pkts[i], pi);
+		for (uint16_t g = 0; g < n; g += SW_STAGE) {
+			uint16_t end = RTE_MIN(n, g + SW_STAGE), k = 0;
+			struct sw_pkt ps[SW_STAGE];
+			enum sw_sip_verdict v[SW_STAGE];
+
+			/* the group a stage at a time (SW_STAGE): classify and parse ... */
+			for (uint16_t i = g; i < end; i++) {
+				if (i + PF_MBUF < n)
+					prefetch_mbuf(pkts[i + PF_MBUF]);
+				if (i + PF_DATA < n)
+					prefetch_data(pkts[i + PF_DATA]);
+				if (pkt_in(w, pkts[i], pi, &ps[k])) {
+					v[k] = sw_sip_parse(&w->msgs[k], ps[k].sip, ps[k].len);
+					k++;
+				}
+			}
+			/* ... then route, rewrite and send, in arrival order */
+			for (uint16_t j = 0; j < k; j++) {
+				w->msg = &w->msgs[j];
+				sw_dp_sip(w, &ps[j], v[j]);
+			}
 		}
 		w->cnt[SW_CNT_BUSY_CYCLES] += rte_rdtsc() - t0;
 		w->cnt[SW_CNT_BUSY_PKTS] += n;
