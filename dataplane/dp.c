@@ -52,6 +52,7 @@ sw_dp_create(const struct sw_dp_conf *conf, const char **err)
 	for (unsigned i = 0; i < conf->nb_workers; i++) {
 		dp->workers[i].dp = dp;
 		dp->workers[i].idx = i;
+		dp->workers[i].msg = &dp->workers[i].msgs[0];
 		dp->workers[i].lcore = conf->worker_lcores[i];
 	}
 	for (unsigned i = 0; i < conf->nb_locals; i++) {
