@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
 #include "dp_pvt.h"
 
 /* Room for the largest Ethernet + IPv6 + UDP header in front of the text. */

@@ -68,12 +68,12 @@ sw_dp_to_slowpath(struct sw_worker *w, struct rte_mbuf *m, enum sw_sp_kind kind)
 int
 sw_dp_vlan_tag(struct rte_mbuf **m, uint16_t vlan)
 {
+	/* rte_vlan_insert(), but byte-wise: the frame may start at an odd address */
+	rte_be16_t tag[2] = {rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN), rte_cpu_to_be_16(vlan)};
+	char *oh, *nh;
+
 	if (vlan == 0)
 		return 0;
-	/* rte_vlan_insert(), but byte-wise: the frame may start at an odd address */
-	char *oh, *nh;
-	rte_be16_t tag[2] = {rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN), rte_cpu_to_be_16(vlan)};
-
 	if (!RTE_MBUF_DIRECT(*m) || rte_mbuf_refcnt_read(*m) > 1 ||
 	    rte_pktmbuf_data_len(*m) < 2 * RTE_ETHER_ADDR_LEN)
 		return -EINVAL;
