@@ -803,6 +803,73 @@ not_for_us_is_counted(void **state)
 	drain_all();
 }
 
+/*
+ * A burst is worked a stage at a time (parse all, then route all): a mixed
+ * burst of more than SW_BURST frames (forwarded INVITEs, INVITEs answered
+ * 483 and 404, an ARP request, a datagram to another port) comes out whole,
+ * each INVITE forwarded in the order it came and each answer to its own
+ * request.
+ */
+static void
+burst_worked_in_stages(void **state)
+{
+	enum { N = 40 };
+	struct rte_mbuf *in[N];
+	uint64_t not_sip = counter(SW_CNT_DROP_NOT_SIP_PORT);
+	unsigned nfwd = 0, nans = 0, narp = 0;
+	char id[16];
+
+	(void)state;
+	drain_all();
+	for (unsigned i = 0; i < N; i++) {
+		snprintf(id, sizeof(id), "b%02u", i);
+		if (i == 5)
+			in[i] = arp_frame(0, RTE_ARP_OP_REQUEST, "198.18.1.2", "198.18.1.1");
+		else if (i == 9)
+			in[i] = udp_frame(0, "198.18.1.2", 5061, "198.18.1.1", 9999, "hello");
+		else if (i % 7 == 3)
+			in[i] = invite("1000", id, 0, "test"); /* Max-Forwards 0: 483 */
+		else if (i % 11 == 4)
+			in[i] = invite("9999", id, 70, "test"); /* no rule: 404 */
+		else
+			in[i] = invite("1000", id, 70, "test");
+	}
+	/* all queued before the worker runs: a full burst, then the rest */
+	assert_int_equal(rte_ring_enqueue_bulk(rxr[0], (void **)in, N, NULL), N);
+	run();
+	for (unsigned i = 0; i < N; i++) {
+		struct udp_out o;
+		char cid[64];
+
+		if (i == 5 || i == 9 || i % 7 == 3 || i % 11 == 4)
+			continue;
+		/* the forwarded ones leave on port 1 in arrival order */
+		expect_udp(1, &o);
+		snprintf(cid, sizeof(cid), "Call-ID: call-b%02u@198.18.1.2\r\n", i);
+		assert_non_null(strstr(o.sip, cid));
+		assert_non_null(strstr(o.sip, "Max-Forwards: 69\r\n"));
+		nfwd++;
+	}
+	assert_null(sent(1));
+	for (struct rte_mbuf *m; (m = sent(0)) != NULL; rte_pktmbuf_free(m)) {
+		struct udp_out o;
+		unsigned i;
+
+		if (frame_type(m) == RTE_ETHER_TYPE_ARP) {
+			narp++;
+			continue;
+		}
+		open_udp(m, &o);
+		assert_int_equal(sscanf(strstr(o.sip, "Call-ID: call-b"), "Call-ID: call-b%u", &i), 1);
+		assert_true(strncmp(o.sip, i % 7 == 3 ? "SIP/2.0 483 " : "SIP/2.0 404 ", 12) == 0);
+		nans++;
+	}
+	assert_int_equal(nfwd, 28);
+	assert_int_equal(nans, 10);
+	assert_int_equal(narp, 1);
+	assert_int_equal(counter(SW_CNT_DROP_NOT_SIP_PORT), not_sip + 1);
+}
+
 static int
 setup(void **state)
 {
@@ -907,6 +974,7 @@ main(void)
 		cmocka_unit_test(register_forwarded),
 		cmocka_unit_test(vlans),
 		cmocka_unit_test(not_for_us_is_counted),
+		cmocka_unit_test(burst_worked_in_stages),
 	};
 	return cmocka_run_group_tests_name("eal_worker_ring", tests, setup, teardown);
 }
