@@ -255,21 +255,26 @@ def main():
                  'a partial burst. "cycles / msg (busy)" '
                  'counts TSC over bursts with packets, so it grows when the kernel preempts the '
                  'lcore mid-burst on a busy machine; \"worker CPU / msg\" is the thread\'s CPU '
-                 'time over packets (rings full: it never idles) and does not.')
+                 'time over packets (rings full: it never idles) and does not. With several '
+                 'throughput runs per size the row is the fastest (other tenants of a shared '
+                 'machine only ever add time) and the last column lists every run.')
         L.append('')
         L.append('| rules | msg/s (1 generator core) | cycles / msg (busy) | µs / msg | capacity / '
-                 'worker core | worker CPU / msg | worker got | latency p50 / p90 / p99 / p99.9 µs |')
-        L.append('|---:|---:|---:|---:|---:|---:|---:|---|')
+                 'worker core | worker CPU / msg | worker got | latency p50 / p90 / p99 / p99.9 µs '
+                 '| throughput runs: msg/s |')
+        L.append('|---:|---:|---:|---:|---:|---:|---:|---|---|')
         for n in ns:
             t, l = ring.get(n), lat.get(n)
             if not t:
                 continue
             lt = l['latency_us'] if l else None
-            L.append('| %s | %s | %s | %s | %s msg/s | %s µs | %.0f %% | %s |' % (
+            runs = t.get('runs') or [t]
+            L.append('| %s | %s | %s | %s | %s msg/s | %s µs | %.0f %% | %s | %s |' % (
                 fmt_int(n), fmt_int(t['msgs_per_sec']), fmt_int(t['cycles_per_msg']),
                 fmt(t['busy_us_per_msg']), fmt_int(t['capacity_msgs_per_sec_per_core']),
                 fmt(t.get('cpu_us_per_msg')), 100 * t.get('worker_cpu_share', 0),
-                ' / '.join(fmt(lt[k]) for k in ('p50', 'p90', 'p99', 'p999')) if lt else '–'))
+                ' / '.join(fmt(lt[k]) for k in ('p50', 'p90', 'p99', 'p999')) if lt else '–',
+                ', '.join(fmt_int(r['msgs_per_sec']) for r in runs)))
         L.append('')
 
     micro = load(os.path.join(d, 'micro.json'))

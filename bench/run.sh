@@ -6,8 +6,9 @@
 #
 # 1. micro: build/bench/sipwarp_bench (Google Benchmark) -> micro.json
 # 2. net_ring: build/bench/sipwarp-bench-ring at 10, 1k, 10k and 100k rules,
-#    rings kept full (throughput, cycles per message) and one message in
-#    flight at a time (latency) -> ring-rN-{tput,lat}.json
+#    rings kept full (throughput, cycles per message; full mode: the best
+#    of three runs, all three listed) and one message in flight at a time
+#    (latency) -> ring-rN-{tput,lat}.json
 # 3. SIPp calls through sipwarp (TAP) and through Kamailio 5.6 (dialplan,
 #    stateless forward) at the same sizes: CPU per SIP message and the
 #    highest sustained calls/s -> e2e-{sipwarp,kamailio}-rN.json
@@ -42,11 +43,13 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
+# RING_REPS: net_ring throughput runs per size; the report takes the best
+# (on a shared VM other tenants only ever add time) and lists them all
 if [ "$MODE" = short ]; then
-	MICRO_MIN_TIME=0.1 RING_S=2
+	MICRO_MIN_TIME=0.1 RING_S=2 RING_REPS=1
 	export E2E_STEP=2 E2E_START=500 E2E_MAX=4000 E2E_BISECT=0
 else
-	MICRO_MIN_TIME=1 RING_S=5
+	MICRO_MIN_TIME=1 RING_S=5 RING_REPS=3
 	export E2E_STEP=5 E2E_START=500 E2E_MAX=16000 E2E_BISECT=2
 fi
 
@@ -132,19 +135,30 @@ for n in "${SIZES[@]}"; do
 	for kind in tput lat; do
 		q=0
 		[ $kind = lat ] && q=1
-		step "net_ring r$n $([ $kind = tput ] && echo 'throughput (rings full)' || echo 'latency (1 in flight)'), ${RING_S}s"
-		"$BUILD/bench/sipwarp-bench-ring" --no-huge -m 1024 --no-pci --file-prefix "swring-$$" \
-			-l 0,1 --log-level=error -- -d "$WORK/r$n/dialplan" -n "$WORK/r$n/numbers.csv" \
-			-t "$RING_S" -q $q -o "$OUT/ring-r$n-$kind.json" >"$WORK/ring-r$n-$kind.txt" 2>&1 ||
-			die "sipwarp-bench-ring failed ($WORK/ring-r$n-$kind.txt)"
-		rm -rf "/var/run/dpdk/swring-$$"
-		python3 - "$OUT/ring-r$n-$kind.json" <<'EOF'
+		reps=1
+		[ $kind = tput ] && reps=$RING_REPS
+		step "net_ring r$n $([ $kind = tput ] && echo "throughput (rings full), $reps run(s)" || echo 'latency (1 in flight)'), ${RING_S}s"
+		for k in $(seq "$reps"); do
+			"$BUILD/bench/sipwarp-bench-ring" --no-huge -m 1024 --no-pci --file-prefix "swring-$$" \
+				-l 0,1 --log-level=error -- -d "$WORK/r$n/dialplan" -n "$WORK/r$n/numbers.csv" \
+				-t "$RING_S" -q $q -o "$WORK/ring-r$n-$kind-$k.json" >"$WORK/ring-r$n-$kind-$k.txt" 2>&1 ||
+				die "sipwarp-bench-ring failed ($WORK/ring-r$n-$kind-$k.txt)"
+			rm -rf "/var/run/dpdk/swring-$$"
+		done
+		# the fastest run, with every run's figures in "runs"
+		python3 - "$OUT/ring-r$n-$kind.json" "$WORK"/ring-r$n-$kind-*.json <<'EOF'
 import json, sys
-d = json.load(open(sys.argv[1]))
+runs = [json.load(open(f)) for f in sys.argv[2:]]
+d = dict(min(runs, key=lambda r: r['cycles_per_msg']))
+d['runs'] = [{'msgs_per_sec': r['msgs_per_sec'], 'cycles_per_msg': r['cycles_per_msg']} for r in runs]
+json.dump(d, open(sys.argv[1], 'w'), indent=1)
 l = d['latency_us']
 print('          %.0f msg/s, %.0f cycles/msg busy (%.2f us), %.2f us CPU/msg, worker got %.0f %% of its core; '
       'latency p50 %.1f p99 %.1f us' % (d['msgs_per_sec'], d['cycles_per_msg'], d['busy_us_per_msg'],
       d['cpu_us_per_msg'], 100 * d['worker_cpu_share'], l['p50'], l['p99']))
+if len(runs) > 1:
+    print('          all runs: ' + ', '.join('%.0f msg/s (%.0f cycles/msg)' % (r['msgs_per_sec'], r['cycles_per_msg'])
+                                       for r in runs))
 EOF
 		TSC_HZ=$(python3 -c "import json; print(int(json.load(open('$OUT/ring-r$n-$kind.json'))['tsc_hz']))")
 	done
