@@ -27,19 +27,6 @@ extern int sw_logtype_dp;
 #define DP_LOG(l, ...) RTE_LOG(l, SW_DP, __VA_ARGS__)
 
 #define SW_BURST 32
-/*
- * A burst is worked in groups of SW_STAGE packets, a stage at a time:
- * classify and parse each packet of the group, then route, rewrite and
- * send each. Each stage's code then runs SW_STAGE times while it is in the
- * instruction cache, where one packet after the other evicted the parser
- * with the proxy and the proxy with the parser (the hot code is about as
- * large as the L1 instruction cache): callgrind counts 147 L1i misses per
- * forwarded INVITE one packet at a time, 36 in groups of 8, 11 in groups
- * of 32. The parsed indexes (1.4 KB each) then wait in L1 and L2; on
- * net_ring at 10k rules whole bursts came out best (medians of paired
- * runs: 1,625 cycles per message in groups of 8, 1,525 of 16, 1,459 of 32).
- */
-#define SW_STAGE SW_BURST
 #define SW_TX_DRAIN_US 100
 /** Prefix of every branch we make; a response whose top Via lacks it is not ours. */
 #define SW_BRANCH_PREFIX "z9hG4bK-sw"
@@ -212,7 +199,7 @@ struct sw_worker {
 	} sess_seen[SW_SESS_SEEN_SLOTS];
 	/* per-packet scratch, reused: msg is the message being routed, one of msgs[] */
 	struct sw_sip_msg *msg;
-	struct sw_sip_msg msgs[SW_STAGE];
+	struct sw_sip_msg msgs[SW_BURST];
 	struct sw_route_result res;
 	struct sw_rw rw;
 	/* a CANCEL or non-2xx ACK seen as its INVITE, for matching */

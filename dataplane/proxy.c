@@ -425,6 +425,14 @@ loop_hash(const struct sw_sip_msg *msg)
 	return h;
 }
 
+/* Does Via entry v carry a branch we made (SW_BRANCH_PREFIX)? */
+static inline bool
+our_branch(const struct sw_sip_msg *msg, const struct sw_sip_via *v)
+{
+	return v->branch.len >= SW_BRANCH_PREFIX_LEN &&
+	       memcmp(msg->buf + v->branch.off, SW_BRANCH_PREFIX, SW_BRANCH_PREFIX_LEN) == 0;
+}
+
 /* What follows SW_BRANCH_PREFIX in our branch: "WW-HHHHHHHHhhhhhhhh-LLLLLLLL". */
 #define BRANCH_SUFFIX_LEN 28
 
@@ -507,9 +515,7 @@ looping(const struct sw_worker *w, const struct sw_sip_msg *msg)
 	 * branch already, no need to search the line for ours (110
 	 * instructions). Only a second branch parameter, or one inside a quoted
 	 * value, could hide ours there, and no Via we make looks like that. */
-	if (msg->nvia == 1 && (msg->via[0].branch.len < SW_BRANCH_PREFIX_LEN ||
-			       memcmp(msg->buf + msg->via[0].branch.off, SW_BRANCH_PREFIX,
-				      SW_BRANCH_PREFIX_LEN) != 0))
+	if (msg->nvia == 1 && !our_branch(msg, &msg->via[0]))
 		return false;
 
 	/* From the first Via (0xff: none, past nhdr); a lone Via entry (nvia
@@ -943,6 +949,44 @@ via_edits(struct sw_worker *w, const struct sw_pkt *p, struct sw_rw *rw, const s
 }
 
 /* Forward a request; swr != 0 tags our Via and Record-Route for Max Sessions. True: sent. */
+/*
+ * Our Record-Route text, sent from src for a request that came to in; two
+ * entries when we change sides (RFC 5658 double Record-Route). Without
+ * ;swr= it is a pure function of the two addresses: the last pair's text is
+ * kept and copied (160 instructions less).
+ */
+static void
+put_record_route(struct sw_worker *w, struct sw_rw *rw, const struct sw_addr *src,
+		 const struct sw_addr *in, uint32_t swr)
+{
+	uint32_t t0 = rw->used;
+
+	if (swr == 0 && w->rr_ok && w->rr_src == src && sw_addr_eq(&w->rr_in, in)) {
+		sw_rw_append(rw, w->rr_text, w->rr_len);
+		return;
+	}
+	RW_LIT(rw, "Record-Route: <sip:");
+	rw_local(w, src);
+	if (swr != 0)
+		rw_swr(rw, swr);
+	if (in->family == src->family && memcmp(in->bytes, src->bytes, 16) == 0) {
+		RW_LIT(rw, ";lr>\r\n");
+	} else {
+		RW_LIT(rw, ";lr;r2=on>\r\nRecord-Route: <sip:");
+		rw_local(w, in);
+		if (swr != 0)
+			rw_swr(rw, swr);
+		RW_LIT(rw, ";lr;r2=on>\r\n");
+	}
+	if (swr == 0 && !rw->overflow && rw->used - t0 <= sizeof(w->rr_text)) {
+		w->rr_len = (uint8_t)(rw->used - t0);
+		memcpy(w->rr_text, rw->text + t0, w->rr_len);
+		w->rr_src = src;
+		w->rr_in = *in;
+		w->rr_ok = true;
+	}
+}
+
 static bool
 forward_request(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const struct sw_addr *dst,
 		uint16_t dport, int8_t *line_done, bool record_route, uint32_t swr)
@@ -968,43 +1012,13 @@ forward_request(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const s
 		sw_rw_begin(rw, h->value.off, h->value.len);
 		rw_dec(rw, (uint32_t)(msg->max_forwards - 1));
 	}
-	/* §16.6 step 4; two entries when we change sides (RFC 5658 double Record-Route). */
+	/* §16.6 step 4 */
 	if (record_route) {
-		const struct sw_addr *in = p->dst.family == src->family ? &p->dst : NULL;
-		uint16_t at = msg->first[SW_HDR_RECORD_ROUTE] != 0xff
-				      ? msg->hdr[msg->first[SW_HDR_RECORD_ROUTE]].line.off
-				      : add_point(msg);
+		uint8_t rr = msg->first[SW_HDR_RECORD_ROUTE];
 
-		uint32_t t0 = rw->used;
-
-		sw_rw_begin(rw, at, 0);
-		/* The same pair as last time: the text as made then (160 instructions). */
-		if (swr == 0 && w->rr_ok && w->rr_src == src && sw_addr_eq(&w->rr_in, &p->dst)) {
-			sw_rw_append(rw, w->rr_text, w->rr_len);
-			goto rr_done;
-		}
-		RW_LIT(rw, "Record-Route: <sip:");
-		rw_local(w, src);
-		if (swr != 0)
-			rw_swr(rw, swr);
-		if (in != NULL && memcmp(in->bytes, src->bytes, 16) == 0) {
-			RW_LIT(rw, ";lr>\r\n");
-		} else {
-			RW_LIT(rw, ";lr;r2=on>\r\nRecord-Route: <sip:");
-			rw_local(w, &p->dst);
-			if (swr != 0)
-				rw_swr(rw, swr);
-			RW_LIT(rw, ";lr;r2=on>\r\n");
-		}
-		if (swr == 0 && !rw->overflow && rw->used - t0 <= sizeof(w->rr_text)) {
-			w->rr_len = (uint8_t)(rw->used - t0);
-			memcpy(w->rr_text, rw->text + t0, w->rr_len);
-			w->rr_src = src;
-			w->rr_in = p->dst;
-			w->rr_ok = true;
-		}
+		sw_rw_begin(rw, rr != 0xff ? msg->hdr[rr].line.off : add_point(msg), 0);
+		put_record_route(w, rw, src, &p->dst, swr);
 	}
-rr_done:
 	return send_on(w, p, rw, &hop, dst, dport, SW_CNT_FWD_REQUESTS);
 }
 
@@ -1313,9 +1327,8 @@ response(struct sw_worker *w, struct sw_pkt *p, enum sw_sip_verdict v)
 		rte_pktmbuf_free(p->m);
 		return;
 	}
-	if (msg->nvia == 0 || top->branch.len < SW_BRANCH_PREFIX_LEN ||
-	    memcmp(msg->buf + top->branch.off, SW_BRANCH_PREFIX, SW_BRANCH_PREFIX_LEN) != 0 ||
-	    !host_addr(msg->buf, top->host, &a) || !sw_dp_local(w->dp, &a)) {
+	if (msg->nvia == 0 || !our_branch(msg, top) || !host_addr(msg->buf, top->host, &a) ||
+	    !sw_dp_local(w->dp, &a)) {
 		CNT(w, DROP_RESP_NOT_OURS);
 		rte_pktmbuf_free(p->m);
 		return;

@@ -138,6 +138,7 @@ sw_dp_reply(struct sw_worker *w, struct sw_pkt *p, uint16_t code, const char *re
 	struct rte_mbuf *m;
 	struct out o;
 	uint16_t dport;
+	char *frame;
 
 	if (msg->method == SW_METHOD_ACK) {
 		CNT(w, DROP_ACK_REJECTED);
@@ -181,8 +182,9 @@ sw_dp_reply(struct sw_worker *w, struct sw_pkt *p, uint16_t code, const char *re
 			w->dp->tx_offloads[p->in_port]);
 	rte_pktmbuf_free(p->m);
 	/* Back on the link it came from, to the MAC it came from. */
-	sw_eth_put_mac(rte_pktmbuf_mtod(m, char *), SW_ETH_DST, &p->src_mac);
-	sw_eth_put_mac(rte_pktmbuf_mtod(m, char *), SW_ETH_SRC, &w->dp->mac[p->in_port]);
+	frame = rte_pktmbuf_mtod(m, char *);
+	sw_eth_put_mac(frame, SW_ETH_DST, &p->src_mac);
+	sw_eth_put_mac(frame, SW_ETH_SRC, &w->dp->mac[p->in_port]);
 	if (sw_dp_vlan_tag(&m, p->vlan) != 0) {
 		CNT(w, DROP_REWRITE);
 		rte_pktmbuf_free(m);

@@ -690,7 +690,7 @@ static int
 expand(struct mctx *m, const struct dop *d, struct sw_rspan *sp)
 {
 	struct sw_route_result *o = m->out;
-	const char *t = (const char *)d + dop_name_off(d) + (d->nlen ? d->nlen + 1u : 0u);
+	const char *t = dop_text(d);
 	if (d->mode == DOP_LIT)
 		return put(o, t, d->vlen, sp);
 	uint16_t start = o->used;
@@ -902,7 +902,7 @@ apply_targets(struct mctx *m, const struct dop *d)
 {
 	struct sw_route_result *o = m->out;
 	const struct dtgt *t = (const struct dtgt *)(d + 1);
-	const char *text = (const char *)d + dop_name_off(d) + (d->nlen ? d->nlen + 1u : 0u);
+	const char *text = dop_text(d);
 	o->ntargets = 0;
 	o->gateway = -1;
 	for (unsigned i = 0; i < d->n; text += t[i].len, i++) {
@@ -1155,6 +1155,19 @@ linear(struct mctx *m, uint32_t start, uint32_t *hot)
 	return -1;
 }
 
+/*
+ * The rule of a trie hit on its only condition wins: its captures from the
+ * hit, *hot its record. Returns the rule.
+ */
+static inline int32_t
+sole_win(struct sw_rules_scratch *s, const struct trie_hit *hit, uint32_t *hot)
+{
+	s->ncap = hit->rcap < SCR_MAX_CAPS ? hit->rcap : SCR_MAX_CAPS;
+	caps_from_hit(s, 0, hit->rcap, hit, hit->vp, hit->vl);
+	*hot = hit->hot;
+	return (int32_t)hit->rule;
+}
+
 /* The lowest rule >= start whose conditions all hold; *hot: its record. */
 static int32_t
 find_winner(struct mctx *m, uint32_t start, uint32_t *hot)
@@ -1226,12 +1239,8 @@ find_winner(struct mctx *m, uint32_t start, uint32_t *hot)
 			if (s->cand[i].rule < s->cand[b].rule)
 				b = i;
 		const struct trie_hit *hit = &s->cand[b];
-		if (hit->trie && hit->sole && (lo >= rs->nalways || rs->always[lo] > hit->rule)) {
-			s->ncap = hit->rcap < SCR_MAX_CAPS ? hit->rcap : SCR_MAX_CAPS;
-			caps_from_hit(s, 0, hit->rcap, hit, hit->vp, hit->vl);
-			*hot = hit->hot;
-			return (int32_t)hit->rule;
-		}
+		if (hit->trie && hit->sole && (lo >= rs->nalways || rs->always[lo] > hit->rule))
+			return sole_win(s, hit, hot);
 	}
 	if (s->ncand > 1) {
 		/* small: insertion sort */
@@ -1262,13 +1271,9 @@ find_winner(struct mctx *m, uint32_t start, uint32_t *hot)
 			id = rs->always[j++];
 			from_scan = false;
 		}
-		if (hit != NULL && hit->sole) {
-			/* the trie decided the rule's only condition: it holds */
-			s->ncap = hit->rcap < SCR_MAX_CAPS ? hit->rcap : SCR_MAX_CAPS;
-			caps_from_hit(s, 0, hit->rcap, hit, hit->vp, hit->vl);
-			*hot = hit->hot;
-			return (int32_t)id;
-		}
+		/* the trie decided the rule's only condition: it holds */
+		if (hit != NULL && hit->sole)
+			return sole_win(s, hit, hot);
 		if (rule_holds(m, &rs->rules.v[id], from_scan, hit)) {
 			*hot = rs->rules.v[id].hot;
 			return (int32_t)id;

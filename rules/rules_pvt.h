@@ -225,6 +225,13 @@ dop_name_off(const struct dop *d)
 				       : d->mode == DOP_SLOW ? (uint32_t)sizeof(uint32_t) : 0);
 }
 
+/* An op's text: after its name and the name's NUL. */
+static inline const char *
+dop_text(const struct dop *d)
+{
+	return (const char *)d + dop_name_off(d) + (d->nlen ? d->nlen + 1u : 0u);
+}
+
 /*
  * The next piece of deploy value v[*at..n): a literal run (kind 0, text at
  * off), %n / %{n} (kind 1, number in num) or &name (kind 2, name at off).

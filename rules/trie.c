@@ -738,17 +738,22 @@ build(struct trie *t, uint32_t node, uint32_t lo, uint32_t hi, unsigned d)
 	return 0;
 }
 
-/* Append node o's children block (old numbering) at *tail; returns where it went. */
-static uint32_t
-put_block(struct trie *t, struct tnode *nn, uint8_t *nc, uint32_t o, uint32_t *tail)
+/*
+ * Append the children block of new node q (old node old[q]) at *tail: q
+ * points at it, and old[] learns the children's old numbers.
+ */
+static void
+put_block(struct trie *t, struct tnode *nn, uint8_t *nc, uint32_t *old, uint32_t q, uint32_t *tail)
 {
-	const struct tnode *od = &t->nodes[o];
+	const struct tnode *od = &t->nodes[old[q]];
 	uint32_t at = *tail;
 
 	memcpy(&nn[at], &t->nodes[od->child], sizeof(*nn) * od->nchild);
 	memcpy(&nc[at], &t->nchar[od->child], od->nchild);
+	for (uint32_t c = 0; c < od->nchild; c++)
+		old[at + c] = od->child + c;
+	nn[q].child = at;
 	*tail += od->nchild;
-	return at;
 }
 
 /*
@@ -798,37 +803,28 @@ relayout(struct trie *t)
 	uint32_t tail = 1;
 	/* The top part breadth first; the parents of clusters wait. */
 	for (uint32_t q = 0; q < tail; q++) {
-		struct tnode *nd = &nn[q];
+		const struct tnode *nd = &nn[q];
 		if (nd->nterm == TNODE_LEAF || nd->nchild == 0)
 			continue;
 		if (below != NULL && below[old[q]] <= CLUSTER_MAX)
 			continue;
-		uint32_t at = put_block(t, nn, nc, old[q], &tail);
-		for (uint32_t c = 0; c < nd->nchild; c++)
-			old[at + c] = t->nodes[old[q]].child + c;
-		nd->child = at;
+		put_block(t, nn, nc, old, q, &tail);
 	}
 	uint32_t ntop = tail;
 	if (below != NULL)
 		clu = calloc(ntop, 1);
 	/* Then each cluster in one piece, breadth first inside. */
 	for (uint32_t p = 0; below != NULL && p < ntop; p++) {
-		struct tnode *nd = &nn[p];
+		const struct tnode *nd = &nn[p];
 		if (nd->nterm == TNODE_LEAF || nd->nchild == 0 || below[old[p]] > CLUSTER_MAX)
 			continue;
 		uint32_t start = tail;
-		uint32_t at = put_block(t, nn, nc, old[p], &tail);
-		for (uint32_t c = 0; c < nd->nchild; c++)
-			old[at + c] = t->nodes[old[p]].child + c;
-		nd->child = at;
+		put_block(t, nn, nc, old, p, &tail);
 		for (uint32_t q = start; q < tail; q++) {
-			struct tnode *cd = &nn[q];
+			const struct tnode *cd = &nn[q];
 			if (cd->nterm == TNODE_LEAF || cd->nchild == 0)
 				continue;
-			at = put_block(t, nn, nc, old[q], &tail);
-			for (uint32_t c = 0; c < cd->nchild; c++)
-				old[at + c] = t->nodes[old[q]].child + c;
-			cd->child = at;
+			put_block(t, nn, nc, old, q, &tail);
 		}
 		if (clu != NULL)
 			clu[p] = (uint8_t)(tail - start);
