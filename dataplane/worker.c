@@ -446,6 +446,32 @@ drain_slowpath_tx(struct sw_worker *w)
  * of groups of 16 and of 8 (medians of paired runs: 1,459, 1,525 and 1,625
  * cycles per message).
  */
+/*
+ * Between the stages: the dial plan's trie walks for the burst's new
+ * requests, all at once (sw_ruleset_prefetch), so that each message's own
+ * walk in the route stage finds its nodes in the cache. At 10k rules a walk
+ * goes through nodes no other number of the burst shares: one after another
+ * their misses cost more than the rest of the match.
+ */
+static inline void
+rules_prefetch(struct sw_worker *w, const enum sw_sip_verdict *v, unsigned k)
+{
+	const struct sw_ruleset *rs = rcu_dereference(*w->dp->conf.ruleset_slot);
+	const struct sw_sip_msg *req[SW_BURST];
+	unsigned n = 0;
+
+	if (rs == NULL)
+		return;
+	for (unsigned j = 0; j < k; j++) {
+		const struct sw_sip_msg *m = &w->msgs[j];
+
+		req[n] = m;
+		n += v[j] == SW_SIP_OK && m->is_request && m->to.tag.len == 0;
+	}
+	if (n > 0)
+		sw_ruleset_prefetch(rs, req, n);
+}
+
 unsigned
 sw_dp_worker_poll(struct sw_dp *dp, unsigned idx)
 {
@@ -491,6 +517,7 @@ sw_dp_worker_poll(struct sw_dp *dp, unsigned idx)
 				k++;
 			}
 		}
+		rules_prefetch(w, v, k);
 		/* ... then route, rewrite and send, in arrival order */
 		for (uint16_t j = 0; j < k; j++) {
 			w->msg = &w->msgs[j];

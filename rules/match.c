@@ -1282,6 +1282,28 @@ find_winner(struct mctx *m, uint32_t start, uint32_t *hot)
 	return -1;
 }
 
+void
+sw_ruleset_prefetch(const struct sw_ruleset *rs, const struct sw_sip_msg *const *msgs, unsigned n)
+{
+	const char *vp[TRIE_PF_MAX];
+	uint16_t vl[TRIE_PF_MAX];
+
+	for (uint32_t k = 0; k < rs->nscan; k++) {
+		const struct field *f = &rs->fields.v[rs->scan_fields[k]];
+		unsigned c = 0;
+
+		/* the Request-URI's user as get_value() takes it straight from the index */
+		if (f->trie == NULL || f->kind != FK_RUSER)
+			continue;
+		for (unsigned i = 0; i < n && c < TRIE_PF_MAX; i++) {
+			vp[c] = msgs[i]->buf + msgs[i]->ruri.user.off;
+			vl[c] = msgs[i]->ruri.user.len;
+			c += vl[c] > 0;
+		}
+		trie_prefetch(f->trie, rs->hot, vp, vl, c);
+	}
+}
+
 static void
 result_init(struct sw_route_result *out)
 {

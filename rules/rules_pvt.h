@@ -343,6 +343,10 @@ size_t trie_mem(const struct trie *t);
 /* All rules >= min_rule whose variant matches s; returns count written (<= max) or -1 on overflow. */
 int trie_lookup(const struct trie *t, const struct trie_class *classes, const char *s, size_t len,
 		uint32_t min_rule, struct trie_hit *hits, int max);
+/* Prefetch the nodes n (<= TRIE_PF_MAX) lookups of s[i], len[i] will read, and their leaves' records in hot. */
+#define TRIE_PF_MAX 64
+void trie_prefetch(const struct trie *t, const uint8_t *hot, const char *const *s,
+		   const uint16_t *len, unsigned n);
 
 /* ------------------------------------------------------------------------ */
 /* ARS and gateways                                                         */

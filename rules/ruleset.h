@@ -228,6 +228,15 @@ int sw_ruleset_match(const struct sw_ruleset *rs, struct sw_rules_scratch *scrat
 		     const struct sw_match_in *in, struct sw_route_result *out);
 
 /**
+ * A hint before n (<= 64) sw_ruleset_match() calls: walk the ruleset's
+ * tries for all of them at once, a level a step, prefetching what each walk
+ * will read, so that their cache misses overlap. Reads the messages' indexes
+ * only; changes nothing. Any worker thread.
+ */
+void sw_ruleset_prefetch(const struct sw_ruleset *rs, const struct sw_sip_msg *const *msgs,
+			 unsigned n);
+
+/**
  * Explain a match in readable text: winning rule with file:line, captures,
  * the decision, and for each earlier rule why it did not match.
  * Control thread (allocates). Returns a malloc'd string the caller frees.

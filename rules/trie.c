@@ -1073,6 +1073,29 @@ seen(const struct trie_hit *hits, int n, uint32_t rule)
 	return false;
 }
 
+/* The index of nd's child for character ch, or -1. */
+static inline int
+child_of(const struct trie *t, const struct tnode *nd, uint8_t ch)
+{
+	unsigned k = 0, nc = nd->nchild;
+#if defined(__SSE2__)
+	if (nc <= sizeof(nd->kids)) {
+		/* the node's last 16 bytes end with kids[]: one compare for all */
+		__m128i v = _mm_loadu_si128((const __m128i *)((const char *)(nd + 1) - 16));
+		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)ch))) >>
+				(16 - sizeof(nd->kids));
+
+		mask &= (1u << nc) - 1;
+		return mask == 0 ? -1 : __builtin_ctz(mask);
+	}
+#endif
+	/* a handful of children: a plain loop beats a memchr call */
+	const uint8_t *cs = nc <= sizeof(nd->kids) ? nd->kids : &t->nchar[nd->child];
+	while (k < nc && cs[k] != ch)
+		k++;
+	return k == nc ? -1 : (int)k;
+}
+
 int
 trie_lookup(const struct trie *t, const struct trie_class *classes, const char *s, size_t len,
 	    uint32_t min_rule, struct trie_hit *hits, int max)
@@ -1122,31 +1145,9 @@ trie_lookup(const struct trie *t, const struct trie_class *classes, const char *
 		}
 		if (d == len || nd->nchild == 0)
 			break;
-		uint8_t ch = (uint8_t)s[d];
-		unsigned k = 0, nc = nd->nchild;
-#if defined(__SSE2__)
-		if (nc <= sizeof(nd->kids)) {
-			/* the node's last 16 bytes end with kids[]: one compare for all */
-			__m128i v = _mm_loadu_si128((const __m128i *)((const char *)(nd + 1) - 16));
-			unsigned mask = (unsigned)_mm_movemask_epi8(
-						_mm_cmpeq_epi8(v, _mm_set1_epi8((char)ch))) >>
-					(16 - sizeof(nd->kids));
-
-			mask &= (1u << nc) - 1;
-			if (mask == 0)
-				break;
-			k = (unsigned)__builtin_ctz(mask);
-		} else
-#endif
-		{
-			/* a handful of children: a plain loop beats a memchr call */
-			const uint8_t *cs = nd->nchild <= sizeof(nd->kids) ? nd->kids
-									   : &t->nchar[nd->child];
-			while (k < nc && cs[k] != ch)
-				k++;
-			if (k == nc)
-				break;
-		}
+		int k = child_of(t, nd, (uint8_t)s[d]);
+		if (k < 0)
+			break;
 		if (node < t->ntop && t->clu[node] != 0) {
 			/* into a cluster: all of it at once (relayout) */
 			const char *c = (const char *)&t->nodes[nd->child];
@@ -1155,8 +1156,54 @@ trie_lookup(const struct trie *t, const struct trie_class *classes, const char *
 				__builtin_prefetch(c);
 			__builtin_prefetch(e - 1);
 		}
-		node = nd->child + k;
+		node = nd->child + (uint32_t)k;
 		d++;
 	}
 	return n;
+}
+
+/*
+ * Warm the caches for n lookups about to be made: the walks of all of them
+ * at once, a level a step, so that their cache misses overlap instead of
+ * each walk waiting out its own one after another. Every step prefetches
+ * the next node of each walk; a leaf prefetches its rule's record in hot.
+ * Skip strings are not compared: a walk that would have stopped there only
+ * prefetches a node for nothing.
+ */
+void
+trie_prefetch(const struct trie *t, const uint8_t *hot, const char *const *s, const uint16_t *len,
+	      unsigned n)
+{
+	uint32_t node[TRIE_PF_MAX], d[TRIE_PF_MAX];
+	uint8_t live[TRIE_PF_MAX];
+	unsigned nlive = 0;
+
+	for (unsigned i = 0; i < n && i < TRIE_PF_MAX; i++) {
+		node[i] = 0;
+		d[i] = 0;
+		live[nlive++] = (uint8_t)i;
+	}
+	while (nlive > 0) {
+		unsigned j = 0;
+
+		for (unsigned x = 0; x < nlive; x++) {
+			unsigned i = live[x];
+			const struct tnode *nd = &t->nodes[node[i]];
+			int k;
+
+			d[i] += nd->skip;
+			if (nd->nterm == TNODE_LEAF) {
+				__builtin_prefetch(hot + nd->lf.hot);
+				__builtin_prefetch(hot + nd->lf.hot + 64);
+				continue;
+			}
+			if (d[i] >= len[i] || (k = child_of(t, nd, (uint8_t)s[i][d[i]])) < 0)
+				continue;
+			node[i] = nd->child + (uint32_t)k;
+			d[i]++;
+			__builtin_prefetch(&t->nodes[node[i]]);
+			live[j++] = (uint8_t)i;
+		}
+		nlive = j;
+	}
 }
