@@ -1168,7 +1168,8 @@ trie_lookup(const struct trie *t, const struct trie_class *classes, const char *
  * each walk waiting out its own one after another. Every step prefetches
  * the next node of each walk; a leaf prefetches its rule's record in hot.
  * Skip strings are not compared: a walk that would have stopped there only
- * prefetches a node for nothing.
+ * prefetches a node for nothing. A trie small enough to stay cached (no
+ * clusters) is not walked.
  */
 void
 trie_prefetch(const struct trie *t, const uint8_t *hot, const char *const *s, const uint16_t *len,
@@ -1178,6 +1179,8 @@ trie_prefetch(const struct trie *t, const uint8_t *hot, const char *const *s, co
 	uint8_t live[TRIE_PF_MAX];
 	unsigned nlive = 0;
 
+	if (t->clu == NULL)
+		return;
 	for (unsigned i = 0; i < n && i < TRIE_PF_MAX; i++) {
 		node[i] = 0;
 		d[i] = 0;
