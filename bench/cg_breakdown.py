@@ -59,11 +59,15 @@ if mode == 'comp':
     apply_ = g('sw_rw_apply_room'); send = g('sw_dp_send'); sip = g('sw_dp_sip')
     poll = g('sw_dp_worker_poll'); burst = g('k_worker_burst'); fl = g('sw_dp_worker_flush')
     feed = g('feed') + g('drain')
-    rows = [('parse (sw_sip_parse)', parse), ('rules match (sw_ruleset_match)', match),
+    # the burst a stage at a time: parse (and the rules' walks) before sw_dp_sip
+    walks = g('sw_ruleset_prefetch') + g('sw_ruleset_match_prepare')
+    rows = [('parse (sw_sip_parse)', parse), ('rules: the burst\'s trie walks', walks),
+            ('rules match (sw_ruleset_match)', match),
             ('encap + IP/UDP checksum (sw_dp_encap_udp)', enc), ('rewrite apply (sw_rw_apply_room)', apply_),
             ('send: neighbour + TX buffer (sw_dp_send)', send),
-            ('proxy logic (rest of sw_dp_sip)', sip - parse - match - enc - apply_ - send),
-            ('rx + classify (poll - sw_dp_sip)', poll - sip), ('tx flush (sw_dp_worker_flush)', fl),
+            ('proxy logic (rest of sw_dp_sip)', sip - match - enc - apply_ - send),
+            ('rx + classify (rest of the poll)', poll - sip - parse - walks),
+            ('tx flush (sw_dp_worker_flush)', fl),
             ('bench feed/drain', burst - poll - fl)]
     for n, v in rows: print(f"  {v:7.0f}  {n}")
     print(f"  {burst:7.0f}  total per message; non-parser worker {poll + fl - parse:.0f}")
