@@ -829,73 +829,6 @@ send_on(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const struct sw
 	return true;
 }
 
-static inline bool
-blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* Is the "rport" at q a whole valueless parameter of [lo, hi)? */
-static inline bool
-rport_at(const char *buf, uint32_t lo, uint32_t hi, uint32_t q)
-{
-	uint32_t b = q, e = q + 5;
-
-	if ((buf[q + 1] | 0x20) != 'p' || (buf[q + 2] | 0x20) != 'o' ||
-	    (buf[q + 3] | 0x20) != 'r' || (buf[q + 4] | 0x20) != 't')
-		return false;
-	while (e < hi && blank(buf[e]))
-		e++;
-	if (e < hi && buf[e] != ';')
-		return false;
-	while (b > lo && blank(buf[b - 1]))
-		b--;
-	return b == lo || buf[b - 1] == ';';
-}
-
-/*
- * Offset just after a valueless "rport" in a Via's parameters, or -1.
- * The first parameter that is "rport" between blanks: each 'r' (any case)
- * is a candidate, checked on both sides, 16 bytes at a time (a memchr per
- * parameter was 120 instructions a Via).
- */
-static int
-bare_rport_end(const char *buf, struct sw_span params)
-{
-	uint32_t lo = params.off, hi = params.off + params.len, i = lo, last;
-
-	if (params.len < 5)
-		return -1;
-	last = hi - 5; /* the last place the 'r' can be */
-#if defined(__SSE2__)
-	if (params.len >= 16) {
-		for (;;) {
-			uint32_t base = i + 16 <= hi ? i : hi - 16;
-			__m128i x = _mm_or_si128(_mm_loadu_si128((const __m128i *)(buf + base)),
-						 _mm_set1_epi8(0x20));
-			unsigned r =
-				(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('r')));
-
-			for (r &= ~0u << (i - base); r != 0; r &= r - 1) {
-				uint32_t q = base + (uint32_t)__builtin_ctz(r);
-
-				if (q > last)
-					return -1;
-				if (rport_at(buf, lo, hi, q))
-					return (int)(q + 5);
-			}
-			i = base + 16;
-			if (i > last)
-				return -1;
-		}
-	}
-#endif
-	for (; i <= last; i++)
-		if ((buf[i] | 0x20) == 'r' && rport_at(buf, lo, hi, i))
-			return (int)(i + 5);
-	return -1;
-}
-
 /* Our Via on top, received/rport on the one we got (§16.6 step 8, §18.2.1, RFC 3581). */
 static void
 via_edits(struct sw_worker *w, const struct sw_pkt *p, struct sw_rw *rw, const struct sw_addr *src,
@@ -930,15 +863,12 @@ via_edits(struct sw_worker *w, const struct sw_pkt *p, struct sw_rw *rw, const s
 	if ((v->has_rport && v->rport.len == 0) ||
 	    ((v->host.len != slen || memcmp(msg->buf + v->host.off, stext, slen) != 0) &&
 	     (!host_addr(msg->buf, v->host, &sent_by) || !sw_addr_eq(&sent_by, &p->src)))) {
-		/* A bare rport gets the source port where it stands (RFC 3581 §4). */
+		/* A bare rport gets the source port where it stands (RFC 3581 §4):
+		 * the parser's empty span is right after its name. */
 		if (v->has_rport && v->rport.len == 0) {
-			int at = bare_rport_end(msg->buf, v->params);
-
-			if (at >= 0) {
-				sw_rw_begin(rw, (uint32_t)at, 0);
-				RW_LIT(rw, "=");
-				rw_dec(rw, p->sport);
-			}
+			sw_rw_begin(rw, v->rport.off, 0);
+			RW_LIT(rw, "=");
+			rw_dec(rw, p->sport);
 		}
 		if (v->received.len == 0) {
 			sw_rw_begin(rw, v->all.off + v->all.len, 0);

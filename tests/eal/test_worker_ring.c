@@ -290,6 +290,17 @@ invite_forwarded_and_rewritten(void **state)
 	assert_non_null(strstr(o.sip, "Record-Route: <sip:198.18.2.1:5060;lr;r2=on>\r\n"
 				      "Record-Route: <sip:198.18.1.1:5060;lr;r2=on>\r\n"));
 	assert_non_null(strstr(o.sip, "Content-Length: 0\r\n\r\n"));
+	/* A bare rport anywhere, in any case, blanks around it: the port goes
+	 * right after its name (RFC 3581 §4), received= at the entry's end. */
+	inject(0, udp_frame(0, "198.18.1.2", 5061, "198.18.1.1", 5060,
+			    "INVITE sip:1000@198.18.1.1 SIP/2.0\r\n"
+			    "Via: SIP/2.0/UDP h.example;RPort ;branch=z9hG4bK-rp;x=1\r\n"
+			    "Max-Forwards: 70\r\nFrom: <sip:a@198.18.1.2>;tag=1\r\n"
+			    "To: <sip:1000@198.18.1.1>\r\nCall-ID: rp@198.18.1.2\r\n"
+			    "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"));
+	expect_udp(1, &o);
+	assert_non_null(strstr(o.sip, "Via: SIP/2.0/UDP h.example;RPort=5061 ;branch=z9hG4bK-rp;x=1;"
+				      "received=198.18.1.2\r\n"));
 }
 
 static void
