@@ -864,8 +864,6 @@ header_name(const char *b, uint32_t p, uint32_t n, uint32_t *ne_out, uint32_t *c
 
 		/* a colon before any LF within the 16 bytes */
 		if (colon != 0 && (stop == 0 || __builtin_ctz(colon) < __builtin_ctz(stop))) {
-			uint64_t lo = (uint64_t)_mm_cvtsi128_si64(x);
-			uint64_t hi = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(x, x));
 			uint32_t len;
 			uint8_t t;
 
@@ -879,12 +877,13 @@ header_name(const char *b, uint32_t p, uint32_t n, uint32_t *ne_out, uint32_t *c
 			*c_out = c;
 			if (len == 0)
 				return -1;
-			if (len == 1) {
-				if (!cc_is(b[p], CC_TOKEN))
+			/* the one-load compare takes a name right before its colon */
+			if (len == 1 || ne != c) {
+				if (skip_cls(b, p, ne, CC_TOKEN) != ne)
 					return -1;
-				return sw_sip_hname_type(b + p, 1);
+				return sw_sip_hname_type(b + p, len);
 			}
-			t = sw_sip_hname_type16(lo, hi, len);
+			t = sw_sip_hname_type16(x, (uint64_t)_mm_cvtsi128_si64(x), len);
 			if (t == SW_HDR_OTHER && skip_cls(b, p, ne, CC_TOKEN) != ne)
 				return -1;
 			return t;
@@ -1012,18 +1011,27 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 		if (len < 2 || len == 15)
 			break;
 		c = p + len;
-		t = sw_sip_hname_type16((uint64_t)_mm_cvtsi128_si64(x),
-					(uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(x, x)), len);
+		t = sw_sip_hname_type16(x, (uint64_t)_mm_cvtsi128_si64(x), len);
 		if (t == SW_HDR_OTHER && !name_is_token(x, len))
 			break;
 		/* no LF up to c (the name matched), so le >= vs: b[vs] is in the message */
 		vs = c + 1 + (b[c + 1] == ' ');
-		if (cc_is(b[vs], CC_WS))
+		/* white space is at most SP: one compare for the usual value */
+		if ((uint8_t)b[vs] <= ' ' && cc_is(b[vs], CC_WS))
 			break;
-		/* b[vs] is not white space: the trim stops there at the latest */
-		ve = le - (b[le - 1] == '\r');
-		while (cc_is(b[ve - 1], CC_WS))
-			ve--;
+		/*
+		 * Nearly always CRLF right after the value's last character:
+		 * one compare of the two bytes before the LF (le >= c + 1 >= p
+		 * + 3), a CR over a byte above SP. Otherwise the trim; b[vs] is
+		 * not white space, so it stops there at the latest.
+		 */
+		if ((uint16_t)(ld2(b + le - 2) - 0x0d21u) <= 0x0dffu - 0x0d21u) {
+			ve = le - 1;
+		} else {
+			ve = le - (b[le - 1] == '\r');
+			while (cc_is(b[ve - 1], CC_WS))
+				ve--;
+		}
 		/* a span is off, len: one 32-bit store each (x86 is little-endian; offsets < 2^16) */
 		put_span(&h->name, p | len << 16);
 		put_span(&h->value, vs | (ve - vs) << 16);

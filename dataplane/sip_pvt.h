@@ -206,17 +206,18 @@ uint8_t sw_sip_hname_type(const char *name, size_t len);
 
 /*
  * The known names of 2 to 15 bytes for sw_sip_hname_type16 (a name read in
- * one 16-byte load together with its colon is never longer): lower-case
- * bytes as two 64-bit words, a fold mask with 0x20 on letters only (so that
- * (x | fold) == name holds exactly for the name in any case; a CR never
- * passes for '-'), and keep masks for the name's length. Each name has a
- * slot of its own under sw_sip_h16key (no two known names share one,
- * checked at load time); empty slots have len 0. Filled at load time by
- * sip_hname.c.
+ * one 16-byte load together with its colon is never longer): the lower-case
+ * name with its colon after it and zeros past that, a fold mask with 0x20
+ * on letters only (so that (x | fold) == name holds exactly for the name in
+ * any case; a CR never passes for '-'), and a keep mask over the name and
+ * its colon. Each name has a slot of its own under sw_sip_h16key (no two
+ * known names share one, checked at load time); empty slots are all zeros,
+ * so they match nothing but give SW_HDR_OTHER (0) anyway. Filled at load
+ * time by sip_hname.c.
  */
 struct sw_sip_hname16 {
-	uint64_t lo, hi, flo, fhi, klo, khi;
-	uint8_t len, type;
+	uint8_t name[16], fold[16], keep[16];
+	uint8_t type;
 } __attribute__((aligned(64)));
 #define SW_SIP_H16_SLOTS 64
 #define SW_SIP_H16_MAX 15
@@ -239,21 +240,28 @@ sw_sip_h16key(uint64_t lo, uint32_t len)
 	return (unsigned)((x * 0x64e3032b3da29d93ull) >> 58);
 }
 
+#ifdef __SSE2__
 /**
- * Header type of a name of 2 to 15 bytes whose first 16 bytes are already
- * loaded (lo = bytes 0-7, hi = bytes 8-15, little endian; bytes past len
- * may hold anything). Exact: the name need not be checked for token
- * characters first, a known name never matches anything else.
+ * Header type of the name of 2 to 15 bytes in the first 16 bytes x of a
+ * line, followed by its colon at byte len (lo: the low eight bytes of x).
+ * Exact: the name need not be checked for token characters first, a known
+ * name never matches anything else. The colon is part of the compare, so
+ * a name of another length fails it too (its colon or ours meets a name
+ * character) and no length compare is needed.
  */
 static inline uint8_t
-sw_sip_hname_type16(uint64_t lo, uint64_t hi, uint32_t len)
+sw_sip_hname_type16(__m128i x, uint64_t lo, uint32_t len)
 {
 	const struct sw_sip_hname16 *e = &sw_sip_h16[sw_sip_h16key(lo, len)];
+	__m128i y = _mm_and_si128(_mm_or_si128(x, _mm_load_si128((const __m128i *)e->fold)),
+				  _mm_load_si128((const __m128i *)e->keep));
 
-	if (e->len == len && ((lo & e->klo) | e->flo) == e->lo && ((hi & e->khi) | e->fhi) == e->hi)
-		return e->type;
-	return SW_HDR_OTHER;
+	return _mm_movemask_epi8(_mm_cmpeq_epi8(y, _mm_load_si128((const __m128i *)e->name))) ==
+			       0xffff
+		       ? e->type
+		       : SW_HDR_OTHER;
 }
+#endif
 
 /*
  * sw_sip_uri_parse for a URI inside a message readable up to lim >= the
@@ -528,6 +536,16 @@ params_scan_i(const char *b, uint32_t p, uint32_t end, struct sw_span *params, s
 	if (first != UINT32_MAX)
 		*params = span(first, last);
 	return last;
+}
+
+/* Two bytes at s, little endian. */
+static inline uint16_t
+ld2(const char *s)
+{
+	uint16_t x;
+
+	__builtin_memcpy(&x, s, 2);
+	return x;
 }
 
 /* Four bytes at s, little endian. */
