@@ -1058,15 +1058,16 @@ static void
 parse_indexed(struct pstate *ps, unsigned from)
 {
 	struct sw_sip_msg *m = ps->m;
+	const struct sw_sip_hdr *h = &m->hdr[from], *const hend = &m->hdr[m->nhdr];
 
-	for (unsigned i = from; i < m->nhdr; i++) {
-		const struct sw_sip_hdr *h = &m->hdr[i];
+	/* nothing below changes nhdr: the end is read once */
+	for (uint8_t i = (uint8_t)from; h < hend; h++, i++) {
 		uint8_t t = h->type;
 
 		if (m->first[t] == NO_HDR)
-			m->first[t] = (uint8_t)i;
+			m->first[t] = i;
 		if ((1u << t) & PARSED)
-			parse_header(ps, t, (uint8_t)i, h->value.off, span_end(h->value));
+			parse_header(ps, t, i, h->value.off, span_end(h->value));
 		else
 			ps->seen |= 1u << t;
 	}
