@@ -1047,12 +1047,6 @@ out:
 	return p;
 }
 
-/* The header types parse_header() reads; it only marks the others seen. */
-#define PARSED                                                                                     \
-	(1u << SW_HDR_VIA | 1u << SW_HDR_FROM | 1u << SW_HDR_TO | 1u << SW_HDR_CALL_ID |          \
-	 1u << SW_HDR_CSEQ | 1u << SW_HDR_MAX_FORWARDS | 1u << SW_HDR_CONTENT_LENGTH |           \
-	 1u << SW_HDR_ROUTE | 1u << SW_HDR_PROXY_REQUIRE)
-
 /* Parse the headers index_lines() indexed, from the first, in order. */
 static void
 parse_indexed(struct pstate *ps, unsigned from)
@@ -1063,13 +1057,17 @@ parse_indexed(struct pstate *ps, unsigned from)
 	/* nothing below changes nhdr: the end is read once */
 	for (uint8_t i = (uint8_t)from; h < hend; h++, i++) {
 		uint8_t t = h->type;
+		uint32_t v;
 
 		if (m->first[t] == NO_HDR)
 			m->first[t] = i;
-		if ((1u << t) & PARSED)
-			parse_header(ps, t, i, h->value.off, span_end(h->value));
-		else
-			ps->seen |= 1u << t;
+		/*
+		 * The value's span in one load, as index_lines() stored it;
+		 * parse_header()'s own switch skips the types it does not read
+		 * (one dispatch, not a set test and then the switch).
+		 */
+		memcpy(&v, &h->value, 4);
+		parse_header(ps, t, i, v & 0xffff, (v & 0xffff) + (v >> 16));
 	}
 }
 #endif
