@@ -415,31 +415,44 @@ sw_sip_digits_lim(const char *b, uint32_t p, uint32_t end, uint32_t lim, uint32_
 
 	if (SW_SIP_FAST && p + 8 <= lim) {
 		/*
-		 * Up to seven digits from one 8-byte load (ports, CSeq numbers,
+		 * Up to six digits from one 8-byte load (ports, CSeq numbers,
 		 * lengths): byte minus '0' is 0-9 for a digit; the first byte
 		 * that is not one is computed exactly (no borrow or carry comes
-		 * up from the digits below it), later bytes do not matter.
+		 * up from the digits below it), later bytes do not matter. The
+		 * top byte always counts as a stop, so that the scan needs no
+		 * test for eight digits: seven or more take the loop below.
 		 */
-		uint64_t x, nd, stop;
+		uint64_t x, nd;
 
 		memcpy(&x, b + p, 8);
 		x -= 0x3030303030303030ull;
-		stop = ((x + 0x7676767676767676ull) | x) & 0x8080808080808080ull;
-		nd = stop ? (uint64_t)__builtin_ctzll(stop) >> 3 : 8;
+		nd = (uint64_t)__builtin_ctzll((((x + 0x7676767676767676ull) | x) &
+						0x8080808080808080ull) |
+					       0x8000000000000000ull) >>
+		     3;
 		if (nd > end - p)
 			nd = end - p;
-		if (nd != 8) {
+		if (nd < 7) {
 			if (nd == 0)
 				return SCAN_ERR;
-			/*
-			 * The digits to the top, zeros below them as leading
-			 * zeros, then pairs, fours and eights in three
-			 * multiplies (the first digit is the lowest byte).
-			 */
-			x <<= 64 - 8 * nd;
-			x = (x * 2561) >> 8;
-			x = ((x & 0x00ff00ff00ff00ffull) * 6553601) >> 16;
-			x = ((x & 0x0000ffff0000ffffull) * 42949672960001ull) >> 32;
+			if (nd <= 4) {
+				/*
+				 * The digits to the top of 32 bits, zeros below
+				 * them as leading zeros, then pairs and fours in
+				 * two multiplies (the first digit is the lowest
+				 * byte).
+				 */
+				uint32_t y = (uint32_t)x << (32 - 8 * nd);
+
+				y = (y * 10 + (y >> 8)) & 0x00ff00ffu;
+				x = (y * 100 + (y >> 16)) & 0xffffu;
+			} else {
+				/* the same in 64 bits: pairs, fours and eights */
+				x <<= 64 - 8 * nd;
+				x = (x * 2561) >> 8;
+				x = ((x & 0x00ff00ff00ff00ffull) * 6553601) >> 16;
+				x = ((x & 0x0000ffff0000ffffull) * 42949672960001ull) >> 32;
+			}
 			if (x > max)
 				return SCAN_ERR;
 			*v = (uint32_t)x;
