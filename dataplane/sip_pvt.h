@@ -134,6 +134,25 @@ nib_miss(__m128i x, unsigned k)
 }
 
 /*
+ * The bytes outside class bit k among the 16 from p, as bits, and every bit
+ * from end - p on: one load at p when p + 16 <= lim (the buffer is readable
+ * up to lim >= end), else the load that ends at end, which needs end >= 16.
+ * For walks that take the stops of a run one by one, 16 bytes a load.
+ */
+static inline unsigned
+cls_miss16(const char *b, uint32_t p, uint32_t end, uint32_t lim, unsigned k)
+{
+	unsigned mk;
+
+	if (p + 16 <= lim) {
+		mk = nib_miss(_mm_loadu_si128((const __m128i *)(const void *)(b + p)), k);
+		return end - p < 16 ? mk | ~0u << (end - p) : mk;
+	}
+	mk = nib_miss(_mm_loadu_si128((const __m128i *)(const void *)(b + end - 16)), k);
+	return mk >> (p - (end - 16)) | ~0u << (end - p);
+}
+
+/*
  * The run of one class from p, 16 bytes a step. The last partial step is a
  * load ending at end (offsets count from b, so b + end - 16 is inside the
  * buffer whenever end >= 16): nothing is read outside [b, b + end).
