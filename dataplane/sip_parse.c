@@ -361,7 +361,7 @@ sent_protocol(const char *b, uint32_t p, uint32_t end, struct sw_sip_via *v)
  * and via_parm() parses the entry again from its start, so both give the
  * same index and the same verdict.
  */
-static inline uint32_t
+static inline __attribute__((always_inline)) uint32_t
 via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_via *v)
 {
 	struct via_ctx vc = {v, lim};
@@ -575,7 +575,7 @@ via_count(const char *b, uint32_t p, uint32_t end, uint8_t *nvia)
 	return 0;
 }
 
-static void
+static inline __attribute__((always_inline)) void
 parse_via(struct pstate *ps, uint8_t hi, uint32_t p, uint32_t end)
 {
 	struct sw_sip_msg *m = ps->m;
