@@ -394,20 +394,21 @@ sw_sip_uri_parse_lim(const char *buf, struct sw_span s, uint32_t lim, struct sw_
 	u->all = s;
 	/* "sip:" in one compare (letters folded, the colon exact) */
 	if (SW_SIP_FAST && end - p > 4 && (ld4(buf + p) | 0x00202020u) == 0x3a706973u /* sip: */) {
-		u->scheme = span(p, p + 3);
+		q = p + 3;
 		u->scheme_type = SW_SCHEME_SIP;
-		return sip_uri_rest(buf, p + 4, end, lim, u);
+	} else {
+		if (p >= end || !cc_is(buf[p], CC_ALPHA))
+			return -EINVAL;
+		q = skip_cls(buf, p, end, CC_SCHEME);
+		if (q >= end || buf[q] != ':')
+			return -EINVAL;
+		u->scheme_type = scheme_type(buf, p, q - p);
 	}
-	if (p >= end || !cc_is(buf[p], CC_ALPHA))
-		return -EINVAL;
-	q = skip_cls(buf, p, end, CC_SCHEME);
-	if (q >= end || buf[q] != ':')
-		return -EINVAL;
 	u->scheme = span(p, q);
-	u->scheme_type = scheme_type(buf, p, q - p);
 	switch (u->scheme_type) {
 	case SW_SCHEME_SIP:
 	case SW_SCHEME_SIPS:
+		/* one call site: sip_uri_rest() is inlined here */
 		return sip_uri_rest(buf, q + 1, end, lim, u);
 	case SW_SCHEME_TEL:
 		return tel_uri_rest(buf, q + 1, end, u);
