@@ -607,8 +607,9 @@ sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_namead
 		if (gt == NULL)
 			return SCAN_ERR;
 		ue = (uint32_t)(gt - b);
+		/* the value is readable up to end: the URI's loads may reach past its '>' */
 		if (shape_only ? !uri_shape_ok(b, q + 1, ue)
-			       : sw_sip_uri_parse(b, span(q + 1, ue), &na->uri) != 0)
+			       : sw_sip_uri_parse_lim(b, span(q + 1, ue), end, &na->uri) != 0)
 			return SCAN_ERR;
 		p = ue + 1;
 	} else {
@@ -624,7 +625,7 @@ sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_namead
 				break;
 		}
 		if (shape_only ? !uri_shape_ok(b, p, ue)
-			       : sw_sip_uri_parse(b, span(p, ue), &na->uri) != 0)
+			       : sw_sip_uri_parse_lim(b, span(p, ue), end, &na->uri) != 0)
 			return SCAN_ERR;
 		p = ue;
 	}
