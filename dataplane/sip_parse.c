@@ -170,7 +170,7 @@ request_line(struct pstate *ps, uint32_t p, uint32_t me, uint32_t end)
 	const char *b = ps->b;
 	const char *sp;
 	uint32_t us = me + 1, ue;
-	int v;
+	int v, rc;
 
 	m->is_request = 1;
 	m->method_name = span(p, me);
@@ -181,10 +181,20 @@ request_line(struct pstate *ps, uint32_t p, uint32_t me, uint32_t end)
 
 		memcpy(&x, b + end - 8, 8);
 		ue = end - 8;
-		if ((x | 0x0000000020202000ull) == 0x302e322f70697320ull /* " sip/2.0" */ &&
-		    b[us] != ' ' && find_byte(b, us, ue, ' ') == ue) {
-			m->version = span(ue + 1, end);
-			goto uri;
+		/*
+		 * A URI that parses holds no SP (none of its parts' classes
+		 * has it), so the parse checks for white space too; a URI that
+		 * does not parse takes the general path, which may stop before
+		 * the URI (so its half-filled parts are cleared) or parse it
+		 * again.
+		 */
+		if ((x | 0x0000000020202000ull) == 0x302e322f70697320ull /* " sip/2.0" */) {
+			if (sw_sip_uri_parse_lim(b, span(us, ue), ps->n, &m->ruri) == 0) {
+				m->version = span(ue + 1, end);
+				rc = 0;
+				goto parsed;
+			}
+			memset(&m->ruri, 0, sizeof(m->ruri));
 		}
 	}
 	sp = memchr(b + us, ' ', end - us);
@@ -204,8 +214,9 @@ request_line(struct pstate *ps, uint32_t p, uint32_t me, uint32_t end)
 		fault(ps, RANK_505, 505, "Version Not Supported");
 	else if (v < 0)
 		bad(ps, "Bad Request - malformed SIP-Version");
-uri:
-	if (sw_sip_uri_parse_lim(b, span(us, ue), ps->n, &m->ruri) != 0) {
+	rc = sw_sip_uri_parse_lim(b, span(us, ue), ps->n, &m->ruri);
+parsed:
+	if (rc != 0) {
 		if (m->ruri.scheme_type == SW_SCHEME_OTHER)
 			fault(ps, RANK_416, 416, "Unsupported URI Scheme");
 		else
