@@ -14,12 +14,22 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
 
 #include "dataplane/sip_pvt.h"
+
+/*
+ * x86-64 with the fast paths: the header-line pass also in an AVX2 form,
+ * chosen at run time (the build targets SSE2, SSSE3 at most).
+ */
+#if defined(__SSE2__) && defined(__x86_64__) && SW_SIP_FAST
+#include <immintrin.h>
+#define SW_SIP_AVX2 1
+#endif
 
 #define NO_HDR 0xff
 #define BAD_PREFIX "Bad Request - "
@@ -926,17 +936,42 @@ name_is_token(__m128i x, uint32_t len)
 #endif
 }
 
+#ifdef SW_SIP_AVX2
+/*
+ * lf64 in two 32-byte compares: index_lines_avx2() only, on a CPU that has
+ * AVX2 (sw_sip_avx2).
+ */
+static inline __attribute__((target("avx2"))) uint64_t
+lf64_avx2(const char *b, uint32_t base)
+{
+	const __m256i lf = _mm256_set1_epi8('\n');
+	const __m256i *q = (const __m256i *)(const void *)(b + base);
+	uint64_t m0 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256(q), lf));
+	uint64_t m1 =
+		(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256(q + 1), lf));
+
+	return m0 | m1 << 32;
+}
+#endif
+
 /* The LF bytes of the 64 from b + base, as bits (bit i: b[base + i]). */
-static inline uint64_t
-lf64(const char *b, uint32_t base)
+static inline __attribute__((always_inline)) uint64_t
+lf64(const char *b, uint32_t base, bool avx2)
 {
 	const __m128i lf = _mm_set1_epi8('\n');
 	const __m128i *q = (const __m128i *)(const void *)(b + base);
-	uint64_t m0 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q), lf));
-	uint64_t m1 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q + 1), lf));
-	uint64_t m2 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q + 2), lf));
-	uint64_t m3 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q + 3), lf));
+	uint64_t m0, m1, m2, m3;
 
+#ifdef SW_SIP_AVX2
+	if (avx2)
+		return lf64_avx2(b, base);
+#else
+	(void)avx2;
+#endif
+	m0 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q), lf));
+	m1 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q + 1), lf));
+	m2 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q + 2), lf));
+	m3 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q + 3), lf));
 	return m0 | m1 << 16 | m2 << 32 | m3 << 48;
 }
 
@@ -953,12 +988,12 @@ put_span(struct sw_span *s, uint32_t off_len)
  * there, or for the last block the 64 bytes that end at n shifted down, so
  * nothing past the message is read and the bits from n on are zero.
  */
-static inline uint64_t
-lf_block(const char *b, uint32_t base, uint32_t n)
+static inline __attribute__((always_inline)) uint64_t
+lf_block(const char *b, uint32_t base, uint32_t n, bool avx2)
 {
 	if (base + 64 <= n)
-		return lf64(b, base);
-	return lf64(b, n - 64) >> (base - (n - 64));
+		return lf64(b, base, avx2);
+	return lf64(b, n - 64, avx2) >> (base - (n - 64));
 }
 
 /*
@@ -969,7 +1004,8 @@ lf_block(const char *b, uint32_t base, uint32_t n)
  * one load; messages under 64 bytes take the general loop). Stops at the
  * first line of another shape (headers() takes over there, so both give the
  * same index and verdict) or at the empty line, where it sets *body.
- * Returns where it stopped.
+ * Returns where it stopped. avx2 (a constant at each use) makes the LF
+ * masks with AVX2 compares, in index_lines_avx2() only.
  *
  * The LFs come from bit masks of 64 bytes made ahead of the walk, taken
  * one by one: the chain from one line's start to the next is a bit scan,
@@ -978,8 +1014,9 @@ lf_block(const char *b, uint32_t base, uint32_t n)
  * seen at the line after it: the line it continues goes back to the
  * general loop then.
  */
-static uint32_t
-index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body)
+static inline __attribute__((always_inline)) uint32_t
+index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body,
+	    bool avx2)
 {
 	struct sw_sip_hdr *h = &m->hdr[m->nhdr];
 	struct sw_sip_hdr *const first = h, *const hend = &m->hdr[SW_SIP_MAX_HDRS];
@@ -988,7 +1025,7 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 
 	if (n < 64 || p >= n)
 		return p;
-	lf = lf_block(b, base, n);
+	lf = lf_block(b, base, n, avx2);
 	for (; h < hend; h++) {
 		uint32_t c, vs, ve, le, len;
 		unsigned cm;
@@ -1000,7 +1037,7 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 			base += 64;
 			if (base >= n)
 				goto out;
-			lf = lf_block(b, base, n);
+			lf = lf_block(b, base, n, avx2);
 		}
 		le = base + (uint32_t)__builtin_ctzll(lf);
 		lf &= lf - 1;
@@ -1057,6 +1094,33 @@ out:
 	m->nhdr = (uint16_t)(h - m->hdr);
 	return p;
 }
+
+#ifdef SW_SIP_AVX2
+/*
+ * 1 when the CPU has AVX2 and SW_SIP_NO_AVX2 is not set in the environment
+ * (so that the tests and the fuzzers can run the SSE2 form on any machine).
+ */
+static bool sw_sip_avx2;
+
+static void __attribute__((constructor))
+sw_sip_avx2_init(void)
+{
+	__builtin_cpu_init();
+	sw_sip_avx2 = __builtin_cpu_supports("avx2") && getenv("SW_SIP_NO_AVX2") == NULL;
+}
+
+/*
+ * index_lines() compiled for AVX2, out of line (a function of another
+ * target is not inlined into sw_sip_parse()): the LF masks take two
+ * compares a block instead of four, which pays for the call from about
+ * four blocks (256 bytes) of header lines on.
+ */
+static __attribute__((target("avx2"), noinline)) uint32_t
+index_lines_avx2(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body)
+{
+	return index_lines(m, b, n, p, body, true);
+}
+#endif
 
 /* Parse the headers index_lines() indexed, from the first, in order. */
 static void
@@ -1153,7 +1217,12 @@ headers(struct pstate *ps, uint32_t p)
 	unsigned from = m->nhdr;
 	uint32_t body = UINT32_MAX;
 
-	p = index_lines(m, ps->b, ps->n, p, &body);
+#ifdef SW_SIP_AVX2
+	if (sw_sip_avx2)
+		p = index_lines_avx2(m, ps->b, ps->n, p, &body);
+	else
+#endif
+		p = index_lines(m, ps->b, ps->n, p, &body, false);
 	parse_indexed(ps, from);
 	if (body != UINT32_MAX)
 		return body;
