@@ -462,6 +462,18 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 			} else if ((y | 0x2020202020202020ull) == 0x6465766965636572ull /* received */ &&
 				   n + 9 < end && b[n + 8] == '=') {
 				vs = n + 9;
+				/*
+				 * A dotted quad that no gen-value character
+				 * follows is the whole value, and the host scan's
+				 * own quad: one pass instead of the run and then
+				 * the scan.
+				 */
+				if (vs + 16 <= lim && (ve = sw_sip_ipv4_16(b, vs)) != 0 && ve <= end &&
+				    (ve == end || !cc_is(b[ve], CC_GVAL | CC_HOST | CC_HEX))) {
+					v->received = span(vs, ve);
+					q = ve;
+					continue;
+				}
 				ve = skip_cls(b, vs, end, CC_GVAL);
 				if (ve == vs || sw_sip_host_scan_lim(b, vs, ve, lim, &ht, true) != ve)
 					return SCAN_ERR;
