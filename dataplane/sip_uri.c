@@ -468,16 +468,21 @@ display_scan(const char *b, uint32_t p, uint32_t end, struct sw_span *display)
 	return q;
 }
 
-/* scheme ":" then one or more characters and no white space: what a URI looks like from afar */
+/*
+ * scheme ":" then one or more characters and no white space: what a URI
+ * looks like from afar. ws_free says [p, end) is known to hold no SP, HT or
+ * LF (an addr-spec ends before the first), so that only the scheme is left
+ * to check.
+ */
 static bool
-uri_shape_ok(const char *b, uint32_t p, uint32_t end)
+uri_shape_ok(const char *b, uint32_t p, uint32_t end, bool ws_free)
 {
 	uint32_t q;
 
 	if (p >= end || !cc_is(b[p], CC_ALPHA))
 		return false;
 	q = skip_cls(b, p, end, CC_SCHEME);
-	return q + 1 < end && b[q] == ':' && no_ws(b, q + 1, end);
+	return q + 1 < end && b[q] == ':' && (ws_free || no_ws(b, q + 1, end));
 }
 
 #ifdef __SSE2__
@@ -656,7 +661,7 @@ sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_namead
 			return SCAN_ERR;
 		ue = (uint32_t)(gt - b);
 		/* the value is readable up to end: the URI's loads may reach past its '>' */
-		if (shape_only ? !uri_shape_ok(b, q + 1, ue)
+		if (shape_only ? !uri_shape_ok(b, q + 1, ue, false)
 			       : sw_sip_uri_parse_lim(b, span(q + 1, ue), end, &na->uri) != 0)
 			return SCAN_ERR;
 		p = ue + 1;
@@ -667,7 +672,7 @@ sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_namead
 		 */
 		memset(&na->display, 0, sizeof(na->display));
 		ue = addr_spec_end(b, p, end);
-		if (shape_only ? !uri_shape_ok(b, p, ue)
+		if (shape_only ? !uri_shape_ok(b, p, ue, true)
 			       : sw_sip_uri_parse_lim(b, span(p, ue), end, &na->uri) != 0)
 			return SCAN_ERR;
 		p = ue;
