@@ -12,8 +12,9 @@
 
 #include "dataplane/sip_pvt.h"
 
-uint32_t
-sw_sip_quoted_end(const char *b, uint32_t p, uint32_t end)
+/* sw_sip_quoted_end, inline for nameaddr_shape_fast() */
+static inline __attribute__((always_inline)) uint32_t
+quoted_end(const char *b, uint32_t p, uint32_t end)
 {
 	/* quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F): a backslash never escapes CR or LF */
 	p++;
@@ -41,6 +42,12 @@ sw_sip_quoted_end(const char *b, uint32_t p, uint32_t end)
 		}
 	}
 	return SCAN_ERR;
+}
+
+uint32_t
+sw_sip_quoted_end(const char *b, uint32_t p, uint32_t end)
+{
+	return quoted_end(b, p, end);
 }
 
 /* IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each 0-255. */
@@ -553,7 +560,7 @@ nameaddr_shape_fast(const char *b, uint32_t p, uint32_t end, struct sw_sip_namea
 	memset(na, 0, sizeof(*na));
 	q = p;
 	if (b[p] == '"') {
-		q = sw_sip_quoted_end(b, p, end);
+		q = quoted_end(b, p, end);
 		if (q == SCAN_ERR || q + 1 >= end)
 			return SCAN_ERR;
 		na->display = span(p, q);
