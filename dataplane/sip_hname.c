@@ -149,24 +149,14 @@ static void __attribute__((constructor)) hname_init(void)
 		memcpy(&lo, lname[i], len < 8 ? len : 8);
 		e = &sw_sip_h16[sw_sip_h16key(lo, (uint32_t)len)];
 		/* a new name sharing a slot needs another key: the header tests fail loudly */
-		if (e->len != 0)
+		if (e->keep[0] != 0)
 			abort();
 		e->type = full[i].type;
-		e->len = (uint8_t)len;
-		e->klo = sw_sip_keep[len < 8 ? len : 8];
-		e->khi = sw_sip_keep[len > 8 ? len - 8 : 0];
-		for (size_t j = 0; j < len; j++) {
-			uint64_t c = (uint8_t)lname[i][j];
-			uint64_t f = cc_is(lname[i][j], CC_ALPHA) ? 0x20 : 0;
-
-			if (j < 8) {
-				e->lo |= c << (8 * j);
-				e->flo |= f << (8 * j);
-			} else {
-				e->hi |= c << (8 * (j - 8));
-				e->fhi |= f << (8 * (j - 8));
-			}
-		}
+		memcpy(e->name, lname[i], len);
+		e->name[len] = ':';
+		memset(e->keep, 0xff, len + 1);
+		for (size_t j = 0; j < len; j++)
+			e->fold[j] = cc_is(lname[i][j], CC_ALPHA) ? 0x20 : 0;
 	}
 	for (size_t i = 0; i < sizeof(cf) / sizeof(cf[0]); i++) {
 		if (cf[i].c == 0)

@@ -14,12 +14,22 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
 
 #include "dataplane/sip_pvt.h"
+
+/*
+ * x86-64 with the fast paths: the header-line pass also in an AVX2 form,
+ * chosen at run time (the build targets SSE2, SSSE3 at most).
+ */
+#if defined(__SSE2__) && defined(__x86_64__) && SW_SIP_FAST
+#include <immintrin.h>
+#define SW_SIP_AVX2 1
+#endif
 
 #define NO_HDR 0xff
 #define BAD_PREFIX "Bad Request - "
@@ -170,7 +180,7 @@ request_line(struct pstate *ps, uint32_t p, uint32_t me, uint32_t end)
 	const char *b = ps->b;
 	const char *sp;
 	uint32_t us = me + 1, ue;
-	int v;
+	int v, rc;
 
 	m->is_request = 1;
 	m->method_name = span(p, me);
@@ -181,10 +191,20 @@ request_line(struct pstate *ps, uint32_t p, uint32_t me, uint32_t end)
 
 		memcpy(&x, b + end - 8, 8);
 		ue = end - 8;
-		if ((x | 0x0000000020202000ull) == 0x302e322f70697320ull /* " sip/2.0" */ &&
-		    b[us] != ' ' && find_byte(b, us, ue, ' ') == ue) {
-			m->version = span(ue + 1, end);
-			goto uri;
+		/*
+		 * A URI that parses holds no SP (none of its parts' classes
+		 * has it), so the parse checks for white space too; a URI that
+		 * does not parse takes the general path, which may stop before
+		 * the URI (so its half-filled parts are cleared) or parse it
+		 * again.
+		 */
+		if ((x | 0x0000000020202000ull) == 0x302e322f70697320ull /* " sip/2.0" */) {
+			if (sw_sip_uri_parse_lim(b, span(us, ue), ps->n, &m->ruri) == 0) {
+				m->version = span(ue + 1, end);
+				rc = 0;
+				goto parsed;
+			}
+			memset(&m->ruri, 0, sizeof(m->ruri));
 		}
 	}
 	sp = memchr(b + us, ' ', end - us);
@@ -204,8 +224,9 @@ request_line(struct pstate *ps, uint32_t p, uint32_t me, uint32_t end)
 		fault(ps, RANK_505, 505, "Version Not Supported");
 	else if (v < 0)
 		bad(ps, "Bad Request - malformed SIP-Version");
-uri:
-	if (sw_sip_uri_parse_lim(b, span(us, ue), ps->n, &m->ruri) != 0) {
+	rc = sw_sip_uri_parse_lim(b, span(us, ue), ps->n, &m->ruri);
+parsed:
+	if (rc != 0) {
 		if (m->ruri.scheme_type == SW_SCHEME_OTHER)
 			fault(ps, RANK_416, 416, "Unsupported URI Scheme");
 		else
@@ -361,7 +382,7 @@ sent_protocol(const char *b, uint32_t p, uint32_t end, struct sw_sip_via *v)
  * and via_parm() parses the entry again from its start, so both give the
  * same index and the same verdict.
  */
-static inline uint32_t
+static inline __attribute__((always_inline)) uint32_t
 via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_via *v)
 {
 	struct via_ctx vc = {v, lim};
@@ -441,6 +462,18 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 			} else if ((y | 0x2020202020202020ull) == 0x6465766965636572ull /* received */ &&
 				   n + 9 < end && b[n + 8] == '=') {
 				vs = n + 9;
+				/*
+				 * A dotted quad that no gen-value character
+				 * follows is the whole value, and the host scan's
+				 * own quad: one pass instead of the run and then
+				 * the scan.
+				 */
+				if (vs + 16 <= lim && (ve = sw_sip_ipv4_16(b, vs)) != 0 && ve <= end &&
+				    (ve == end || !cc_is(b[ve], CC_GVAL | CC_HOST | CC_HEX))) {
+					v->received = span(vs, ve);
+					q = ve;
+					continue;
+				}
 				ve = skip_cls(b, vs, end, CC_GVAL);
 				if (ve == vs || sw_sip_host_scan_lim(b, vs, ve, lim, &ht, true) != ve)
 					return SCAN_ERR;
@@ -575,7 +608,7 @@ via_count(const char *b, uint32_t p, uint32_t end, uint8_t *nvia)
 	return 0;
 }
 
-static void
+static inline __attribute__((always_inline)) void
 parse_via(struct pstate *ps, uint8_t hi, uint32_t p, uint32_t end)
 {
 	struct sw_sip_msg *m = ps->m;
@@ -864,8 +897,6 @@ header_name(const char *b, uint32_t p, uint32_t n, uint32_t *ne_out, uint32_t *c
 
 		/* a colon before any LF within the 16 bytes */
 		if (colon != 0 && (stop == 0 || __builtin_ctz(colon) < __builtin_ctz(stop))) {
-			uint64_t lo = (uint64_t)_mm_cvtsi128_si64(x);
-			uint64_t hi = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(x, x));
 			uint32_t len;
 			uint8_t t;
 
@@ -879,12 +910,13 @@ header_name(const char *b, uint32_t p, uint32_t n, uint32_t *ne_out, uint32_t *c
 			*c_out = c;
 			if (len == 0)
 				return -1;
-			if (len == 1) {
-				if (!cc_is(b[p], CC_TOKEN))
+			/* the one-load compare takes a name right before its colon */
+			if (len == 1 || ne != c) {
+				if (skip_cls(b, p, ne, CC_TOKEN) != ne)
 					return -1;
-				return sw_sip_hname_type(b + p, 1);
+				return sw_sip_hname_type(b + p, len);
 			}
-			t = sw_sip_hname_type16(lo, hi, len);
+			t = sw_sip_hname_type16(x, (uint64_t)_mm_cvtsi128_si64(x), len);
 			if (t == SW_HDR_OTHER && skip_cls(b, p, ne, CC_TOKEN) != ne)
 				return -1;
 			return t;
@@ -916,17 +948,42 @@ name_is_token(__m128i x, uint32_t len)
 #endif
 }
 
+#ifdef SW_SIP_AVX2
+/*
+ * lf64 in two 32-byte compares: index_lines_avx2() only, on a CPU that has
+ * AVX2 (sw_sip_avx2).
+ */
+static inline __attribute__((target("avx2"))) uint64_t
+lf64_avx2(const char *b, uint32_t base)
+{
+	const __m256i lf = _mm256_set1_epi8('\n');
+	const __m256i *q = (const __m256i *)(const void *)(b + base);
+	uint64_t m0 = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256(q), lf));
+	uint64_t m1 =
+		(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256(q + 1), lf));
+
+	return m0 | m1 << 32;
+}
+#endif
+
 /* The LF bytes of the 64 from b + base, as bits (bit i: b[base + i]). */
-static inline uint64_t
-lf64(const char *b, uint32_t base)
+static inline __attribute__((always_inline)) uint64_t
+lf64(const char *b, uint32_t base, bool avx2)
 {
 	const __m128i lf = _mm_set1_epi8('\n');
 	const __m128i *q = (const __m128i *)(const void *)(b + base);
-	uint64_t m0 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q), lf));
-	uint64_t m1 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q + 1), lf));
-	uint64_t m2 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q + 2), lf));
-	uint64_t m3 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q + 3), lf));
+	uint64_t m0, m1, m2, m3;
 
+#ifdef SW_SIP_AVX2
+	if (avx2)
+		return lf64_avx2(b, base);
+#else
+	(void)avx2;
+#endif
+	m0 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q), lf));
+	m1 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q + 1), lf));
+	m2 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q + 2), lf));
+	m3 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(q + 3), lf));
 	return m0 | m1 << 16 | m2 << 32 | m3 << 48;
 }
 
@@ -943,12 +1000,12 @@ put_span(struct sw_span *s, uint32_t off_len)
  * there, or for the last block the 64 bytes that end at n shifted down, so
  * nothing past the message is read and the bits from n on are zero.
  */
-static inline uint64_t
-lf_block(const char *b, uint32_t base, uint32_t n)
+static inline __attribute__((always_inline)) uint64_t
+lf_block(const char *b, uint32_t base, uint32_t n, bool avx2)
 {
 	if (base + 64 <= n)
-		return lf64(b, base);
-	return lf64(b, n - 64) >> (base - (n - 64));
+		return lf64(b, base, avx2);
+	return lf64(b, n - 64, avx2) >> (base - (n - 64));
 }
 
 /*
@@ -959,7 +1016,8 @@ lf_block(const char *b, uint32_t base, uint32_t n)
  * one load; messages under 64 bytes take the general loop). Stops at the
  * first line of another shape (headers() takes over there, so both give the
  * same index and verdict) or at the empty line, where it sets *body.
- * Returns where it stopped.
+ * Returns where it stopped. avx2 (a constant at each use) makes the LF
+ * masks with AVX2 compares, in index_lines_avx2() only.
  *
  * The LFs come from bit masks of 64 bytes made ahead of the walk, taken
  * one by one: the chain from one line's start to the next is a bit scan,
@@ -968,8 +1026,9 @@ lf_block(const char *b, uint32_t base, uint32_t n)
  * seen at the line after it: the line it continues goes back to the
  * general loop then.
  */
-static uint32_t
-index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body)
+static inline __attribute__((always_inline)) uint32_t
+index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body,
+	    bool avx2)
 {
 	struct sw_sip_hdr *h = &m->hdr[m->nhdr];
 	struct sw_sip_hdr *const first = h, *const hend = &m->hdr[SW_SIP_MAX_HDRS];
@@ -978,7 +1037,7 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 
 	if (n < 64 || p >= n)
 		return p;
-	lf = lf_block(b, base, n);
+	lf = lf_block(b, base, n, avx2);
 	for (; h < hend; h++) {
 		uint32_t c, vs, ve, le, len;
 		unsigned cm;
@@ -990,7 +1049,7 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 			base += 64;
 			if (base >= n)
 				goto out;
-			lf = lf_block(b, base, n);
+			lf = lf_block(b, base, n, avx2);
 		}
 		le = base + (uint32_t)__builtin_ctzll(lf);
 		lf &= lf - 1;
@@ -1012,18 +1071,27 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 		if (len < 2 || len == 15)
 			break;
 		c = p + len;
-		t = sw_sip_hname_type16((uint64_t)_mm_cvtsi128_si64(x),
-					(uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(x, x)), len);
+		t = sw_sip_hname_type16(x, (uint64_t)_mm_cvtsi128_si64(x), len);
 		if (t == SW_HDR_OTHER && !name_is_token(x, len))
 			break;
 		/* no LF up to c (the name matched), so le >= vs: b[vs] is in the message */
 		vs = c + 1 + (b[c + 1] == ' ');
-		if (cc_is(b[vs], CC_WS))
+		/* white space is at most SP: one compare for the usual value */
+		if ((uint8_t)b[vs] <= ' ' && cc_is(b[vs], CC_WS))
 			break;
-		/* b[vs] is not white space: the trim stops there at the latest */
-		ve = le - (b[le - 1] == '\r');
-		while (cc_is(b[ve - 1], CC_WS))
-			ve--;
+		/*
+		 * Nearly always CRLF right after the value's last character:
+		 * one compare of the two bytes before the LF (le >= c + 1 >= p
+		 * + 3), a CR over a byte above SP. Otherwise the trim; b[vs] is
+		 * not white space, so it stops there at the latest.
+		 */
+		if ((uint16_t)(ld2(b + le - 2) - 0x0d21u) <= 0x0dffu - 0x0d21u) {
+			ve = le - 1;
+		} else {
+			ve = le - (b[le - 1] == '\r');
+			while (cc_is(b[ve - 1], CC_WS))
+				ve--;
+		}
 		/* a span is off, len: one 32-bit store each (x86 is little-endian; offsets < 2^16) */
 		put_span(&h->name, p | len << 16);
 		put_span(&h->value, vs | (ve - vs) << 16);
@@ -1039,28 +1107,54 @@ out:
 	return p;
 }
 
-/* The header types parse_header() reads; it only marks the others seen. */
-#define PARSED                                                                                     \
-	(1u << SW_HDR_VIA | 1u << SW_HDR_FROM | 1u << SW_HDR_TO | 1u << SW_HDR_CALL_ID |          \
-	 1u << SW_HDR_CSEQ | 1u << SW_HDR_MAX_FORWARDS | 1u << SW_HDR_CONTENT_LENGTH |           \
-	 1u << SW_HDR_ROUTE | 1u << SW_HDR_PROXY_REQUIRE)
+#ifdef SW_SIP_AVX2
+/*
+ * 1 when the CPU has AVX2 and SW_SIP_NO_AVX2 is not set in the environment
+ * (so that the tests and the fuzzers can run the SSE2 form on any machine).
+ */
+static bool sw_sip_avx2;
+
+static void __attribute__((constructor))
+sw_sip_avx2_init(void)
+{
+	__builtin_cpu_init();
+	sw_sip_avx2 = __builtin_cpu_supports("avx2") && getenv("SW_SIP_NO_AVX2") == NULL;
+}
+
+/*
+ * index_lines() compiled for AVX2, out of line (a function of another
+ * target is not inlined into sw_sip_parse()): the LF masks take two
+ * compares a block instead of four, which pays for the call from about
+ * four blocks (256 bytes) of header lines on.
+ */
+static __attribute__((target("avx2"), noinline)) uint32_t
+index_lines_avx2(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body)
+{
+	return index_lines(m, b, n, p, body, true);
+}
+#endif
 
 /* Parse the headers index_lines() indexed, from the first, in order. */
 static void
 parse_indexed(struct pstate *ps, unsigned from)
 {
 	struct sw_sip_msg *m = ps->m;
+	const struct sw_sip_hdr *h = &m->hdr[from], *const hend = &m->hdr[m->nhdr];
 
-	for (unsigned i = from; i < m->nhdr; i++) {
-		const struct sw_sip_hdr *h = &m->hdr[i];
+	/* nothing below changes nhdr: the end is read once */
+	for (uint8_t i = (uint8_t)from; h < hend; h++, i++) {
 		uint8_t t = h->type;
+		uint32_t v;
 
 		if (m->first[t] == NO_HDR)
-			m->first[t] = (uint8_t)i;
-		if ((1u << t) & PARSED)
-			parse_header(ps, t, (uint8_t)i, h->value.off, span_end(h->value));
-		else
-			ps->seen |= 1u << t;
+			m->first[t] = i;
+		/*
+		 * The value's span in one load, as index_lines() stored it;
+		 * parse_header()'s own switch skips the types it does not read
+		 * (one dispatch, not a set test and then the switch).
+		 */
+		memcpy(&v, &h->value, 4);
+		parse_header(ps, t, i, v & 0xffff, (v & 0xffff) + (v >> 16));
 	}
 }
 #endif
@@ -1135,7 +1229,12 @@ headers(struct pstate *ps, uint32_t p)
 	unsigned from = m->nhdr;
 	uint32_t body = UINT32_MAX;
 
-	p = index_lines(m, ps->b, ps->n, p, &body);
+#ifdef SW_SIP_AVX2
+	if (sw_sip_avx2)
+		p = index_lines_avx2(m, ps->b, ps->n, p, &body);
+	else
+#endif
+		p = index_lines(m, ps->b, ps->n, p, &body, false);
 	parse_indexed(ps, from);
 	if (body != UINT32_MAX)
 		return body;
@@ -1200,6 +1299,21 @@ drop(struct sw_sip_msg *m, enum sw_sip_drop why)
 	return SW_SIP_DROP;
 }
 
+/* The len bytes at x and at y are the same (both inside the n of the message). */
+static inline bool
+same_bytes(const char *b, uint32_t n, uint32_t x, uint32_t y, uint32_t len)
+{
+	/* a method's name nearly always: one 8-byte compare, the bytes past len masked off */
+	if (SW_SIP_FAST && len <= 8 && x + 8 <= n && y + 8 <= n) {
+		uint64_t u, v;
+
+		memcpy(&u, b + x, 8);
+		memcpy(&v, b + y, 8);
+		return ((u ^ v) & sw_sip_keep[len]) == 0;
+	}
+	return memcmp(b + x, b + y, len) == 0;
+}
+
 enum sw_sip_verdict
 sw_sip_parse(struct sw_sip_msg *m, const char *buf, size_t len)
 {
@@ -1233,7 +1347,7 @@ sw_sip_parse(struct sw_sip_msg *m, const char *buf, size_t len)
 	/* §8.1.1.5: the CSeq method matches the request's (RFC 4475 §3.1.2.17-18) */
 	if (m->is_request && m->cseq_method.len &&
 	    (m->cseq_method.len != m->method_name.len ||
-	     memcmp(buf + m->cseq_method.off, buf + m->method_name.off, m->cseq_method.len) != 0))
+	     !same_bytes(buf, n, m->cseq_method.off, m->method_name.off, m->cseq_method.len)))
 		bad(&ps, "Bad Request - CSeq method does not match the Request-Line");
 	if (!m->is_request && m->cseq_method.len)
 		m->method = method_bits(buf + m->cseq_method.off, m->cseq_method.len);

@@ -134,6 +134,25 @@ nib_miss(__m128i x, unsigned k)
 }
 
 /*
+ * The bytes outside class bit k among the 16 from p, as bits, and every bit
+ * from end - p on: one load at p when p + 16 <= lim (the buffer is readable
+ * up to lim >= end), else the load that ends at end, which needs end >= 16.
+ * For walks that take the stops of a run one by one, 16 bytes a load.
+ */
+static inline unsigned
+cls_miss16(const char *b, uint32_t p, uint32_t end, uint32_t lim, unsigned k)
+{
+	unsigned mk;
+
+	if (p + 16 <= lim) {
+		mk = nib_miss(_mm_loadu_si128((const __m128i *)(const void *)(b + p)), k);
+		return end - p < 16 ? mk | ~0u << (end - p) : mk;
+	}
+	mk = nib_miss(_mm_loadu_si128((const __m128i *)(const void *)(b + end - 16)), k);
+	return mk >> (p - (end - 16)) | ~0u << (end - p);
+}
+
+/*
  * The run of one class from p, 16 bytes a step. The last partial step is a
  * load ending at end (offsets count from b, so b + end - 16 is inside the
  * buffer whenever end >= 16): nothing is read outside [b, b + end).
@@ -206,17 +225,18 @@ uint8_t sw_sip_hname_type(const char *name, size_t len);
 
 /*
  * The known names of 2 to 15 bytes for sw_sip_hname_type16 (a name read in
- * one 16-byte load together with its colon is never longer): lower-case
- * bytes as two 64-bit words, a fold mask with 0x20 on letters only (so that
- * (x | fold) == name holds exactly for the name in any case; a CR never
- * passes for '-'), and keep masks for the name's length. Each name has a
- * slot of its own under sw_sip_h16key (no two known names share one,
- * checked at load time); empty slots have len 0. Filled at load time by
- * sip_hname.c.
+ * one 16-byte load together with its colon is never longer): the lower-case
+ * name with its colon after it and zeros past that, a fold mask with 0x20
+ * on letters only (so that (x | fold) == name holds exactly for the name in
+ * any case; a CR never passes for '-'), and a keep mask over the name and
+ * its colon. Each name has a slot of its own under sw_sip_h16key (no two
+ * known names share one, checked at load time); empty slots are all zeros,
+ * so they match nothing but give SW_HDR_OTHER (0) anyway. Filled at load
+ * time by sip_hname.c.
  */
 struct sw_sip_hname16 {
-	uint64_t lo, hi, flo, fhi, klo, khi;
-	uint8_t len, type;
+	uint8_t name[16], fold[16], keep[16];
+	uint8_t type;
 } __attribute__((aligned(64)));
 #define SW_SIP_H16_SLOTS 64
 #define SW_SIP_H16_MAX 15
@@ -239,21 +259,28 @@ sw_sip_h16key(uint64_t lo, uint32_t len)
 	return (unsigned)((x * 0x64e3032b3da29d93ull) >> 58);
 }
 
+#ifdef __SSE2__
 /**
- * Header type of a name of 2 to 15 bytes whose first 16 bytes are already
- * loaded (lo = bytes 0-7, hi = bytes 8-15, little endian; bytes past len
- * may hold anything). Exact: the name need not be checked for token
- * characters first, a known name never matches anything else.
+ * Header type of the name of 2 to 15 bytes in the first 16 bytes x of a
+ * line, followed by its colon at byte len (lo: the low eight bytes of x).
+ * Exact: the name need not be checked for token characters first, a known
+ * name never matches anything else. The colon is part of the compare, so
+ * a name of another length fails it too (its colon or ours meets a name
+ * character) and no length compare is needed.
  */
 static inline uint8_t
-sw_sip_hname_type16(uint64_t lo, uint64_t hi, uint32_t len)
+sw_sip_hname_type16(__m128i x, uint64_t lo, uint32_t len)
 {
 	const struct sw_sip_hname16 *e = &sw_sip_h16[sw_sip_h16key(lo, len)];
+	__m128i y = _mm_and_si128(_mm_or_si128(x, _mm_load_si128((const __m128i *)e->fold)),
+				  _mm_load_si128((const __m128i *)e->keep));
 
-	if (e->len == len && ((lo & e->klo) | e->flo) == e->lo && ((hi & e->khi) | e->fhi) == e->hi)
-		return e->type;
-	return SW_HDR_OTHER;
+	return _mm_movemask_epi8(_mm_cmpeq_epi8(y, _mm_load_si128((const __m128i *)e->name))) ==
+			       0xffff
+		       ? e->type
+		       : SW_HDR_OTHER;
 }
+#endif
 
 /*
  * sw_sip_uri_parse for a URI inside a message readable up to lim >= the
@@ -269,12 +296,20 @@ uint32_t sw_sip_host_scan_full(const char *b, uint32_t p, uint32_t end, uint8_t 
 			       bool bare_v6);
 
 #ifdef __SSE2__
-/* An octet of 1-3 digits at s is at most 255: three digits compare as text. */
+/*
+ * An octet of 1-3 digits at s is at most 255: three digits compare as text,
+ * big-endian from one 4-byte load (the quad's 16 bytes hold s + 3 when the
+ * octet has three digits).
+ */
 static inline __attribute__((always_inline)) bool
 ipv4_octet_ok(const char *b, uint32_t s, uint32_t len)
 {
-	return len < 3 || (((uint32_t)(uint8_t)b[s] << 16 | (uint32_t)(uint8_t)b[s + 1] << 8 |
-			    (uint8_t)b[s + 2]) <= 0x323535u /* "255" */);
+	uint32_t x;
+
+	if (len < 3)
+		return true;
+	__builtin_memcpy(&x, b + s, 4);
+	return __builtin_bswap32(x) >> 8 <= 0x323535u /* "255" */;
 }
 #endif
 
@@ -407,31 +442,44 @@ sw_sip_digits_lim(const char *b, uint32_t p, uint32_t end, uint32_t lim, uint32_
 
 	if (SW_SIP_FAST && p + 8 <= lim) {
 		/*
-		 * Up to seven digits from one 8-byte load (ports, CSeq numbers,
+		 * Up to six digits from one 8-byte load (ports, CSeq numbers,
 		 * lengths): byte minus '0' is 0-9 for a digit; the first byte
 		 * that is not one is computed exactly (no borrow or carry comes
-		 * up from the digits below it), later bytes do not matter.
+		 * up from the digits below it), later bytes do not matter. The
+		 * top byte always counts as a stop, so that the scan needs no
+		 * test for eight digits: seven or more take the loop below.
 		 */
-		uint64_t x, nd, stop;
+		uint64_t x, nd;
 
 		memcpy(&x, b + p, 8);
 		x -= 0x3030303030303030ull;
-		stop = ((x + 0x7676767676767676ull) | x) & 0x8080808080808080ull;
-		nd = stop ? (uint64_t)__builtin_ctzll(stop) >> 3 : 8;
+		nd = (uint64_t)__builtin_ctzll((((x + 0x7676767676767676ull) | x) &
+						0x8080808080808080ull) |
+					       0x8000000000000000ull) >>
+		     3;
 		if (nd > end - p)
 			nd = end - p;
-		if (nd != 8) {
+		if (nd < 7) {
 			if (nd == 0)
 				return SCAN_ERR;
-			/*
-			 * The digits to the top, zeros below them as leading
-			 * zeros, then pairs, fours and eights in three
-			 * multiplies (the first digit is the lowest byte).
-			 */
-			x <<= 64 - 8 * nd;
-			x = (x * 2561) >> 8;
-			x = ((x & 0x00ff00ff00ff00ffull) * 6553601) >> 16;
-			x = ((x & 0x0000ffff0000ffffull) * 42949672960001ull) >> 32;
+			if (nd <= 4) {
+				/*
+				 * The digits to the top of 32 bits, zeros below
+				 * them as leading zeros, then pairs and fours in
+				 * two multiplies (the first digit is the lowest
+				 * byte).
+				 */
+				uint32_t y = (uint32_t)x << (32 - 8 * nd);
+
+				y = (y * 10 + (y >> 8)) & 0x00ff00ffu;
+				x = (y * 100 + (y >> 16)) & 0xffffu;
+			} else {
+				/* the same in 64 bits: pairs, fours and eights */
+				x <<= 64 - 8 * nd;
+				x = (x * 2561) >> 8;
+				x = ((x & 0x00ff00ff00ff00ffull) * 6553601) >> 16;
+				x = ((x & 0x0000ffff0000ffffull) * 42949672960001ull) >> 32;
+			}
 			if (x > max)
 				return SCAN_ERR;
 			*v = (uint32_t)x;
@@ -528,6 +576,16 @@ params_scan_i(const char *b, uint32_t p, uint32_t end, struct sw_span *params, s
 	if (first != UINT32_MAX)
 		*params = span(first, last);
 	return last;
+}
+
+/* Two bytes at s, little endian. */
+static inline uint16_t
+ld2(const char *s)
+{
+	uint16_t x;
+
+	__builtin_memcpy(&x, s, 2);
+	return x;
 }
 
 /* Four bytes at s, little endian. */

@@ -12,8 +12,9 @@
 
 #include "dataplane/sip_pvt.h"
 
-uint32_t
-sw_sip_quoted_end(const char *b, uint32_t p, uint32_t end)
+/* sw_sip_quoted_end, inline for nameaddr_shape_fast() */
+static inline __attribute__((always_inline)) uint32_t
+quoted_end(const char *b, uint32_t p, uint32_t end)
 {
 	/* quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F): a backslash never escapes CR or LF */
 	p++;
@@ -41,6 +42,12 @@ sw_sip_quoted_end(const char *b, uint32_t p, uint32_t end)
 		}
 	}
 	return SCAN_ERR;
+}
+
+uint32_t
+sw_sip_quoted_end(const char *b, uint32_t p, uint32_t end)
+{
+	return quoted_end(b, p, end);
 }
 
 /* IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each 0-255. */
@@ -205,17 +212,61 @@ run_esc(const char *b, uint32_t p, uint32_t end, uint16_t cls, bool *ok)
 	}
 }
 
+#ifdef __SSSE3__
 /*
- * uri-parameters = *( ";" pname [ "=" pvalue ] ) from p (after the first ';'),
- * up to '?' or end: pname and pvalue are non-empty runs of paramchar. Returns
- * where it stopped, or SCAN_ERR.
+ * uri_params_scan with the stops of the paramchar run taken from one bit
+ * mask per 16 bytes, instead of a scan per name and per value: the same
+ * checks at each stop, in the same order. The two hex digits of an escape
+ * are paramchars, so they make no stops.
  */
-static uint32_t
-uri_params_scan(const char *b, uint32_t p, uint32_t end)
+static inline uint32_t
+uri_params_bits(const char *b, uint32_t p, uint32_t end, uint32_t lim)
 {
 	uint32_t start = p;
 	bool eq = false;
 
+	for (;; p += 16) {
+		unsigned mk = cls_miss16(b, p, end, lim, (unsigned)__builtin_ctz(CC_PARAM));
+
+		for (; mk != 0; mk &= mk - 1) {
+			uint32_t q = p + (uint32_t)__builtin_ctz(mk);
+			char c;
+
+			if (q >= end)
+				return q > start ? q : SCAN_ERR;
+			c = b[q];
+			if (c == '%') {
+				if (!escape_ok(b, q, end))
+					return SCAN_ERR;
+				continue;
+			}
+			if (q == start || (c != ';' && c != '=' && c != '?') || (c == '=' && eq))
+				return SCAN_ERR;
+			if (c == '?')
+				return q;
+			eq = c == '=';
+			start = q + 1;
+		}
+	}
+}
+#endif
+
+/*
+ * uri-parameters = *( ";" pname [ "=" pvalue ] ) from p (after the first ';'),
+ * up to '?' or end: pname and pvalue are non-empty runs of paramchar. Returns
+ * where it stopped, or SCAN_ERR. The buffer is readable up to lim >= end.
+ */
+static uint32_t
+uri_params_scan(const char *b, uint32_t p, uint32_t end, uint32_t lim)
+{
+	uint32_t start = p;
+	bool eq = false;
+
+#ifdef __SSSE3__
+	/* cls_miss16 reads 16 bytes from p, or the 16 that end at end */
+	if (SW_SIP_FAST && (end >= 16 || p + 16 <= lim))
+		return uri_params_bits(b, p, end, lim);
+#endif
 	for (;;) {
 		char c;
 
@@ -302,7 +353,7 @@ sip_uri_rest(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_si
 		p = q;
 	}
 	if (p < end && b[p] == ';') {
-		q = uri_params_scan(b, p + 1, end);
+		q = uri_params_scan(b, p + 1, end, lim);
 		if (q == SCAN_ERR)
 			return -EINVAL;
 		u->params = span(p + 1, q);
@@ -334,7 +385,7 @@ tel_uri_rest(const char *b, uint32_t p, uint32_t end, struct sw_sip_uri *u)
 		return -EINVAL;
 	u->user = span(p, q);
 	if (q < end) {
-		if (b[q] != ';' || uri_params_scan(b, q + 1, end) != end)
+		if (b[q] != ';' || uri_params_scan(b, q + 1, end, end) != end)
 			return -EINVAL;
 		u->params = span(q + 1, end);
 	}
@@ -350,20 +401,21 @@ sw_sip_uri_parse_lim(const char *buf, struct sw_span s, uint32_t lim, struct sw_
 	u->all = s;
 	/* "sip:" in one compare (letters folded, the colon exact) */
 	if (SW_SIP_FAST && end - p > 4 && (ld4(buf + p) | 0x00202020u) == 0x3a706973u /* sip: */) {
-		u->scheme = span(p, p + 3);
+		q = p + 3;
 		u->scheme_type = SW_SCHEME_SIP;
-		return sip_uri_rest(buf, p + 4, end, lim, u);
+	} else {
+		if (p >= end || !cc_is(buf[p], CC_ALPHA))
+			return -EINVAL;
+		q = skip_cls(buf, p, end, CC_SCHEME);
+		if (q >= end || buf[q] != ':')
+			return -EINVAL;
+		u->scheme_type = scheme_type(buf, p, q - p);
 	}
-	if (p >= end || !cc_is(buf[p], CC_ALPHA))
-		return -EINVAL;
-	q = skip_cls(buf, p, end, CC_SCHEME);
-	if (q >= end || buf[q] != ':')
-		return -EINVAL;
 	u->scheme = span(p, q);
-	u->scheme_type = scheme_type(buf, p, q - p);
 	switch (u->scheme_type) {
 	case SW_SCHEME_SIP:
 	case SW_SCHEME_SIPS:
+		/* one call site: sip_uri_rest() is inlined here */
 		return sip_uri_rest(buf, q + 1, end, lim, u);
 	case SW_SCHEME_TEL:
 		return tel_uri_rest(buf, q + 1, end, u);
@@ -423,16 +475,21 @@ display_scan(const char *b, uint32_t p, uint32_t end, struct sw_span *display)
 	return q;
 }
 
-/* scheme ":" then one or more characters and no white space: what a URI looks like from afar */
+/*
+ * scheme ":" then one or more characters and no white space: what a URI
+ * looks like from afar. ws_free says [p, end) is known to hold no SP, HT or
+ * LF (an addr-spec ends before the first), so that only the scheme is left
+ * to check.
+ */
 static bool
-uri_shape_ok(const char *b, uint32_t p, uint32_t end)
+uri_shape_ok(const char *b, uint32_t p, uint32_t end, bool ws_free)
 {
 	uint32_t q;
 
 	if (p >= end || !cc_is(b[p], CC_ALPHA))
 		return false;
 	q = skip_cls(b, p, end, CC_SCHEME);
-	return q + 1 < end && b[q] == ':' && no_ws(b, q + 1, end);
+	return q + 1 < end && b[q] == ':' && (ws_free || no_ws(b, q + 1, end));
 }
 
 #ifdef __SSE2__
@@ -503,7 +560,7 @@ nameaddr_shape_fast(const char *b, uint32_t p, uint32_t end, struct sw_sip_namea
 	memset(na, 0, sizeof(*na));
 	q = p;
 	if (b[p] == '"') {
-		q = sw_sip_quoted_end(b, p, end);
+		q = quoted_end(b, p, end);
 		if (q == SCAN_ERR || q + 1 >= end)
 			return SCAN_ERR;
 		na->display = span(p, q);
@@ -539,6 +596,54 @@ nameaddr_shape_fast(const char *b, uint32_t p, uint32_t end, struct sw_sip_namea
 	return end;
 }
 
+#ifdef __SSE2__
+/* The ';', ',', '?', SP, HT, CR and LF bytes of x, as bits. */
+static inline unsigned
+addr_spec_stops16(__m128i x)
+{
+	__m128i s = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(';')),
+				 _mm_cmpeq_epi8(x, _mm_set1_epi8(',')));
+
+	s = _mm_or_si128(s, _mm_cmpeq_epi8(x, _mm_set1_epi8('?')));
+	s = _mm_or_si128(s, _mm_cmpeq_epi8(x, _mm_set1_epi8(' ')));
+	s = _mm_or_si128(s, _mm_cmpeq_epi8(x, _mm_set1_epi8('\t')));
+	s = _mm_or_si128(s, _mm_cmpeq_epi8(x, _mm_set1_epi8('\r')));
+	s = _mm_or_si128(s, _mm_cmpeq_epi8(x, _mm_set1_epi8('\n')));
+	return (unsigned)_mm_movemask_epi8(s);
+}
+#endif
+
+/* The first ';', ',', '?' or LWS character from p (where an addr-spec ends), or end. */
+static inline uint32_t
+addr_spec_end(const char *b, uint32_t p, uint32_t end)
+{
+#ifdef __SSE2__
+	if (SW_SIP_FAST) {
+		/* sixteen bytes a step; the rest in one load that ends at end */
+		unsigned mk;
+
+		for (; p + 16 <= end; p += 16) {
+			mk = addr_spec_stops16(_mm_loadu_si128((const __m128i *)(const void *)(b + p)));
+			if (mk != 0)
+				return p + (uint32_t)__builtin_ctz(mk);
+		}
+		if (p < end && end >= 16) {
+			mk = addr_spec_stops16(
+				     _mm_loadu_si128((const __m128i *)(const void *)(b + end - 16))) >>
+			     (p - (end - 16));
+			return mk != 0 ? p + (uint32_t)__builtin_ctz(mk) : end;
+		}
+	}
+#endif
+	for (; p < end; p++) {
+		char c = b[p];
+
+		if (c == ';' || c == ',' || c == '?' || cc_is(c, CC_WS))
+			break;
+	}
+	return p;
+}
+
 uint32_t
 sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na, bool list,
 		   bool shape_only)
@@ -562,8 +667,9 @@ sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_namead
 		if (gt == NULL)
 			return SCAN_ERR;
 		ue = (uint32_t)(gt - b);
-		if (shape_only ? !uri_shape_ok(b, q + 1, ue)
-			       : sw_sip_uri_parse(b, span(q + 1, ue), &na->uri) != 0)
+		/* the value is readable up to end: the URI's loads may reach past its '>' */
+		if (shape_only ? !uri_shape_ok(b, q + 1, ue, false)
+			       : sw_sip_uri_parse_lim(b, span(q + 1, ue), end, &na->uri) != 0)
 			return SCAN_ERR;
 		p = ue + 1;
 	} else {
@@ -572,14 +678,9 @@ sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_namead
 		 * brackets (§20), so the first of them (or LWS) ends it.
 		 */
 		memset(&na->display, 0, sizeof(na->display));
-		for (ue = p; ue < end; ue++) {
-			char c = b[ue];
-
-			if (c == ';' || c == ',' || c == '?' || cc_is(c, CC_WS))
-				break;
-		}
-		if (shape_only ? !uri_shape_ok(b, p, ue)
-			       : sw_sip_uri_parse(b, span(p, ue), &na->uri) != 0)
+		ue = addr_spec_end(b, p, end);
+		if (shape_only ? !uri_shape_ok(b, p, ue, true)
+			       : sw_sip_uri_parse_lim(b, span(p, ue), end, &na->uri) != 0)
 			return SCAN_ERR;
 		p = ue;
 	}

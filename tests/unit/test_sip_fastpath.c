@@ -122,6 +122,17 @@ static const char *const shapes[] = {
 	"OPTIONS sip:198.18.0.1 sip/2.0" CRLF "v: SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK2" CRLF
 	"f: <sip:a@[2001:db8::1]>;tag=3" CRLF "t: sip:b@198.18.0.1" CRLF "i: x" CRLF
 	"CSeq: 7 OPTIONS" CRLF "l: 0" CRLF CRLF,
+	/* URI parameter lists across 16-byte loads, escapes, 5-6 digit numbers, addr-specs */
+	"BYE sip:+49301234@gw1.example.net:5060;user=phone;transport=udp;lr;x=%41%62?h=v SIP/2.0" CRLF
+	"Via: SIP/2.0/UDP 198.18.0.10:5060;received=10.0.0.1;rport=65535;branch=z9hG4bK-77" CRLF
+	"Via: SIP/2.0/UDP gw.example.net;received=10.0.0.255x;branch=z9hG4bK-8" CRLF
+	"Max-Forwards: 00070" CRLF
+	"Route: <sip:198.18.0.10;lr;ftag=as5f7e3a21;maddr=198.18.0.11>,<sip:p2.example.net;lr>" CRLF
+	"From: sip:alice@pbx.example.com;tag=as5f7e3a21" CRLF
+	"To: sip:+4930123456789@carrier.example.net;user=phone" CRLF
+	"Call-ID: 3c26700b4b6b@pbx" CRLF "CSeq: 123456 BYE" CRLF
+	"Contact: <sip:alice@198.18.1.20:5060;transport=tcp;ob>;expires=3600" CRLF
+	"Content-Length: 000000" CRLF CRLF,
 };
 
 static void
