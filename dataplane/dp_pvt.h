@@ -200,6 +200,8 @@ struct sw_worker {
 	/* per-packet scratch, reused: msg is the message being routed, one of msgs[] */
 	struct sw_sip_msg *msg;
 	struct sw_sip_msg msgs[SW_BURST];
+	/* the ruleset whose sw_ruleset_match_prepare() walked msgs[] this burst, or NULL */
+	const struct sw_ruleset *prepared;
 	struct sw_route_result res;
 	struct sw_rw rw;
 	/* a CANCEL or non-2xx ACK seen as its INVITE, for matching */

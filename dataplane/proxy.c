@@ -1030,6 +1030,9 @@ apply_rules(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, int8_t *lin
 		rte_pktmbuf_free(p->m);
 		return;
 	}
+	/* the walk rules_prepare() did for this message, when it did one with rs */
+	if (rs == w->prepared && w->msg >= w->msgs && w->msg < w->msgs + SW_BURST)
+		in.prepared = (uint8_t)(w->msg - w->msgs + 1);
 	if (unlikely(sw_ruleset_match(rs, sw_ruleset_scratch(rs, w->idx), &in, res) != 0)) {
 		urcu_qsbr_read_unlock();
 		CNT(w, REPLY_MATCH_ERROR);

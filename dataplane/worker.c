@@ -447,29 +447,28 @@ drain_slowpath_tx(struct sw_worker *w)
  * cycles per message).
  */
 /*
- * Between the stages: the dial plan's trie walks for the burst's new
- * requests, all at once (sw_ruleset_prefetch), so that each message's own
- * walk in the route stage finds its nodes in the cache. At 10k rules a walk
- * goes through nodes no other number of the burst shares: one after another
- * their misses cost more than the rest of the match.
+ * Between the stages: the dial plan's trie walks of the burst's new
+ * requests, all at once (sw_ruleset_match_prepare), so that their cache
+ * misses overlap. At 10k rules a walk goes through nodes no other number of
+ * the burst shares: one after another their misses cost more than the rest
+ * of the match. The route stage's matches take these walks.
  */
 static inline void
-rules_prefetch(struct sw_worker *w, const enum sw_sip_verdict *v, unsigned k)
+rules_prepare(struct sw_worker *w, const enum sw_sip_verdict *v, unsigned k)
 {
 	const struct sw_ruleset *rs = rcu_dereference(*w->dp->conf.ruleset_slot);
 	const struct sw_sip_msg *req[SW_BURST];
-	unsigned n = 0;
 
+	w->prepared = NULL;
 	if (rs == NULL)
 		return;
 	for (unsigned j = 0; j < k; j++) {
 		const struct sw_sip_msg *m = &w->msgs[j];
 
-		req[n] = m;
-		n += v[j] == SW_SIP_OK && m->is_request && m->to.tag.len == 0;
+		req[j] = v[j] == SW_SIP_OK && m->is_request && m->to.tag.len == 0 ? m : NULL;
 	}
-	if (n > 0)
-		sw_ruleset_prefetch(rs, req, n);
+	sw_ruleset_match_prepare(rs, sw_ruleset_scratch(rs, w->idx), req, k);
+	w->prepared = rs;
 }
 
 unsigned
@@ -517,12 +516,13 @@ sw_dp_worker_poll(struct sw_dp *dp, unsigned idx)
 				k++;
 			}
 		}
-		rules_prefetch(w, v, k);
+		rules_prepare(w, v, k);
 		/* ... then route, rewrite and send, in arrival order */
 		for (uint16_t j = 0; j < k; j++) {
 			w->msg = &w->msgs[j];
 			sw_dp_sip(w, &ps[j], v[j]);
 		}
+		w->prepared = NULL;
 		w->cnt[SW_CNT_BUSY_CYCLES] += rte_rdtsc() - t0;
 		w->cnt[SW_CNT_BUSY_PKTS] += n;
 		total += n;

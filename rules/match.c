@@ -1168,6 +1168,25 @@ sole_win(struct sw_rules_scratch *s, const struct trie_hit *hit, uint32_t *hot)
 	return (int32_t)hit->rule;
 }
 
+/*
+ * The hits sw_ruleset_match_prepare() found for this message's value of
+ * field fi, copied to h (at most max); -2 when there are none to take: not
+ * prepared, another value (edited, unescaped), or a walk from a later rule.
+ */
+static int
+prepared_hits(const struct mctx *m, uint32_t fi, const char *p, uint16_t l, uint32_t start,
+	      struct trie_hit *h, int max)
+{
+	const struct sw_rules_scratch *s = m->s;
+	unsigned i = m->in->prepared - 1u;
+
+	if (start != 0 || i >= s->npre || fi != s->pre_field || s->pre[i].n < 0 ||
+	    s->pre[i].vp != p || s->pre[i].vl != l || s->pre[i].n > max)
+		return -2;
+	memcpy(h, s->pre_hit[i], (size_t)s->pre[i].n * sizeof(*h));
+	return s->pre[i].n;
+}
+
 /* The lowest rule >= start whose conditions all hold; *hot: its record. */
 static int32_t
 find_winner(struct mctx *m, uint32_t start, uint32_t *hot)
@@ -1188,7 +1207,10 @@ find_winner(struct mctx *m, uint32_t start, uint32_t *hot)
 			continue;
 		if (f->trie != NULL) {
 			struct trie_hit *h = &s->cand[s->ncand];
-			int n = trie_lookup(f->trie, rs->classes, p, l, start, h, SCR_MAX_CAND - s->ncand);
+			int n = prepared_hits(m, fi, p, l, start, h, SCR_MAX_CAND - s->ncand);
+			if (n == -2)
+				n = trie_lookup(f->trie, rs->classes, p, l, start, h,
+						SCR_MAX_CAND - s->ncand);
 			if (n < 0) {
 				s->overflow = true;
 				break;
@@ -1283,24 +1305,36 @@ find_winner(struct mctx *m, uint32_t start, uint32_t *hot)
 }
 
 void
-sw_ruleset_prefetch(const struct sw_ruleset *rs, const struct sw_sip_msg *const *msgs, unsigned n)
+sw_ruleset_match_prepare(const struct sw_ruleset *rs, struct sw_rules_scratch *scratch,
+			 const struct sw_sip_msg *const *msgs, unsigned n)
 {
-	const char *vp[TRIE_PF_MAX];
-	uint16_t vl[TRIE_PF_MAX];
+	const char *vp[TRIE_BULK_MAX];
+	uint16_t vl[TRIE_BULK_MAX];
+	int cnt[TRIE_BULK_MAX];
 
+	scratch->npre = 0;
+	if (n == 0)
+		return;
+	if (n > TRIE_BULK_MAX)
+		n = TRIE_BULK_MAX;
 	for (uint32_t k = 0; k < rs->nscan; k++) {
-		const struct field *f = &rs->fields.v[rs->scan_fields[k]];
-		unsigned c = 0;
+		uint32_t fi = rs->scan_fields[k];
+		const struct field *f = &rs->fields.v[fi];
 
 		/* the Request-URI's user as get_value() takes it straight from the index */
 		if (f->trie == NULL || f->kind != FK_RUSER)
 			continue;
-		for (unsigned i = 0; i < n && c < TRIE_PF_MAX; i++) {
-			vp[c] = msgs[i]->buf + msgs[i]->ruri.user.off;
-			vl[c] = msgs[i]->ruri.user.len;
-			c += vl[c] > 0;
+		for (unsigned i = 0; i < n; i++) {
+			vp[i] = msgs[i] != NULL ? msgs[i]->buf + msgs[i]->ruri.user.off : "";
+			vl[i] = msgs[i] != NULL ? msgs[i]->ruri.user.len : 0;
 		}
-		trie_prefetch(f->trie, rs->hot, vp, vl, c);
+		trie_lookup_bulk(f->trie, rs->classes, vp, vl, n, rs->hot, &scratch->pre_hit[0][0],
+				 SCR_PRE_HITS, cnt);
+		for (unsigned i = 0; i < n; i++)
+			scratch->pre[i] = (struct scr_pre){vp[i], vl[i], (int16_t)(msgs[i] ? cnt[i] : -2)};
+		scratch->pre_field = fi;
+		scratch->npre = (uint16_t)n;
+		return;
 	}
 }
 

@@ -343,10 +343,15 @@ size_t trie_mem(const struct trie *t);
 /* All rules >= min_rule whose variant matches s; returns count written (<= max) or -1 on overflow. */
 int trie_lookup(const struct trie *t, const struct trie_class *classes, const char *s, size_t len,
 		uint32_t min_rule, struct trie_hit *hits, int max);
-/* Prefetch the nodes n (<= TRIE_PF_MAX) lookups of s[i], len[i] will read, and their leaves' records in hot. */
-#define TRIE_PF_MAX 64
-void trie_prefetch(const struct trie *t, const uint8_t *hot, const char *const *s,
-		   const uint16_t *len, unsigned n);
+/*
+ * trie_lookup() with min_rule 0 of n values (n <= TRIE_BULK_MAX) at once:
+ * value i's hits in hits[i * max ...], count[i] of them (-1: more than
+ * max). hot: the ruleset's records, prefetched for each hit.
+ */
+#define TRIE_BULK_MAX 32
+void trie_lookup_bulk(const struct trie *t, const struct trie_class *classes, const char *const *s,
+		      const uint16_t *len, unsigned n, const uint8_t *hot, struct trie_hit *hits,
+		      int max, int *count);
 
 /* ------------------------------------------------------------------------ */
 /* ARS and gateways                                                         */
@@ -439,6 +444,7 @@ struct sw_ruleset {
 
 /* Scratch: one per worker, owned by the ruleset. */
 #define SCR_MAX_CAND 512
+#define SCR_PRE_HITS 8 /* trie hits kept per prepared message; more: it walks again */
 #define SCR_TEXT 2048
 #define SCR_MAX_CAPS 32
 #define SCR_MAX_ENV 16
@@ -471,6 +477,15 @@ struct sw_rules_scratch {
 	char env_buf[512];
 	uint16_t env_used;
 	uint64_t *hits;   /* per rule: this worker's share of the hit counters */
+	/* sw_ruleset_match_prepare(): the walks of a burst's Request-URI users */
+	uint32_t pre_field; /* the field walked */
+	uint16_t npre;
+	struct scr_pre {
+		const char *vp; /* the value walked */
+		uint16_t vl;
+		int16_t n; /* hits in pre_hit[i], or < 0: none to take */
+	} pre[TRIE_BULK_MAX];
+	struct trie_hit pre_hit[TRIE_BULK_MAX][SCR_PRE_HITS];
 };
 
 /* diag helper: file:line:col with the echoed source line (sw_diag_add, ruleset.h) */

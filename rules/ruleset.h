@@ -149,6 +149,8 @@ struct sw_match_in {
 	struct sw_ars_state *ars;
 	uint16_t worker;        /**< the caller's worker index (its row in ars) */
 	uint8_t call;           /**< enum sw_match_call: which caps apply */
+	uint8_t prepared;       /**< 1 + msg's index in the last sw_ruleset_match_prepare()
+				     on this scratch, when that was for this burst; else 0 */
 };
 
 /** What the caps of ARS OUT patterns (Max Sessions, CPS) do with a request. */
@@ -228,13 +230,15 @@ int sw_ruleset_match(const struct sw_ruleset *rs, struct sw_rules_scratch *scrat
 		     const struct sw_match_in *in, struct sw_route_result *out);
 
 /**
- * A hint before n (<= 64) sw_ruleset_match() calls: walk the ruleset's
- * tries for all of them at once, a level a step, prefetching what each walk
- * will read, so that their cache misses overlap. Reads the messages' indexes
- * only; changes nothing. Any worker thread.
+ * Before a burst of up to 32 sw_ruleset_match() calls with this scratch:
+ * the dial plan's trie walks of the messages' Request-URI users, all at
+ * once, so that the cache misses of a big trie overlap. msgs[i] may be NULL
+ * (not to be matched). A match with in->prepared = i + 1 takes msgs[i]'s
+ * walk instead of walking again; the next call forgets them. Any worker
+ * thread, with its own scratch; no allocation, no locks.
  */
-void sw_ruleset_prefetch(const struct sw_ruleset *rs, const struct sw_sip_msg *const *msgs,
-			 unsigned n);
+void sw_ruleset_match_prepare(const struct sw_ruleset *rs, struct sw_rules_scratch *scratch,
+			      const struct sw_sip_msg *const *msgs, unsigned n);
 
 /**
  * Explain a match in readable text: winning rule with file:line, captures,

@@ -1096,94 +1096,130 @@ child_of(const struct trie *t, const struct tnode *nd, uint8_t ch)
 	return k == nc ? -1 : (int)k;
 }
 
+/* One lookup in progress: the value (and what tail_fits() learnt of it), where the walk is, its hits. */
+struct walk {
+	struct tail tl;
+	uint32_t node;
+	uint32_t d;
+	int n;
+};
+
+/*
+ * One node of a walk: its skip string, its variants, then the child for the
+ * next character. Returns 1 when the walk goes on (w->node is the child), 0
+ * when it ended, -1 when a hit did not fit in max.
+ */
+static inline __attribute__((always_inline)) int
+walk_step(const struct trie *t, const struct trie_class *classes, struct walk *w,
+	  uint32_t min_rule, struct trie_hit *hits, int max)
+{
+	const struct tnode *nd = &t->nodes[w->node];
+	const char *s = w->tl.s;
+	size_t len = w->tl.len, d = w->d;
+	int n = w->n;
+
+	if (nd->skip) {
+		const char *sk = nd->skip <= 8 ? nd->s.in : t->pool + nd->s.off;
+		if (len - d < nd->skip)
+			return 0;
+		unsigned k = 0;
+		while (k < nd->skip && s[d + k] == sk[k])
+			k++;
+		if (k != nd->skip)
+			return 0;
+		d += nd->skip;
+	}
+	if (nd->nterm == TNODE_LEAF) {
+		if (nd->lf.rule < min_rule ||
+		    !tail_fits(t, classes, &w->tl, d, nd->lt.tclass, nd->lt.tmin, nd->lt.tmax) ||
+		    seen(hits, n, nd->lf.rule))
+			return 0;
+		if (n == max)
+			return -1;
+		hits[n] = (struct trie_hit){.rule = nd->lf.rule, .hot = nd->lf.hot,
+					    .c0s = nd->lt.c0s, .c0e = nd->lt.c0e,
+					    .ncap = nd->lt.ncap, .rcap = nd->lt.rcap,
+					    .sole = nd->lt.sole, .trie = true};
+		w->n = n + 1;
+		return 0;
+	}
+	for (uint32_t k = 0; k < nd->nterm; k++) {
+		const struct tterm *v = &t->terms[nd->term + k];
+		if (v->rule < min_rule || !tail_fits(t, classes, &w->tl, d, v->tclass, v->tmin, v->tmax) ||
+		    seen(hits, n, v->rule))
+			continue;
+		if (n == max)
+			return -1;
+		hits[n] = (struct trie_hit){.rule = v->rule, .hot = v->hot, .c0s = v->c0s,
+					    .c0e = v->c0e, .ncap = v->ncap, .rcap = v->rcap,
+					    .sole = v->sole, .trie = true, .var = v->var};
+		n++;
+	}
+	w->n = n;
+	if (d == len || nd->nchild == 0)
+		return 0;
+	int k = child_of(t, nd, (uint8_t)s[d]);
+	if (k < 0)
+		return 0;
+	w->node = nd->child + (uint32_t)k;
+	w->d = (uint32_t)d + 1;
+	return 1;
+}
+
+static inline void
+walk_init(struct walk *w, const char *s, size_t len)
+{
+	*w = (struct walk){.tl = {s, len, SIZE_MAX, SIZE_MAX}};
+}
+
 int
 trie_lookup(const struct trie *t, const struct trie_class *classes, const char *s, size_t len,
 	    uint32_t min_rule, struct trie_hit *hits, int max)
 {
-	int n = 0;
-	uint32_t node = 0;
-	size_t d = 0;
-	struct tail tl = {s, len, SIZE_MAX, SIZE_MAX};
+	struct walk w;
+	int r;
+
+	walk_init(&w, s, len);
 	for (;;) {
-		const struct tnode *nd = &t->nodes[node];
-		if (nd->skip) {
-			const char *sk = nd->skip <= 8 ? nd->s.in : t->pool + nd->s.off;
-			if (len - d < nd->skip)
-				break;
-			unsigned k = 0;
-			while (k < nd->skip && s[d + k] == sk[k])
-				k++;
-			if (k != nd->skip)
-				break;
-			d += nd->skip;
-		}
-		if (nd->nterm == TNODE_LEAF) {
-			if (nd->lf.rule < min_rule ||
-			    !tail_fits(t, classes, &tl, d, nd->lt.tclass, nd->lt.tmin, nd->lt.tmax) ||
-			    seen(hits, n, nd->lf.rule))
-				break;
-			if (n == max)
-				return -1;
-			hits[n] = (struct trie_hit){.rule = nd->lf.rule, .hot = nd->lf.hot,
-						    .c0s = nd->lt.c0s, .c0e = nd->lt.c0e,
-						    .ncap = nd->lt.ncap, .rcap = nd->lt.rcap,
-						    .sole = nd->lt.sole, .trie = true};
-			n++;
-			break;
-		}
-		for (uint32_t k = 0; k < nd->nterm; k++) {
-			const struct tterm *v = &t->terms[nd->term + k];
-			if (v->rule < min_rule || !tail_fits(t, classes, &tl, d, v->tclass, v->tmin, v->tmax) ||
-			    seen(hits, n, v->rule))
-				continue;
-			if (n == max)
-				return -1;
-			hits[n] = (struct trie_hit){.rule = v->rule, .hot = v->hot, .c0s = v->c0s,
-						    .c0e = v->c0e, .ncap = v->ncap, .rcap = v->rcap,
-						    .sole = v->sole, .trie = true, .var = v->var};
-			n++;
-		}
-		if (d == len || nd->nchild == 0)
-			break;
-		int k = child_of(t, nd, (uint8_t)s[d]);
-		if (k < 0)
+		uint32_t node = w.node;
+
+		if ((r = walk_step(t, classes, &w, min_rule, hits, max)) <= 0)
 			break;
 		if (node < t->ntop && t->clu[node] != 0) {
 			/* into a cluster: all of it at once (relayout) */
-			const char *c = (const char *)&t->nodes[nd->child];
-			const char *e = c + (size_t)t->clu[node] * sizeof(*nd);
+			const char *c = (const char *)&t->nodes[t->nodes[node].child];
+			const char *e = c + (size_t)t->clu[node] * sizeof(struct tnode);
 			for (; c < e; c += 64)
 				__builtin_prefetch(c);
 			__builtin_prefetch(e - 1);
 		}
-		node = nd->child + (uint32_t)k;
-		d++;
 	}
-	return n;
+	return r < 0 ? -1 : w.n;
 }
 
 /*
- * Warm the caches for n lookups about to be made: the walks of all of them
- * at once, a level a step, so that their cache misses overlap instead of
- * each walk waiting out its own one after another. Every step prefetches
- * the next node of each walk; a leaf prefetches its rule's record in hot.
- * Skip strings are not compared: a walk that would have stopped there only
- * prefetches a node for nothing. A trie small enough to stay cached (no
- * clusters) is not walked.
+ * n lookups at once: each step takes every walk still going one node on and
+ * prefetches the node it goes to, so the cache misses of different walks
+ * overlap instead of each walk waiting out its own one after another (a big
+ * trie's deep levels are rarely cached). A finished walk prefetches its
+ * hits' records in hot. A small trie costs no more walked this way than one
+ * walk after another.
  */
 void
-trie_prefetch(const struct trie *t, const uint8_t *hot, const char *const *s, const uint16_t *len,
-	      unsigned n)
+trie_lookup_bulk(const struct trie *t, const struct trie_class *classes, const char *const *s,
+		 const uint16_t *len, unsigned n, const uint8_t *hot, struct trie_hit *hits, int max,
+		 int *count)
 {
-	uint32_t node[TRIE_PF_MAX], d[TRIE_PF_MAX];
-	uint8_t live[TRIE_PF_MAX];
+	struct walk w[TRIE_BULK_MAX];
+	struct trie_hit *h[TRIE_BULK_MAX];
+	uint8_t live[TRIE_BULK_MAX];
 	unsigned nlive = 0;
 
-	if (t->clu == NULL)
-		return;
-	for (unsigned i = 0; i < n && i < TRIE_PF_MAX; i++) {
-		node[i] = 0;
-		d[i] = 0;
+	if (n > TRIE_BULK_MAX)
+		n = TRIE_BULK_MAX;
+	for (unsigned i = 0; i < n; i++) {
+		walk_init(&w[i], s[i], len[i]);
+		h[i] = hits + (size_t)i * (size_t)max;
 		live[nlive++] = (uint8_t)i;
 	}
 	while (nlive > 0) {
@@ -1191,21 +1227,16 @@ trie_prefetch(const struct trie *t, const uint8_t *hot, const char *const *s, co
 
 		for (unsigned x = 0; x < nlive; x++) {
 			unsigned i = live[x];
-			const struct tnode *nd = &t->nodes[node[i]];
-			int k;
+			int r = walk_step(t, classes, &w[i], 0, h[i], max);
 
-			d[i] += nd->skip;
-			if (nd->nterm == TNODE_LEAF) {
-				__builtin_prefetch(hot + nd->lf.hot);
-				__builtin_prefetch(hot + nd->lf.hot + 64);
+			if (r > 0) {
+				__builtin_prefetch(&t->nodes[w[i].node]);
+				live[j++] = (uint8_t)i;
 				continue;
 			}
-			if (d[i] >= len[i] || (k = child_of(t, nd, (uint8_t)s[i][d[i]])) < 0)
-				continue;
-			node[i] = nd->child + (uint32_t)k;
-			d[i]++;
-			__builtin_prefetch(&t->nodes[node[i]]);
-			live[j++] = (uint8_t)i;
+			count[i] = r < 0 ? -1 : w[i].n;
+			for (int k = 0; k < w[i].n; k++)
+				__builtin_prefetch(hot + h[i][k].hot);
 		}
 		nlive = j;
 	}
