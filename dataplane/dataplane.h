@@ -126,8 +126,8 @@ struct sw_sip_via {
 	struct sw_span params;    /**< after the first ';', without it */
 	struct sw_span branch;
 	struct sw_span received;
-	struct sw_span rport;     /**< value; len 0 with has_rport = bare ";rport", off
-				       right after the name */
+	struct sw_span rport; /**< value; len 0 with has_rport = bare ";rport", off
+				   right after the name */
 	struct sw_span maddr;
 	struct sw_span ttl;
 	uint16_t port_num;        /**< 0 when absent */

@@ -468,7 +468,8 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 				 * own quad: one pass instead of the run and then
 				 * the scan.
 				 */
-				if (vs + 16 <= lim && (ve = sw_sip_ipv4_16(b, vs)) != 0 && ve <= end &&
+				if (vs + 16 <= lim && (ve = sw_sip_ipv4_16(b, vs)) != 0 &&
+				    ve <= end &&
 				    (ve == end || !cc_is(b[ve], CC_GVAL | CC_HOST | CC_HEX))) {
 					v->received = span(vs, ve);
 					q = ve;
@@ -1027,8 +1028,7 @@ lf_block(const char *b, uint32_t base, uint32_t n, bool avx2)
  * general loop then.
  */
 static inline __attribute__((always_inline)) uint32_t
-index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body,
-	    bool avx2)
+index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body, bool avx2)
 {
 	struct sw_sip_hdr *h = &m->hdr[m->nhdr];
 	struct sw_sip_hdr *const first = h, *const hend = &m->hdr[SW_SIP_MAX_HDRS];
@@ -1114,8 +1114,7 @@ out:
  */
 static bool sw_sip_avx2;
 
-static void __attribute__((constructor))
-sw_sip_avx2_init(void)
+static void __attribute__((constructor)) sw_sip_avx2_init(void)
 {
 	__builtin_cpu_init();
 	sw_sip_avx2 = __builtin_cpu_supports("avx2") && getenv("SW_SIP_NO_AVX2") == NULL;

@@ -453,9 +453,9 @@ sw_sip_digits_lim(const char *b, uint32_t p, uint32_t end, uint32_t lim, uint32_
 
 		memcpy(&x, b + p, 8);
 		x -= 0x3030303030303030ull;
-		nd = (uint64_t)__builtin_ctzll((((x + 0x7676767676767676ull) | x) &
-						0x8080808080808080ull) |
-					       0x8000000000000000ull) >>
+		nd = (uint64_t)__builtin_ctzll(
+			     (((x + 0x7676767676767676ull) | x) & 0x8080808080808080ull) |
+			     0x8000000000000000ull) >>
 		     3;
 		if (nd > end - p)
 			nd = end - p;

@@ -623,13 +623,14 @@ addr_spec_end(const char *b, uint32_t p, uint32_t end)
 		unsigned mk;
 
 		for (; p + 16 <= end; p += 16) {
-			mk = addr_spec_stops16(_mm_loadu_si128((const __m128i *)(const void *)(b + p)));
+			mk = addr_spec_stops16(
+				_mm_loadu_si128((const __m128i *)(const void *)(b + p)));
 			if (mk != 0)
 				return p + (uint32_t)__builtin_ctz(mk);
 		}
 		if (p < end && end >= 16) {
-			mk = addr_spec_stops16(
-				     _mm_loadu_si128((const __m128i *)(const void *)(b + end - 16))) >>
+			mk = addr_spec_stops16(_mm_loadu_si128(
+				     (const __m128i *)(const void *)(b + end - 16))) >>
 			     (p - (end - 16));
 			return mk != 0 ? p + (uint32_t)__builtin_ctz(mk) : end;
 		}

@@ -1331,7 +1331,8 @@ sw_ruleset_match_prepare(const struct sw_ruleset *rs, struct sw_rules_scratch *s
 		trie_lookup_bulk(f->trie, rs->classes, vp, vl, n, rs->hot, &scratch->pre_hit[0][0],
 				 SCR_PRE_HITS, cnt);
 		for (unsigned i = 0; i < n; i++)
-			scratch->pre[i] = (struct scr_pre){vp[i], vl[i], (int16_t)(msgs[i] ? cnt[i] : -2)};
+			scratch->pre[i] =
+				(struct scr_pre){vp[i], vl[i], (int16_t)(msgs[i] ? cnt[i] : -2)};
 		scratch->pre_field = fi;
 		scratch->npre = (uint16_t)n;
 		return;

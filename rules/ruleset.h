@@ -149,7 +149,7 @@ struct sw_match_in {
 	struct sw_ars_state *ars;
 	uint16_t worker;        /**< the caller's worker index (its row in ars) */
 	uint8_t call;           /**< enum sw_match_call: which caps apply */
-	uint8_t prepared;       /**< 1 + msg's index in the last sw_ruleset_match_prepare()
+	uint8_t prepared;	/**< 1 + msg's index in the last sw_ruleset_match_prepare()
 				     on this scratch, when that was for this burst; else 0 */
 };
 

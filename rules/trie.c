@@ -1082,8 +1082,9 @@ child_of(const struct trie *t, const struct tnode *nd, uint8_t ch)
 	if (nc <= sizeof(nd->kids)) {
 		/* the node's last 16 bytes end with kids[]: one compare for all */
 		__m128i v = _mm_loadu_si128((const __m128i *)((const char *)(nd + 1) - 16));
-		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)ch))) >>
-				(16 - sizeof(nd->kids));
+		unsigned mask =
+			(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8((char)ch))) >>
+			(16 - sizeof(nd->kids));
 
 		mask &= (1u << nc) - 1;
 		return mask == 0 ? -1 : __builtin_ctz(mask);
@@ -1096,7 +1097,8 @@ child_of(const struct trie *t, const struct tnode *nd, uint8_t ch)
 	return k == nc ? -1 : (int)k;
 }
 
-/* One lookup in progress: the value (and what tail_fits() learnt of it), where the walk is, its hits. */
+/* One lookup in progress: the value (and what tail_fits() learnt of it), where the walk is, its
+ * hits. */
 struct walk {
 	struct tail tl;
 	uint32_t node;
@@ -1110,8 +1112,8 @@ struct walk {
  * when it ended, -1 when a hit did not fit in max.
  */
 static inline __attribute__((always_inline)) int
-walk_step(const struct trie *t, const struct trie_class *classes, struct walk *w,
-	  uint32_t min_rule, struct trie_hit *hits, int max)
+walk_step(const struct trie *t, const struct trie_class *classes, struct walk *w, uint32_t min_rule,
+	  struct trie_hit *hits, int max)
 {
 	const struct tnode *nd = &t->nodes[w->node];
 	const char *s = w->tl.s;
@@ -1136,23 +1138,34 @@ walk_step(const struct trie *t, const struct trie_class *classes, struct walk *w
 			return 0;
 		if (n == max)
 			return -1;
-		hits[n] = (struct trie_hit){.rule = nd->lf.rule, .hot = nd->lf.hot,
-					    .c0s = nd->lt.c0s, .c0e = nd->lt.c0e,
-					    .ncap = nd->lt.ncap, .rcap = nd->lt.rcap,
-					    .sole = nd->lt.sole, .trie = true};
+		hits[n] = (struct trie_hit){.rule = nd->lf.rule,
+					    .hot = nd->lf.hot,
+					    .c0s = nd->lt.c0s,
+					    .c0e = nd->lt.c0e,
+					    .ncap = nd->lt.ncap,
+					    .rcap = nd->lt.rcap,
+					    .sole = nd->lt.sole,
+					    .trie = true};
 		w->n = n + 1;
 		return 0;
 	}
 	for (uint32_t k = 0; k < nd->nterm; k++) {
 		const struct tterm *v = &t->terms[nd->term + k];
-		if (v->rule < min_rule || !tail_fits(t, classes, &w->tl, d, v->tclass, v->tmin, v->tmax) ||
+		if (v->rule < min_rule ||
+		    !tail_fits(t, classes, &w->tl, d, v->tclass, v->tmin, v->tmax) ||
 		    seen(hits, n, v->rule))
 			continue;
 		if (n == max)
 			return -1;
-		hits[n] = (struct trie_hit){.rule = v->rule, .hot = v->hot, .c0s = v->c0s,
-					    .c0e = v->c0e, .ncap = v->ncap, .rcap = v->rcap,
-					    .sole = v->sole, .trie = true, .var = v->var};
+		hits[n] = (struct trie_hit){.rule = v->rule,
+					    .hot = v->hot,
+					    .c0s = v->c0s,
+					    .c0e = v->c0e,
+					    .ncap = v->ncap,
+					    .rcap = v->rcap,
+					    .sole = v->sole,
+					    .trie = true,
+					    .var = v->var};
 		n++;
 	}
 	w->n = n;
@@ -1207,8 +1220,8 @@ trie_lookup(const struct trie *t, const struct trie_class *classes, const char *
  */
 void
 trie_lookup_bulk(const struct trie *t, const struct trie_class *classes, const char *const *s,
-		 const uint16_t *len, unsigned n, const uint8_t *hot, struct trie_hit *hits, int max,
-		 int *count)
+		 const uint16_t *len, unsigned n, const uint8_t *hot, struct trie_hit *hits,
+		 int max, int *count)
 {
 	struct walk w[TRIE_BULK_MAX];
 	struct trie_hit *h[TRIE_BULK_MAX];

@@ -251,7 +251,8 @@ main(int argc, char **argv)
 	static struct sw_route_result r;
 	size_t bad = 0;
 	for (size_t i = 0; i < n; i++) {
-		/* as a worker does: the burst's walks first (every third message walks on its own) */
+		/* as a worker does: the burst's walks first (every third message walks on its own)
+		 */
 		if (i % 32 == 0)
 			prepare_burst(rs, s, it + i, n - i < 32 ? n - i : 32);
 		in.msg = &it[i].m;
@@ -289,7 +290,8 @@ main(int argc, char **argv)
 			for (int p = 0; p < passes; p++)
 				for (size_t i = 0; i < n; i++) {
 					if (pf && i % 32 == 0)
-						prepare_burst(rs, s, it + i, n - i < 32 ? n - i : 32);
+						prepare_burst(rs, s, it + i,
+							      n - i < 32 ? n - i : 32);
 					in.msg = &it[i].m;
 					in.prepared = pf ? (uint8_t)(i % 32 + 1) : 0;
 					sw_ruleset_match(rs, s, &in, &r);

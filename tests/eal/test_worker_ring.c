@@ -299,8 +299,9 @@ invite_forwarded_and_rewritten(void **state)
 			    "To: <sip:1000@198.18.1.1>\r\nCall-ID: rp@198.18.1.2\r\n"
 			    "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"));
 	expect_udp(1, &o);
-	assert_non_null(strstr(o.sip, "Via: SIP/2.0/UDP h.example;RPort=5061 ;branch=z9hG4bK-rp;x=1;"
-				      "received=198.18.1.2\r\n"));
+	assert_non_null(strstr(o.sip,
+			       "Via: SIP/2.0/UDP h.example;RPort=5061 ;branch=z9hG4bK-rp;x=1;"
+			       "received=198.18.1.2\r\n"));
 }
 
 static void

@@ -103,7 +103,8 @@ static const char *const shapes[] = {
 	"Via: SIP/2.0/UDP 198.18.0.10:5060;branch=z9hG4bK-524287-1---abc123def456;rport" CRLF
 	"Via: SIP/2.0/UDP 198.18.1.20:5060;received=198.18.1.21;branch=z9hG4bK77ef4c2312983.1" CRLF
 	"Max-Forwards: 68" CRLF "Record-Route: <sip:198.18.0.10;lr;ftag=as5f7e3a21>" CRLF
-	"From: \"Alice Example\" <sip:+4930987654321@pbx.example.com;user=phone>;tag=as5f7e3a21" CRLF
+	"From: \"Alice Example\" "
+	"<sip:+4930987654321@pbx.example.com;user=phone>;tag=as5f7e3a21" CRLF
 	"To: <sip:+4930123456789@carrier.example.net;user=phone>" CRLF
 	"Call-ID: 3c26700b4b6b-8bnvqa5nx1mq@pbx.example.com" CRLF "CSeq: 102 INVITE" CRLF
 	"Contact: <sip:+4930987654321@198.18.1.20:5060;transport=udp>" CRLF
@@ -114,16 +115,19 @@ static const char *const shapes[] = {
 	"Via: SIP/2.0/TCP 198.18.1.20:5061;branch=z9hG4bK77ef4c23,SIP/2.0/UDP 198.18.1.1" CRLF
 	"From: <sip:a@pbx.example.com>;tag=as5" CRLF "To: <sip:b@198.18.1.1>;tag=1a2b" CRLF
 	"Call-ID: 3c26@pbx" CRLF "CSeq: 0000000102 INVITE" CRLF "Content-Length: 0" CRLF CRLF,
-	"ACK sip:b@198.18.2.30 SIP/2.0" CRLF "Via: SIP/2.0/UDP 198.18.1.2;rport;branch=z9hG4bKx" CRLF
-	"Max-Forwards: 70" CRLF "Route: <sip:198.18.0.10;lr>" CRLF "From: <sip:a@b>;tag=1" CRLF
-	"To: <sip:b@c>;tag=2" CRLF "Call-ID: c" CRLF "CSeq: 4294967296 ACK" CRLF
-	"X-Long-Header-Name-Here: value" CRLF "Subject:  two spaces" CRLF "Subject:" CRLF
-	"User-Agent: folded" CRLF " continuation" CRLF "Content-Length: 0" CRLF CRLF,
-	"OPTIONS sip:198.18.0.1 sip/2.0" CRLF "v: SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK2" CRLF
+	"ACK sip:b@198.18.2.30 SIP/2.0" CRLF
+	"Via: SIP/2.0/UDP 198.18.1.2;rport;branch=z9hG4bKx" CRLF "Max-Forwards: 70" CRLF
+	"Route: <sip:198.18.0.10;lr>" CRLF "From: <sip:a@b>;tag=1" CRLF "To: <sip:b@c>;tag=2" CRLF
+	"Call-ID: c" CRLF "CSeq: 4294967296 ACK" CRLF "X-Long-Header-Name-Here: value" CRLF
+	"Subject:  two spaces" CRLF "Subject:" CRLF "User-Agent: folded" CRLF " continuation" CRLF
+	"Content-Length: 0" CRLF CRLF,
+	"OPTIONS sip:198.18.0.1 sip/2.0" CRLF
+	"v: SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK2" CRLF
 	"f: <sip:a@[2001:db8::1]>;tag=3" CRLF "t: sip:b@198.18.0.1" CRLF "i: x" CRLF
 	"CSeq: 7 OPTIONS" CRLF "l: 0" CRLF CRLF,
 	/* URI parameter lists across 16-byte loads, escapes, 5-6 digit numbers, addr-specs */
-	"BYE sip:+49301234@gw1.example.net:5060;user=phone;transport=udp;lr;x=%41%62?h=v SIP/2.0" CRLF
+	"BYE sip:+49301234@gw1.example.net:5060;user=phone;transport=udp;lr;x=%41%62?h=v "
+	"SIP/2.0" CRLF
 	"Via: SIP/2.0/UDP 198.18.0.10:5060;received=10.0.0.1;rport=65535;branch=z9hG4bK-77" CRLF
 	"Via: SIP/2.0/UDP gw.example.net;received=10.0.0.255x;branch=z9hG4bK-8" CRLF
 	"Max-Forwards: 00070" CRLF
