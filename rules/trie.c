@@ -1097,8 +1097,7 @@ child_of(const struct trie *t, const struct tnode *nd, uint8_t ch)
 	return k == nc ? -1 : (int)k;
 }
 
-/* One lookup in progress: the value (and what tail_fits() learnt of it), where the walk is, its
- * hits. */
+/* One lookup in progress: its value (with what tail_fits() learnt of it), node, depth and hits. */
 struct walk {
 	struct tail tl;
 	uint32_t node;
