@@ -878,7 +878,6 @@ via_edits(struct sw_worker *w, const struct sw_pkt *p, struct sw_rw *rw, const s
 	}
 }
 
-/* Forward a request; swr != 0 tags our Via and Record-Route for Max Sessions. True: sent. */
 /*
  * Our Record-Route text, sent from src for a request that came to in; two
  * entries when we change sides (RFC 5658 double Record-Route). Without
@@ -899,7 +898,7 @@ put_record_route(struct sw_worker *w, struct sw_rw *rw, const struct sw_addr *sr
 	rw_local(w, src);
 	if (swr != 0)
 		rw_swr(rw, swr);
-	if (in->family == src->family && memcmp(in->bytes, src->bytes, 16) == 0) {
+	if (sw_addr_eq(in, src)) {
 		RW_LIT(rw, ";lr>\r\n");
 	} else {
 		RW_LIT(rw, ";lr;r2=on>\r\nRecord-Route: <sip:");
@@ -917,6 +916,7 @@ put_record_route(struct sw_worker *w, struct sw_rw *rw, const struct sw_addr *sr
 	}
 }
 
+/* Forward a request; swr != 0 tags our Via and Record-Route for Max Sessions. True: sent. */
 static bool
 forward_request(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, const struct sw_addr *dst,
 		uint16_t dport, int8_t *line_done, bool record_route, uint32_t swr)
@@ -1030,8 +1030,8 @@ apply_rules(struct sw_worker *w, struct sw_pkt *p, struct sw_rw *rw, int8_t *lin
 		rte_pktmbuf_free(p->m);
 		return;
 	}
-	/* the walk rules_prepare() did for this message, when it did one with rs */
-	if (rs == w->prepared && w->msg >= w->msgs && w->msg < w->msgs + SW_BURST)
+	/* the walk rules_prepare() did for this message (w->msg is one of msgs[]) with rs */
+	if (rs == w->prepared)
 		in.prepared = (uint8_t)(w->msg - w->msgs + 1);
 	if (unlikely(sw_ruleset_match(rs, sw_ruleset_scratch(rs, w->idx), &in, res) != 0)) {
 		urcu_qsbr_read_unlock();

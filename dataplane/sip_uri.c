@@ -212,6 +212,31 @@ run_esc(const char *b, uint32_t p, uint32_t end, uint16_t cls, bool *ok)
 	}
 }
 
+/*
+ * One stop q of a uri-parameters run (a byte that is not a paramchar, or
+ * end): 1 when the list ends there ('?' or end), 0 when it goes on past it
+ * (a valid escape, or a ';' or '=' after a non-empty name or value: *start
+ * is then where the next one begins), -1 when it is malformed.
+ */
+static inline int
+param_stop(const char *b, uint32_t q, uint32_t end, uint32_t *start, bool *eq)
+{
+	char c;
+
+	if (q >= end)
+		return q > *start ? 1 : -1;
+	c = b[q];
+	if (c == '%')
+		return escape_ok(b, q, end) ? 0 : -1;
+	if (q == *start || (c != ';' && c != '=' && c != '?') || (c == '=' && *eq))
+		return -1;
+	if (c == '?')
+		return 1;
+	*eq = c == '=';
+	*start = q + 1;
+	return 0;
+}
+
 #ifdef __SSSE3__
 /*
  * uri_params_scan with the stops of the paramchar run taken from one bit
@@ -230,22 +255,10 @@ uri_params_bits(const char *b, uint32_t p, uint32_t end, uint32_t lim)
 
 		for (; mk != 0; mk &= mk - 1) {
 			uint32_t q = p + (uint32_t)__builtin_ctz(mk);
-			char c;
+			int r = param_stop(b, q, end, &start, &eq);
 
-			if (q >= end)
-				return q > start ? q : SCAN_ERR;
-			c = b[q];
-			if (c == '%') {
-				if (!escape_ok(b, q, end))
-					return SCAN_ERR;
-				continue;
-			}
-			if (q == start || (c != ';' && c != '=' && c != '?') || (c == '=' && eq))
-				return SCAN_ERR;
-			if (c == '?')
-				return q;
-			eq = c == '=';
-			start = q + 1;
+			if (r != 0)
+				return r > 0 ? q : SCAN_ERR;
 		}
 	}
 }
@@ -268,24 +281,13 @@ uri_params_scan(const char *b, uint32_t p, uint32_t end, uint32_t lim)
 		return uri_params_bits(b, p, end, lim);
 #endif
 	for (;;) {
-		char c;
+		int r;
 
 		p = skip_cls(b, p, end, CC_PARAM);
-		if (p >= end)
-			return p > start ? p : SCAN_ERR;
-		c = b[p];
-		if (c == '%') {
-			if (!escape_ok(b, p, end))
-				return SCAN_ERR;
-			p += 3;
-			continue;
-		}
-		if (p == start || (c != ';' && c != '=' && c != '?') || (c == '=' && eq))
-			return SCAN_ERR;
-		if (c == '?')
-			return p;
-		eq = c == '=';
-		start = ++p;
+		r = param_stop(b, p, end, &start, &eq);
+		if (r != 0)
+			return r > 0 ? p : SCAN_ERR;
+		p = b[p] == '%' ? p + 3 : start;
 	}
 }
 
@@ -439,7 +441,7 @@ sw_sip_params_scan(const char *b, uint32_t p, uint32_t end, struct sw_span *para
 	return params_scan_i(b, p, end, params, cb, ctx);
 }
 
-static inline __attribute__((always_inline)) int
+static inline int
 tag_cb(void *ctx, const char *b, struct sw_span name, struct sw_span val, bool has_val)
 {
 	if (name.len == 3 && lc(b[name.off]) == 't' && lc(b[name.off + 1]) == 'a' &&

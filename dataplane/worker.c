@@ -436,17 +436,6 @@ drain_slowpath_tx(struct sw_worker *w)
 }
 
 /*
- * A burst is worked a stage at a time: classify and parse every packet
- * (each into its own index, w->msgs[]), then route, rewrite and send each.
- * The parser's and the proxy's hot code together are about as large as the
- * L1 instruction cache; one packet after the other, each evicted the other
- * (callgrind: 147 L1i misses per forwarded INVITE), a stage at a time they
- * run 32 times while cached (11 misses). The indexes, 1.4 KB each, wait in
- * L1 and L2 meanwhile; on net_ring at 10k rules whole bursts came out ahead
- * of groups of 16 and of 8 (medians of paired runs: 1,459, 1,525 and 1,625
- * cycles per message).
- */
-/*
  * Between the stages: the dial plan's trie walks of the burst's new
  * requests, all at once (sw_ruleset_match_prepare), so that their cache
  * misses overlap. At 10k rules a walk goes through nodes no other number of
@@ -471,6 +460,17 @@ rules_prepare(struct sw_worker *w, const enum sw_sip_verdict *v, unsigned k)
 	w->prepared = rs;
 }
 
+/*
+ * A burst is worked a stage at a time: classify and parse every packet
+ * (each into its own index, w->msgs[]), then route, rewrite and send each.
+ * The parser's and the proxy's hot code together are about as large as the
+ * L1 instruction cache; one packet after the other, each evicted the other
+ * (callgrind: 147 L1i misses per forwarded INVITE), a stage at a time they
+ * run 32 times while cached (11 misses). The indexes, 1.4 KB each, wait in
+ * L1 and L2 meanwhile; on net_ring at 10k rules whole bursts came out ahead
+ * of groups of 16 and of 8 (medians of paired runs: 1,459, 1,525 and 1,625
+ * cycles per message).
+ */
 unsigned
 sw_dp_worker_poll(struct sw_dp *dp, unsigned idx)
 {
