@@ -192,7 +192,12 @@ struct sw_sip_msg {
 	struct sw_span hdr_end; /**< the empty line that ends the headers (CRLF) */
 
 	uint8_t nvia;            /**< Via entries seen (all headers, all commas) */
-	struct sw_sip_via via[2]; /**< topmost two: ours and the next hop back */
+	/**
+	 * Topmost two: ours and the next hop back. A request's via[1] stays
+	 * empty until SW_SIP_MORE_VIA: forwarding a request reads only the top
+	 * entry (RFC 3261 §16.3 step 1).
+	 */
+	struct sw_sip_via via[2];
 	/**
 	 * From and To: all, display, params and tag. The URI inside is only
 	 * checked for its shape (a scheme, no white space); uri stays empty
@@ -253,7 +258,7 @@ enum sw_sip_more {
 	SW_SIP_MORE_RECORD_ROUTE = 1u << 1, /**< nrecord_route */
 	SW_SIP_MORE_EXPIRES = 1u << 2,      /**< expires */
 	SW_SIP_MORE_CHECKS = 1u << 3,       /**< Content-Type, Require, Supported syntax */
-	SW_SIP_MORE_VIA = 1u << 4,          /**< syntax of the Via entries past the second */
+	SW_SIP_MORE_VIA = 1u << 4,          /**< a request's via[1]; syntax of the Via entries past those parsed */
 	SW_SIP_MORE_FROM_TO = 1u << 5,      /**< from.uri and to.uri, split and checked */
 	SW_SIP_MORE_ALL = 0x3f,
 };

@@ -565,8 +565,9 @@ via_parm(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 }
 
 /*
- * Via entries past the two we index are counted, not parsed: a proxy
- * forwards them untouched (§16.3 step 1, §16.7 step 3). An entry is a
+ * Via entries past the ones we index (a request's top one, a response's
+ * top two) are counted, not parsed: a proxy forwards them untouched (§16.3
+ * step 1, §16.7 step 3). An entry is a
  * comma-separated piece; commas inside quoted parameter values do not count.
  * Returns -1 when an entry is empty (a stray comma). SW_SIP_MORE_VIA checks
  * the rest of their syntax.
@@ -609,6 +610,19 @@ via_count(const char *b, uint32_t p, uint32_t end, uint8_t *nvia)
 	return 0;
 }
 
+/*
+ * The Via entries sw_sip_parse() parses: a request's top one (where an
+ * answer goes, and what the proxy stamps), a response's top two (ours, and
+ * the next hop back, §16.7 step 3). A request's others are no part of
+ * forwarding it (§16.3 step 1: "Any other components, well-formed or not,
+ * SHOULD be ignored"); SW_SIP_MORE_VIA parses them.
+ */
+static inline unsigned
+vias_parsed(const struct sw_sip_msg *m)
+{
+	return m->is_request ? 1 : 2;
+}
+
 static inline __attribute__((always_inline)) void
 parse_via(struct pstate *ps, uint8_t hi, uint32_t p, uint32_t end)
 {
@@ -621,7 +635,7 @@ parse_via(struct pstate *ps, uint8_t hi, uint32_t p, uint32_t end)
 		bool sent_by = false;
 		uint32_t q;
 
-		if (m->nvia >= 2) {
+		if (m->nvia >= vias_parsed(m)) {
 			if (via_count(ps->b, p, end, &m->nvia) != 0)
 				bad(ps, "Bad Request - malformed Via");
 			return;
@@ -1494,18 +1508,25 @@ sw_sip_parse_more(struct sw_sip_msg *m, unsigned what)
 		case SW_HDR_VIA:
 			if (!(todo & SW_SIP_MORE_VIA))
 				break;
-			/* the first two entries were parsed by sw_sip_parse() */
+			/*
+			 * The first vias_parsed() entries sw_sip_parse() took;
+			 * a request's second one goes to via[1].
+			 */
 			for (;;) {
-				struct sw_sip_via scratch;
+				struct sw_sip_via scratch, *v = &scratch;
 				bool sent_by = false;
-				uint32_t q = via_parm(m->buf, p, end, m->len, &scratch, &sent_by);
+				uint32_t q;
 
+				if (nvia == 1 && m->is_request)
+					v = &m->via[1];
+				q = via_parm(m->buf, p, end, m->len, v, &sent_by);
 				if (q == SCAN_ERR) {
-					if (nvia >= 2)
+					if (nvia >= vias_parsed(m))
 						more_bad(m, SW_SIP_MORE_VIA,
 							 "Bad Request - malformed Via");
 					break;
 				}
+				v->hdr = (uint8_t)i;
 				nvia++;
 				if (q == end)
 					break;

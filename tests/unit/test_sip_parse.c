@@ -87,6 +87,9 @@ invite_fields(void **state)
 	assert_span(msg.via[0].params, "branch=z9hG4bK776asdhds;rport");
 	assert_span(msg.via[0].all, "SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bK776asdhds;rport");
 	assert_int_equal(msg.via[0].hdr, 0);
+	/* a request's second entry only on demand (RFC 3261 §16.3 step 1) */
+	assert_int_equal(msg.via[1].all.len, 0);
+	assert_int_equal(sw_sip_parse_more(&msg, SW_SIP_MORE_VIA), 0);
 	assert_span(msg.via[1].transport, "TCP");
 	assert_span(msg.via[1].host, "[2001:db8::1]");
 	assert_int_equal(msg.via[1].host_type, SW_HOST_IPV6);
@@ -283,8 +286,19 @@ static const struct vcase vcases[] = {
 		  "From: <sip:a@example.com>;tag=1" CRLF "Call-ID: x" CRLF
 		  "CSeq: 1 OPTIONS" CRLF CRLF,
 	 SW_SIP_DROP, 0, NULL, SW_SIP_DROP_BAD_VIA},
+	/*
+	 * A request's Via entries under the top one are nothing its forwarding
+	 * reads (RFC 3261 §16.3 step 1): forwarded as they are, as Kamailio
+	 * does; SW_SIP_MORE_VIA finds the fault (bad_second_via below). A
+	 * response is sent on to its second entry, so there it is a drop.
+	 */
 	{"bad second Via", OPT_LINE REQ_HDRS "Via: SIP/2.0/UDP" CRLF "CSeq: 1 OPTIONS" CRLF CRLF,
-	 SW_SIP_REPLY, 400, "malformed Via", 0},
+	 SW_SIP_OK, 0, NULL, 0},
+	{"response bad second Via",
+	 "SIP/2.0 200 OK" CRLF "Via: SIP/2.0/UDP 198.18.0.1;branch=z9hG4bK1" CRLF
+	 "Via: SIP/2.0/UDP" CRLF "To: <sip:b@example.com>;tag=2" CRLF
+	 "From: <sip:a@example.com>;tag=1" CRLF "Call-ID: x" CRLF "CSeq: 1 OPTIONS" CRLF CRLF,
+	 SW_SIP_DROP, 0, "malformed Via", SW_SIP_DROP_BAD_RESPONSE},
 	{"version 3.0",
 	 "OPTIONS sip:bob@example.com SIP/3.0" CRLF REQ_HDRS "CSeq: 1 OPTIONS" CRLF CRLF,
 	 SW_SIP_REPLY, 505, "Version Not Supported", 0},
@@ -346,6 +360,29 @@ verdict_table(void **state)
 	}
 }
 
+/* A request's second Via: parsed on demand, into via[1]. */
+static void
+bad_second_via(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(OPT_LINE REQ_HDRS "Via: SIP/2.0/UDP" CRLF "CSeq: 1 OPTIONS" CRLF CRLF),
+			 SW_SIP_OK);
+	assert_int_equal(msg.nvia, 2);
+	assert_int_equal(sw_sip_parse_more(&msg, SW_SIP_MORE_VIA), -EINVAL);
+	assert_non_null(strstr(msg.more_reason, "malformed Via"));
+	assert_int_equal(parse(OPT_LINE REQ_HDRS "v: SIP/2.0/TCP 198.18.0.2:5062;received=198.18.0.3, "
+					     "SIP/2.0/UDP" CRLF "CSeq: 1 OPTIONS" CRLF CRLF),
+			 SW_SIP_OK);
+	assert_int_equal(msg.nvia, 3);
+	assert_int_equal(msg.via[1].all.len, 0);
+	assert_int_equal(sw_sip_parse_more(&msg, SW_SIP_MORE_VIA), -EINVAL);
+	assert_string_equal(msg.more_reason, "Bad Request - malformed Via");
+	assert_span(msg.via[1].host, "198.18.0.2");
+	assert_int_equal(msg.via[1].port_num, 5062);
+	assert_span(msg.via[1].received, "198.18.0.3");
+	assert_int_equal(msg.via[1].hdr, 5);
+}
+
 static void
 too_large(void **state)
 {
@@ -367,7 +404,7 @@ main(void)
 		cmocka_unit_test(invite_fields),   cmocka_unit_test(invite_lines),
 		cmocka_unit_test(response_fields), cmocka_unit_test(uri_api),
 		cmocka_unit_test(nameaddr_api),	   cmocka_unit_test(verdict_table),
-		cmocka_unit_test(too_large),
+		cmocka_unit_test(bad_second_via), cmocka_unit_test(too_large),
 	};
 	return cmocka_run_group_tests_name("sip_parse", tests, NULL, NULL);
 }
