@@ -470,10 +470,11 @@ static inline __attribute__((always_inline)) uint32_t
 via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_via *v)
 {
 	struct via_ctx vc = {v, lim};
-	uint32_t start = p, q, first = UINT32_MAX, w;
+	uint32_t start = p, q, first, w;
 	uint64_t x;
 
-	if (end - p < 16)
+	/* past end the message goes on (at least its CRLF): every name is one 8-byte load */
+	if (end - p < 16 || end + 8 > lim)
 		return SCAN_ERR;
 	memset(v, 0, sizeof(*v));
 	memcpy(&x, b + p, 8);
@@ -505,69 +506,71 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 		v->port_num = (uint16_t)port;
 	}
 	v->params = span(q, q);
-	while (q < end && b[q] == ';') {
+	if (q >= end || b[q] != ';')
+		goto done;
+	first = q + 1;
+	do {
 		uint32_t n = q + 1, ne, vs, ve;
 		bool has_val = false;
+		uint64_t y;
+		uint8_t ht;
 
-		if (first == UINT32_MAX)
-			first = n;
-		/* branch, rport and received by their first eight bytes (readable up to lim) */
-		if (n + 8 <= lim) {
-			uint64_t y;
-			uint8_t ht;
+		/*
+		 * branch, rport and received by their first eight bytes (n <=
+		 * end, so they are readable): each name's letters in either
+		 * case, its other bytes exactly.
+		 */
+		memcpy(&y, b + n, 8);
+		if (((y ^ 0x003d68636e617262ull /* branch= */) & 0x00ffdfdfdfdfdfdfull) == 0 &&
+		    n + 7 < end) {
+			vs = n + 7;
+			ve = skip_cls(b, vs, end, CC_GVAL);
+			if (ve == vs)
+				return SCAN_ERR;
+			v->branch = span(vs, ve);
+			q = ve;
+			continue;
+		}
+		if (((y ^ 0x74726f7072ull /* rport */) & 0xdfdfdfdfdfull) == 0 && n + 5 <= end) {
+			uint32_t port;
 
-			memcpy(&y, b + n, 8);
-			if (((y | 0x0000202020202020ull) & 0x00ffffffffffffffull) ==
-			    0x003d68636e617262ull /* branch= */ && n + 7 < end) {
-				vs = n + 7;
-				ve = skip_cls(b, vs, end, CC_GVAL);
-				if (ve == vs)
-					return SCAN_ERR;
-				v->branch = span(vs, ve);
+			if (n + 5 == end || b[n + 5] == ';' || b[n + 5] == ',') {
+				v->rport = span(n + 5, n + 5);
+				v->has_rport = 1;
+				q = n + 5;
+				continue;
+			}
+			/* RFC 3581: the port a response came from, as a proxy saw it */
+			ve = b[n + 5] == '=' ? sw_sip_digits_lim(b, n + 6, end, lim, 65535, &port)
+					     : (uint32_t)SCAN_ERR;
+			if (ve != SCAN_ERR && (ve == end || b[ve] == ';' || b[ve] == ',')) {
+				v->rport = span(n + 6, ve);
+				v->has_rport = 1;
 				q = ve;
 				continue;
 			}
-			if (((y | 0x2020202020ull) & 0xffffffffffull) == 0x74726f7072ull /* rport */ &&
-			    n + 5 <= end) {
-				uint32_t port;
-
-				if (n + 5 == end || b[n + 5] == ';' || b[n + 5] == ',') {
-					v->rport = span(n + 5, n + 5);
-					v->has_rport = 1;
-					q = n + 5;
-					continue;
-				}
-				/* RFC 3581: the port a response came from, as a proxy saw it */
-				ve = b[n + 5] == '=' ? sw_sip_digits_lim(b, n + 6, end, lim, 65535, &port)
-						     : (uint32_t)SCAN_ERR;
-				if (ve != SCAN_ERR && (ve == end || b[ve] == ';' || b[ve] == ',')) {
-					v->rport = span(n + 6, ve);
-					v->has_rport = 1;
-					q = ve;
-					continue;
-				}
-			} else if ((y | 0x2020202020202020ull) == 0x6465766965636572ull /* received */ &&
-				   n + 9 < end && b[n + 8] == '=') {
-				vs = n + 9;
-				/*
-				 * A dotted quad that no gen-value character
-				 * follows is the whole value, and the host scan's
-				 * own quad: one pass instead of the run and then
-				 * the scan.
-				 */
-				if (vs + 16 <= lim && (ve = via_ipv4(b, vs)) != 0 && ve <= end &&
-				    (ve == end || !cc_is(b[ve], CC_GVAL | CC_HOST | CC_HEX))) {
-					v->received = span(vs, ve);
-					q = ve;
-					continue;
-				}
-				ve = skip_cls(b, vs, end, CC_GVAL);
-				if (ve == vs || sw_sip_host_scan_lim(b, vs, ve, lim, &ht, true) != ve)
-					return SCAN_ERR;
+		} else if (((y ^ 0x6465766965636572ull /* received */) & 0xdfdfdfdfdfdfdfdfull) ==
+				   0 &&
+			   n + 9 < end && b[n + 8] == '=') {
+			vs = n + 9;
+			/*
+			 * A dotted quad that no gen-value character
+			 * follows is the whole value, and the host scan's
+			 * own quad: one pass instead of the run and then
+			 * the scan.
+			 */
+			if (vs + 16 <= lim && (ve = via_ipv4(b, vs)) != 0 && ve <= end &&
+			    (ve == end || !cc_is(b[ve], CC_GVAL | CC_HOST | CC_HEX))) {
 				v->received = span(vs, ve);
 				q = ve;
 				continue;
 			}
+			ve = skip_cls(b, vs, end, CC_GVAL);
+			if (ve == vs || sw_sip_host_scan_lim(b, vs, ve, lim, &ht, true) != ve)
+				return SCAN_ERR;
+			v->received = span(vs, ve);
+			q = ve;
+			continue;
 		}
 		ne = skip_cls(b, n, end, CC_TOKEN);
 		vs = ve = ne;
@@ -583,11 +586,11 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 		if (via_param_cb(&vc, b, span(n, ne), span(vs, ve), has_val) != 0)
 			return SCAN_ERR;
 		q = ve;
-	}
+	} while (q < end && b[q] == ';');
+	v->params = span(first, q);
+done:
 	if (q != end && b[q] != ',')
 		return SCAN_ERR;
-	if (first != UINT32_MAX)
-		v->params = span(first, q);
 	v->all = span(start, q);
 	return q;
 }
