@@ -473,7 +473,11 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 	uint32_t start = p, q, first, w;
 	uint64_t x;
 
-	/* past end the message goes on (at least its CRLF): every name is one 8-byte load */
+	/*
+	 * Past end the message goes on (at least its CRLF): every parameter
+	 * name is one 8-byte load, and a host's first byte can be read even
+	 * when the host is empty.
+	 */
 	if (end - p < 16 || end + 8 > lim)
 		return SCAN_ERR;
 	memset(v, 0, sizeof(*v));
@@ -482,16 +486,20 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 		return SCAN_ERR;
 	memcpy(&w, b + p + 8, 4);
 	w |= 0x00202020u;
-	if (w == 0x20706475u /* "udp " */ || w == 0x20706374u /* "tcp " */ ||
-	    w == 0x20736c74u /* "tls " */)
+	if (w == 0x20706475u /* "udp " */)
+		q = p + 11;
+	else if (w == 0x20706374u /* "tcp " */ || w == 0x20736c74u /* "tls " */)
 		q = p + 11;
 	else if ((q = skip_cls(b, p + 8, end, CC_TOKEN)) == p + 8 || q >= end || b[q] != ' ')
 		return SCAN_ERR;
 	v->transport = span(p + 8, q);
 	p = q + 1;
-	/* a dotted quad as sw_sip_host_scan_lim takes it, by via_ipv4() */
-	if (p < end && p + 16 <= lim && (unsigned)(uint8_t)b[p] - '0' < 10 &&
-	    (q = via_ipv4(b, p)) != 0 && q <= end && (q == end || !cc_is(b[q], CC_HOST)))
+	/*
+	 * A dotted quad as sw_sip_host_scan_lim takes it, by via_ipv4(). At
+	 * p == end one ends past end, and the scan refuses the empty host.
+	 */
+	if (p + 16 <= lim && (unsigned)(uint8_t)b[p] - '0' < 10 && (q = via_ipv4(b, p)) != 0 &&
+	    q <= end && (q == end || !cc_is(b[q], CC_HOST)))
 		v->host_type = SW_HOST_IPV4;
 	else if ((q = sw_sip_host_scan_lim(b, p, end, lim, &v->host_type, false)) == SCAN_ERR)
 		return SCAN_ERR;
