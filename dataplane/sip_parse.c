@@ -374,6 +374,90 @@ sent_protocol(const char *b, uint32_t p, uint32_t end, struct sw_sip_via *v)
 	return q;
 }
 
+#ifdef __SSE2__
+/* The bytes of x equal to c, as a 16-bit mask. */
+static inline unsigned
+via_eq(__m128i x, char c)
+{
+	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(c)));
+}
+
+/* The bytes of x above c (both taken as signed), as a 16-bit mask. */
+static inline unsigned
+via_gt(__m128i x, char c)
+{
+	return (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(x, _mm_set1_epi8(c)));
+}
+#endif
+
+/*
+ * The shapes of a dotted quad: the dots of its run of digits and dots, and
+ * a bit at the run's end, as one 16-bit key (four octets of 1-3 digits make
+ * 81 keys, the longest run is 15 bytes). A key's slot is its multiple by
+ * VIA_QUAD_MUL, top eight bits; the slot holds the key (every other slot
+ * zero, which no key is) and, above it, the first digits of the
+ * three-digit octets, whose value must be checked. The multiplier is one
+ * under which the 81 keys land in slots of their own (found by trying;
+ * checked at load time).
+ */
+#define VIA_QUAD_MUL 0x86e5b70du
+static uint32_t via_quad[256];
+
+static inline unsigned
+via_quad_slot(uint32_t key)
+{
+	return (key * VIA_QUAD_MUL) >> 24;
+}
+
+static void __attribute__((constructor)) via_quad_init(void)
+{
+	for (unsigned g = 0; g < 81; g++) {
+		uint32_t key = 0, three = 0, pos = 0;
+
+		for (unsigned i = 0, x = g; i < 4; i++, x /= 3) {
+			if (x % 3 == 2)
+				three |= 1u << pos;
+			pos += x % 3 + 1;
+			key |= 1u << pos++;
+		}
+		if (via_quad[via_quad_slot(key)] != 0)
+			abort();
+		via_quad[via_quad_slot(key)] = key | three << 16;
+	}
+}
+
+/*
+ * sw_sip_ipv4_16 (the dotted quad in the 16 bytes from p, all inside the
+ * buffer: where it ends, or 0) from bit masks, in about half the
+ * instructions: the run of digits and dots has one of the 81 shapes of
+ * via_quad[], and each three-digit octet is at most "255" as text. Three
+ * byte compares give the latter for every position of the run at once, and
+ * octets from 100 to 199 need only the first.
+ */
+static inline __attribute__((always_inline)) uint32_t
+via_ipv4(const char *b, uint32_t p)
+{
+#ifdef __SSE2__
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
+	unsigned tm = via_eq(x, '.');
+	/* the bytes that are neither digits nor dots; bit 16 on */
+	unsigned stop = ~((via_gt(x, '0' - 1) & ~via_gt(x, '9')) | tm);
+	unsigned end = stop & -stop, key = (tm & (end - 1)) | end;
+	uint32_t e = via_quad[via_quad_slot(key)], three = e >> 16;
+
+	if ((e & 0xffff) != key)
+		return 0;
+	if ((three & via_gt(x, '1')) != 0 &&
+	    (three & (via_gt(x, '2') |
+		      (via_eq(x, '2') &
+		       (via_gt(x, '5') >> 1 | (via_eq(x, '5') >> 1 & via_gt(x, '5') >> 2))))) != 0)
+		return 0;
+	return p + (uint32_t)__builtin_ctz(stop);
+#else
+	return sw_sip_ipv4_16(b, p);
+#endif
+}
+
 /*
  * The via-parm nearly every phone and proxy writes: "SIP/2.0/" transport SP
  * host [":" port] *( ";" token [ "=" token-or-host ] ), no other white
@@ -386,10 +470,15 @@ static inline __attribute__((always_inline)) uint32_t
 via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_via *v)
 {
 	struct via_ctx vc = {v, lim};
-	uint32_t start = p, q, first = UINT32_MAX, w;
+	uint32_t start = p, q, first, w;
 	uint64_t x;
 
-	if (end - p < 16)
+	/*
+	 * Past end the message goes on (at least its CRLF): every parameter
+	 * name is one 8-byte load, and a host's first byte can be read even
+	 * when the host is empty.
+	 */
+	if (end - p < 16 || end + 8 > lim)
 		return SCAN_ERR;
 	memset(v, 0, sizeof(*v));
 	memcpy(&x, b + p, 8);
@@ -397,15 +486,22 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 		return SCAN_ERR;
 	memcpy(&w, b + p + 8, 4);
 	w |= 0x00202020u;
-	if (w == 0x20706475u /* "udp " */ || w == 0x20706374u /* "tcp " */ ||
-	    w == 0x20736c74u /* "tls " */)
+	if (w == 0x20706475u /* "udp " */)
+		q = p + 11;
+	else if (w == 0x20706374u /* "tcp " */ || w == 0x20736c74u /* "tls " */)
 		q = p + 11;
 	else if ((q = skip_cls(b, p + 8, end, CC_TOKEN)) == p + 8 || q >= end || b[q] != ' ')
 		return SCAN_ERR;
 	v->transport = span(p + 8, q);
 	p = q + 1;
-	q = sw_sip_host_scan_lim(b, p, end, lim, &v->host_type, false);
-	if (q == SCAN_ERR)
+	/*
+	 * A dotted quad as sw_sip_host_scan_lim takes it, by via_ipv4(). At
+	 * p == end one ends past end, and the scan refuses the empty host.
+	 */
+	if (p + 16 <= lim && (unsigned)(uint8_t)b[p] - '0' < 10 && (q = via_ipv4(b, p)) != 0 &&
+	    q <= end && (q == end || !cc_is(b[q], CC_HOST)))
+		v->host_type = SW_HOST_IPV4;
+	else if ((q = sw_sip_host_scan_lim(b, p, end, lim, &v->host_type, false)) == SCAN_ERR)
 		return SCAN_ERR;
 	v->host = span(p, q);
 	if (q < end && b[q] == ':') {
@@ -418,70 +514,71 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 		v->port_num = (uint16_t)port;
 	}
 	v->params = span(q, q);
-	while (q < end && b[q] == ';') {
+	if (q >= end || b[q] != ';')
+		goto done;
+	first = q + 1;
+	do {
 		uint32_t n = q + 1, ne, vs, ve;
 		bool has_val = false;
+		uint64_t y;
+		uint8_t ht;
 
-		if (first == UINT32_MAX)
-			first = n;
-		/* branch, rport and received by their first eight bytes (readable up to lim) */
-		if (n + 8 <= lim) {
-			uint64_t y;
-			uint8_t ht;
+		/*
+		 * branch, rport and received by their first eight bytes (n <=
+		 * end, so they are readable): each name's letters in either
+		 * case, its other bytes exactly.
+		 */
+		memcpy(&y, b + n, 8);
+		if (((y ^ 0x003d68636e617262ull /* branch= */) & 0x00ffdfdfdfdfdfdfull) == 0 &&
+		    n + 7 < end) {
+			vs = n + 7;
+			ve = skip_cls(b, vs, end, CC_GVAL);
+			if (ve == vs)
+				return SCAN_ERR;
+			v->branch = span(vs, ve);
+			q = ve;
+			continue;
+		}
+		if (((y ^ 0x74726f7072ull /* rport */) & 0xdfdfdfdfdfull) == 0 && n + 5 <= end) {
+			uint32_t port;
 
-			memcpy(&y, b + n, 8);
-			if (((y | 0x0000202020202020ull) & 0x00ffffffffffffffull) ==
-			    0x003d68636e617262ull /* branch= */ && n + 7 < end) {
-				vs = n + 7;
-				ve = skip_cls(b, vs, end, CC_GVAL);
-				if (ve == vs)
-					return SCAN_ERR;
-				v->branch = span(vs, ve);
+			if (n + 5 == end || b[n + 5] == ';' || b[n + 5] == ',') {
+				v->rport = span(n + 5, n + 5);
+				v->has_rport = 1;
+				q = n + 5;
+				continue;
+			}
+			/* RFC 3581: the port a response came from, as a proxy saw it */
+			ve = b[n + 5] == '=' ? sw_sip_digits_lim(b, n + 6, end, lim, 65535, &port)
+					     : (uint32_t)SCAN_ERR;
+			if (ve != SCAN_ERR && (ve == end || b[ve] == ';' || b[ve] == ',')) {
+				v->rport = span(n + 6, ve);
+				v->has_rport = 1;
 				q = ve;
 				continue;
 			}
-			if (((y | 0x2020202020ull) & 0xffffffffffull) == 0x74726f7072ull /* rport */ &&
-			    n + 5 <= end) {
-				uint32_t port;
-
-				if (n + 5 == end || b[n + 5] == ';' || b[n + 5] == ',') {
-					v->rport = span(n + 5, n + 5);
-					v->has_rport = 1;
-					q = n + 5;
-					continue;
-				}
-				/* RFC 3581: the port a response came from, as a proxy saw it */
-				ve = b[n + 5] == '=' ? sw_sip_digits_lim(b, n + 6, end, lim, 65535, &port)
-						     : (uint32_t)SCAN_ERR;
-				if (ve != SCAN_ERR && (ve == end || b[ve] == ';' || b[ve] == ',')) {
-					v->rport = span(n + 6, ve);
-					v->has_rport = 1;
-					q = ve;
-					continue;
-				}
-			} else if ((y | 0x2020202020202020ull) == 0x6465766965636572ull /* received */ &&
-				   n + 9 < end && b[n + 8] == '=') {
-				vs = n + 9;
-				/*
-				 * A dotted quad that no gen-value character
-				 * follows is the whole value, and the host scan's
-				 * own quad: one pass instead of the run and then
-				 * the scan.
-				 */
-				if (vs + 16 <= lim && (ve = sw_sip_ipv4_16(b, vs)) != 0 &&
-				    ve <= end &&
-				    (ve == end || !cc_is(b[ve], CC_GVAL | CC_HOST | CC_HEX))) {
-					v->received = span(vs, ve);
-					q = ve;
-					continue;
-				}
-				ve = skip_cls(b, vs, end, CC_GVAL);
-				if (ve == vs || sw_sip_host_scan_lim(b, vs, ve, lim, &ht, true) != ve)
-					return SCAN_ERR;
+		} else if (((y ^ 0x6465766965636572ull /* received */) & 0xdfdfdfdfdfdfdfdfull) ==
+				   0 &&
+			   n + 9 < end && b[n + 8] == '=') {
+			vs = n + 9;
+			/*
+			 * A dotted quad that no gen-value character
+			 * follows is the whole value, and the host scan's
+			 * own quad: one pass instead of the run and then
+			 * the scan.
+			 */
+			if (vs + 16 <= lim && (ve = via_ipv4(b, vs)) != 0 && ve <= end &&
+			    (ve == end || !cc_is(b[ve], CC_GVAL | CC_HOST | CC_HEX))) {
 				v->received = span(vs, ve);
 				q = ve;
 				continue;
 			}
+			ve = skip_cls(b, vs, end, CC_GVAL);
+			if (ve == vs || sw_sip_host_scan_lim(b, vs, ve, lim, &ht, true) != ve)
+				return SCAN_ERR;
+			v->received = span(vs, ve);
+			q = ve;
+			continue;
 		}
 		ne = skip_cls(b, n, end, CC_TOKEN);
 		vs = ve = ne;
@@ -497,11 +594,11 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 		if (via_param_cb(&vc, b, span(n, ne), span(vs, ve), has_val) != 0)
 			return SCAN_ERR;
 		q = ve;
-	}
+	} while (q < end && b[q] == ';');
+	v->params = span(first, q);
+done:
 	if (q != end && b[q] != ',')
 		return SCAN_ERR;
-	if (first != UINT32_MAX)
-		v->params = span(first, q);
 	v->all = span(start, q);
 	return q;
 }
