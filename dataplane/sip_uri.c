@@ -495,21 +495,18 @@ uri_shape_ok(const char *b, uint32_t p, uint32_t end, bool ws_free)
 }
 
 #ifdef __SSE2__
-/* Where the first '>' or LWS character of x is (16 when none); *is_gt says which. */
+/* The '>' bytes of x, SP, HT, CR, LF, the other control bytes and the non-ASCII ones, as bits. */
 static inline unsigned
-gt_or_ws16(__m128i x, unsigned sh, bool *is_gt)
+gt_or_ws16(__m128i x)
 {
-	unsigned gt = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('>'))) >> sh;
 	/*
-	 * SP, HT, CR, LF in one signed compare, with the other control bytes
-	 * and the non-ASCII ones: the callers are fast paths that leave any
-	 * of them to the general path.
+	 * x - '!' saturated (signed) has its sign bit set on every byte below
+	 * '!' and on the non-ASCII ones, which movemask takes as they are: the
+	 * callers are fast paths that leave any of them to the general path,
+	 * and tell '>' from the rest by the byte itself.
 	 */
-	unsigned ws = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(x, _mm_set1_epi8(0x21))) >> sh;
-	unsigned f = (unsigned)__builtin_ctz(gt | ws | 0x10000u);
-
-	*is_gt = (gt >> f) & 1;
-	return f;
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('>')),
+							_mm_subs_epi8(x, _mm_set1_epi8(0x21))));
 }
 #endif
 
@@ -521,21 +518,27 @@ static inline uint32_t
 gt_before_ws(const char *b, uint32_t p, uint32_t end)
 {
 #ifdef __SSE2__
-	bool is_gt;
-	unsigned f;
+	unsigned mk;
 
 	for (; p + 16 <= end; p += 16) {
-		f = gt_or_ws16(_mm_loadu_si128((const __m128i *)(const void *)(b + p)), 0, &is_gt);
-		if (f < 16)
-			return is_gt ? p + f : SCAN_ERR;
+		mk = gt_or_ws16(_mm_loadu_si128((const __m128i *)(const void *)(b + p)));
+		if (mk != 0) {
+			p += (uint32_t)__builtin_ctz(mk);
+			return b[p] == '>' ? p : SCAN_ERR;
+		}
 	}
 	if (p < end && end >= 16) {
 		/* the rest in one load that ends at end, shifted down to p */
-		f = gt_or_ws16(_mm_loadu_si128((const __m128i *)(const void *)(b + end - 16)),
-			       p - (end - 16), &is_gt);
-		return (f < 16 && is_gt) ? p + f : SCAN_ERR;
+		mk = gt_or_ws16(_mm_loadu_si128((const __m128i *)(const void *)(b + end - 16))) >>
+		     (p - (end - 16));
+		if (mk == 0)
+			return SCAN_ERR;
+		p += (uint32_t)__builtin_ctz(mk);
+		return b[p] == '>' ? p : SCAN_ERR;
 	}
-#endif
+	/* a value within the first 16 bytes of the buffer: not worth a path of its own */
+	return SCAN_ERR;
+#else
 	for (; p < end; p++) {
 		if (b[p] == '>')
 			return p;
@@ -543,6 +546,30 @@ gt_before_ws(const char *b, uint32_t p, uint32_t end)
 			return SCAN_ERR;
 	}
 	return SCAN_ERR;
+#endif
+}
+
+/*
+ * [p, end) is one run of class bit k, not empty (for fast paths only, which
+ * may refuse a run within the first 16 bytes of the buffer): a short run at
+ * the end of a value (a tag) in one load that ends at end.
+ */
+static inline bool
+all_cls(const char *b, uint32_t p, uint32_t end, unsigned k)
+{
+#ifdef __SSSE3__
+	if (p >= end || end < 16)
+		return false;
+	/* sixteen bytes a step, the last (or only) one a load that ends at end */
+	for (; end - p > 16; p += 16)
+		if (nib_miss(_mm_loadu_si128((const __m128i *)(const void *)(b + p)), k) != 0)
+			return false;
+	return nib_miss(_mm_loadu_si128((const __m128i *)(const void *)(b + end - 16)), k) >>
+		       (p - (end - 16)) ==
+	       0;
+#else
+	return p < end && skip_cls_scalar(b, p, end, (uint16_t)(1u << k)) == end;
+#endif
 }
 
 /*
@@ -552,7 +579,7 @@ gt_before_ws(const char *b, uint32_t p, uint32_t end)
  * sw_sip_nameaddr_at() parses the value again from its start, so both give
  * the same index and the same verdict.
  */
-static inline uint32_t
+static inline __attribute__((always_inline)) uint32_t
 nameaddr_shape_fast(const char *b, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na)
 {
 	uint32_t start = p, q, ue;
@@ -569,27 +596,38 @@ nameaddr_shape_fast(const char *b, uint32_t p, uint32_t end, struct sw_sip_namea
 		if (b[q] == ' ')
 			q++;
 	}
-	if (b[q] != '<' || q + 2 >= end || !cc_is(b[q + 1], CC_ALPHA))
-		return SCAN_ERR;
-	ue = gt_before_ws(b, q + 1, end);
-	if (ue == SCAN_ERR)
-		return SCAN_ERR;
-	/* scheme ":" and at least one more character before the '>' ("sip:" in one compare) */
-	if (q + 5 < ue && (ld4(b + q + 1) | 0x00202020u) == 0x3a706973u /* sip: */)
+	/*
+	 * "<sip:" (letters folded, the colon exact) in one compare; its bytes
+	 * hold no '>' nor white space, so the search starts after them.
+	 * Another scheme: ALPHA *( ALPHA / DIGIT / + - . ) ":" before the '>'.
+	 */
+	if (q + 6 <= end && (ld4(b + q + 1) | 0x00202020u) == 0x3a706973u /* sip: */ &&
+	    b[q] == '<') {
 		p = q + 4;
-	else
+		ue = gt_before_ws(b, q + 5, end);
+	} else {
+		if (b[q] != '<' || q + 2 >= end || !cc_is(b[q + 1], CC_ALPHA))
+			return SCAN_ERR;
+		ue = gt_before_ws(b, q + 1, end);
+		if (ue == SCAN_ERR)
+			return SCAN_ERR;
 		for (p = q + 2; p < ue && cc_is(b[p], CC_SCHEME); p++)
 			;
-	if (p + 1 >= ue || b[p] != ':')
+		if (b[p] != ':')
+			return SCAN_ERR;
+	}
+	/* at least one character after the colon */
+	if (ue == SCAN_ERR || p + 1 >= ue)
 		return SCAN_ERR;
 	p = ue + 1;
 	na->params = span(p, p);
 	if (p < end) {
-		/* ";tag=" token, and the value ends there */
-		if (end - p < 6 || b[p] != ';' || ld4_lc(b + p + 1) != 0x3d676174 /* tag= */)
-			return SCAN_ERR;
-		q = skip_cls(b, p + 5, end, CC_GVAL);
-		if (q != end || q == p + 5 || b[p + 4] != '=')
+		/*
+		 * ";tag=" token, and the value ends there (ld4_lc folds 0x1d
+		 * into '=', hence the exact compare of the '=').
+		 */
+		if (end - p < 6 || b[p] != ';' || ld4_lc(b + p + 1) != 0x3d676174 /* tag= */ ||
+		    b[p + 4] != '=' || !all_cls(b, p + 5, end, (unsigned)__builtin_ctz(CC_GVAL)))
 			return SCAN_ERR;
 		na->params = span(p + 1, end);
 		na->tag = span(p + 5, end);
@@ -647,17 +685,13 @@ addr_spec_end(const char *b, uint32_t p, uint32_t end)
 	return p;
 }
 
-uint32_t
-sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na, bool list,
-		   bool shape_only)
+/* sw_sip_nameaddr_at for everything its fast path leaves. */
+static __attribute__((noinline)) uint32_t
+nameaddr_general(const char *b, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na, bool list,
+		 bool shape_only)
 {
 	uint32_t start, q, ue;
 
-	if (SW_SIP_FAST && shape_only && !list) {
-		q = nameaddr_shape_fast(b, p, end, na);
-		if (q != SCAN_ERR)
-			return q;
-	}
 	memset(na, 0, sizeof(*na));
 	p = skip_lws(b, p, end);
 	if (p >= end)
@@ -695,6 +729,23 @@ sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_namead
 	if (p == end || (list && b[p] == ','))
 		return p;
 	return SCAN_ERR;
+}
+
+/*
+ * The fast path in a function of its own with the general path out of line,
+ * so that it takes no stack frame nor saved registers.
+ */
+uint32_t
+sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na, bool list,
+		   bool shape_only)
+{
+	if (SW_SIP_FAST && shape_only && !list) {
+		uint32_t q = nameaddr_shape_fast(b, p, end, na);
+
+		if (q != SCAN_ERR)
+			return q;
+	}
+	return nameaddr_general(b, p, end, na, list, shape_only);
 }
 
 int
