@@ -309,8 +309,7 @@ static int
 sip_uri_rest(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_uri *u)
 {
 	bool ok = true, userinfo = false;
-	uint32_t q;
-	uint64_t port;
+	uint32_t q, port;
 
 	/*
 	 * userinfo in one pass: the run of user characters stops at the '@'
@@ -347,8 +346,9 @@ sip_uri_rest(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_si
 	u->host = span(p, q);
 	p = q;
 	if (p < end && b[p] == ':') {
-		q = skip_cls(b, p + 1, end, CC_DIGIT);
-		if (sw_sip_uint(b, p + 1, q, 65535, &port) != 0)
+		/* the digits' run and its value from one load (they stop where the port does) */
+		q = sw_sip_digits_lim(b, p + 1, end, lim, 65535, &port);
+		if (q == SCAN_ERR)
 			return -EINVAL;
 		u->port = span(p + 1, q);
 		u->port_num = (uint16_t)port;
@@ -572,6 +572,38 @@ all_cls(const char *b, uint32_t p, uint32_t end, unsigned k)
 #endif
 }
 
+#ifdef __SSSE3__
+/*
+ * No '>', SP, HT, CR, LF, other control or non-ASCII byte in [p, e), for
+ * e > p and e >= 16 (fast paths only): the masks of every load ORed
+ * together, the last load ending at e, and one movemask at the end.
+ */
+static inline bool
+no_gt_ws(const char *b, uint32_t p, uint32_t e)
+{
+	const __m128i gt = _mm_set1_epi8('>'), bang = _mm_set1_epi8(0x21);
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + e - 16));
+	__m128i acc = _mm_or_si128(_mm_cmpeq_epi8(x, gt), _mm_subs_epi8(x, bang));
+	uint32_t n = e - p;
+
+	if (n < 16)
+		return (unsigned)_mm_movemask_epi8(acc) >> (16 - n) == 0;
+	for (; n > 16; n -= 16, p += 16) {
+		x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
+		x = _mm_or_si128(_mm_cmpeq_epi8(x, gt), _mm_subs_epi8(x, bang));
+		acc = _mm_or_si128(acc, x);
+	}
+	return _mm_movemask_epi8(acc) == 0;
+}
+#endif
+
+/* A span as the 32 bits it is stored in (offset low, length high). */
+static inline uint32_t
+span32(uint32_t from, uint32_t to)
+{
+	return (from & 0xffffu) | (to - from) << 16;
+}
+
 /*
  * The From and To most messages carry, checked for shape only:
  * [ quoted-string SP ] "<" scheme ":" URI-without-LWS ">" [ ";tag=" token ]
@@ -582,7 +614,7 @@ all_cls(const char *b, uint32_t p, uint32_t end, unsigned k)
 static inline __attribute__((always_inline)) uint32_t
 nameaddr_shape_fast(const char *b, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na)
 {
-	uint32_t start = p, q, ue;
+	uint32_t start = p, q, ue, t;
 
 	if (p >= end)
 		return SCAN_ERR;
@@ -596,28 +628,84 @@ nameaddr_shape_fast(const char *b, uint32_t p, uint32_t end, struct sw_sip_namea
 		if (b[q] == ' ')
 			q++;
 	}
+	if (b[q] != '<')
+		return SCAN_ERR;
+#ifdef __SSSE3__
 	/*
-	 * "<sip:" (letters folded, the colon exact) in one compare; its bytes
-	 * hold no '>' nor white space, so the search starts after them.
-	 * Another scheme: ALPHA *( ALPHA / DIGIT / + - . ) ":" before the '>'.
+	 * From the end: the value ends with '>', or with ";tag=" and a tag
+	 * of 1-15 bytes, whose '=' is then the last byte outside gen-value of
+	 * the value's last 16. With the '>' found so, the URI before it needs
+	 * one pass over its loads without a test per load. A longer tag takes
+	 * the search from the front below.
 	 */
-	if (q + 6 <= end && (ld4(b + q + 1) | 0x00202020u) == 0x3a706973u /* sip: */ &&
-	    b[q] == '<') {
-		p = q + 4;
-		ue = gt_before_ws(b, q + 5, end);
-	} else {
-		if (b[q] != '<' || q + 2 >= end || !cc_is(b[q + 1], CC_ALPHA))
-			return SCAN_ERR;
-		ue = gt_before_ws(b, q + 1, end);
-		if (ue == SCAN_ERR)
-			return SCAN_ERR;
-		for (p = q + 2; p < ue && cc_is(b[p], CC_SCHEME); p++)
-			;
-		if (b[p] != ':')
-			return SCAN_ERR;
+	if (end >= 16) {
+		const char *last = b + end - 16;
+		unsigned nm;
+
+		if (b[end - 1] == '>') {
+			ue = end - 1;
+			t = 0;
+		} else if ((nm = nib_miss(_mm_loadu_si128((const __m128i *)(const void *)last),
+					  (unsigned)__builtin_ctz(CC_GVAL))) != 0) {
+			/*
+			 * e: the '=', and ">;tag=" the top six of the eight
+			 * bytes that end with it (the letters folded only)
+			 */
+			uint32_t e = end - 16 + 31 - (uint32_t)__builtin_clz(nm);
+			uint64_t x;
+
+			if (e + 1 >= end || e < q + 11)
+				return SCAN_ERR;
+			memcpy(&x, b + e - 7, 8);
+			if (((x | 0x0020202000000000ull) & 0xffffffffffff0000ull) !=
+			    0x3d6761743b3e0000ull /* >;tag= */)
+				return SCAN_ERR;
+			ue = e - 5;
+			t = span32(e + 1, end);
+		} else {
+			goto front;
+		}
+		/* no_gt_ws() reads the 16 bytes before the '>' */
+		if (ue < 16)
+			goto front;
+		/*
+		 * "<sip:" (letters folded, the colon exact) in one compare and
+		 * at least one byte after it; another scheme is ALPHA *( ALPHA
+		 * / DIGIT / + - . ) ":" and at least one byte after it.
+		 */
+		if (q + 6 <= ue && (ld4(b + q + 1) | 0x00202020u) == 0x3a706973u /* sip: */) {
+			if (!no_gt_ws(b, q + 5, ue))
+				return SCAN_ERR;
+		} else {
+			if (q + 2 >= ue || !cc_is(b[q + 1], CC_ALPHA) || !no_gt_ws(b, q + 1, ue))
+				return SCAN_ERR;
+			for (p = q + 2; p < ue && cc_is(b[p], CC_SCHEME); p++)
+				;
+			if (p + 1 >= ue || b[p] != ':')
+				return SCAN_ERR;
+		}
+		/* the tag's params are ";tag=" and the tag: 4 bytes earlier, 4 longer */
+		if (t != 0) {
+			memcpy(&na->tag, &t, 4);
+			t += 0x3fffc;
+			memcpy(&na->params, &t, 4);
+		} else {
+			na->params = span(end, end);
+		}
+		na->all = span(start, end);
+		return end;
 	}
-	/* at least one character after the colon */
-	if (ue == SCAN_ERR || p + 1 >= ue)
+front:
+#endif
+	if (q + 2 >= end || !cc_is(b[q + 1], CC_ALPHA))
+		return SCAN_ERR;
+	ue = gt_before_ws(b, q + 1, end);
+	if (ue == SCAN_ERR)
+		return SCAN_ERR;
+	/* scheme ":" and at least one more character before the '>' */
+	for (p = q + 2; p < ue && cc_is(b[p], CC_SCHEME); p++)
+		;
+	if (p + 1 >= ue || b[p] != ':')
 		return SCAN_ERR;
 	p = ue + 1;
 	na->params = span(p, p);
@@ -744,6 +832,7 @@ sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_namead
 
 		if (q != SCAN_ERR)
 			return q;
+		return nameaddr_general(b, p, end, na, false, true);
 	}
 	return nameaddr_general(b, p, end, na, list, shape_only);
 }
