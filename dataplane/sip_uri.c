@@ -197,7 +197,7 @@ escape_ok(const char *b, uint32_t p, uint32_t end)
  * A run of cls characters (a class without '%') in which every '%' starts
  * an escape. Returns where the run stops; *ok false on a bad escape.
  */
-static inline uint32_t
+static inline __attribute__((always_inline)) uint32_t
 run_esc(const char *b, uint32_t p, uint32_t end, uint16_t cls, bool *ok)
 {
 	for (;;) {
@@ -291,6 +291,76 @@ uri_params_scan(const char *b, uint32_t p, uint32_t end, uint32_t lim)
 	}
 }
 
+#ifdef __SSSE3__
+/*
+ * The bytes of the 16 at b + p outside paramchar, as bits; *se gets the
+ * ';' and '=' bytes, *eq the '=' bytes.
+ */
+static inline __attribute__((always_inline)) unsigned
+param_miss16(const char *b, uint32_t p, unsigned *se, unsigned *eq)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
+	__m128i e = _mm_cmpeq_epi8(x, _mm_set1_epi8('='));
+
+	*eq = (unsigned)_mm_movemask_epi8(e);
+	*se = (unsigned)_mm_movemask_epi8(_mm_or_si128(e, _mm_cmpeq_epi8(x, _mm_set1_epi8(';'))));
+	return nib_miss(x, (unsigned)__builtin_ctz(CC_PARAM));
+}
+
+/*
+ * param_miss16 for the bytes from p to end (at most 16), with zeros past
+ * them: one load at p when the buffer is readable that far (lim), else the
+ * load that ends at end, shifted down (end >= 16: offsets count from b).
+ */
+static inline __attribute__((always_inline)) unsigned
+param_miss_tail(const char *b, uint32_t p, uint32_t end, uint32_t lim, unsigned *se, unsigned *eq)
+{
+	unsigned sh = p + 16 <= lim ? 0 : p - (end - 16), mk;
+
+	mk = param_miss16(b, p - sh, se, eq) >> sh;
+	*se >>= sh;
+	*eq >>= sh;
+	return mk;
+}
+
+/*
+ * uri_params_scan for the usual list (user=phone, lr;ftag=...): 1 to 32
+ * bytes from p to end of paramchar, ';' and '=' only. Its stops are then
+ * checked all at once: none first, none last, no two side by side (an
+ * empty name or value), and no '=' whose stop before it is another '='
+ * (a loop over the '=' stops, mostly one). Returns end when the list is
+ * well formed, 0 for anything else: escapes, '?', faults and longer lists
+ * are left to uri_params_scan. The buffer is readable up to lim >= end.
+ */
+static inline __attribute__((always_inline)) uint32_t
+uri_params_short(const char *b, uint32_t p, uint32_t end, uint32_t lim)
+{
+	uint32_t n = end - p, stops, se, eq, se2, eq2;
+
+	if (n - 1 >= 32 || (end < 16 && p + 16 > lim))
+		return 0;
+	if (n <= 16) {
+		stops = param_miss_tail(b, p, end, lim, &se, &eq);
+	} else {
+		stops = param_miss16(b, p, &se, &eq);
+		stops |= param_miss_tail(b, p + 16, end, lim, &se2, &eq2) << 16;
+		se |= se2 << 16;
+		eq |= eq2 << 16;
+	}
+	stops &= ~0u >> (32 - n);
+	if ((stops & ~se) != 0 || (stops & (1u | stops >> 1 | 1u << (n - 1))) != 0)
+		return 0;
+	eq &= stops;
+	for (uint32_t m = eq; m != 0; m &= m - 1) {
+		uint32_t before = stops & ((m & -m) - 1);
+
+		if (before != 0 && (eq >> (31 - __builtin_clz(before)) & 1) != 0)
+			return 0;
+	}
+	return end;
+}
+#endif
+
 static uint8_t
 scheme_type(const char *b, uint32_t p, uint32_t len)
 {
@@ -355,7 +425,13 @@ sip_uri_rest(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_si
 		p = q;
 	}
 	if (p < end && b[p] == ';') {
-		q = uri_params_scan(b, p + 1, end, lim);
+		q = 0;
+#ifdef __SSSE3__
+		if (SW_SIP_FAST)
+			q = uri_params_short(b, p + 1, end, lim);
+		if (q == 0)
+#endif
+			q = uri_params_scan(b, p + 1, end, lim);
 		if (q == SCAN_ERR)
 			return -EINVAL;
 		u->params = span(p + 1, q);
