@@ -330,25 +330,22 @@ sw_sip_ipv4_16(const char *b, uint32_t p)
 		_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1))));
 	unsigned tm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
 	unsigned len = (unsigned)__builtin_ctz(~(dm | tm)); /* <= 16: bit 16 is always set */
-	unsigned dots = tm & ((1u << len) - 1), d1, d2, d3;
+	unsigned in = (1u << len) - 1, dots = tm & in, dig = dm & in, ends = dots | 1u << len;
+	unsigned three, d = dots;
 
-	if (len > 15 || dots == 0)
+	/*
+	 * Three dots (the third bit cleared leaves none), none first and no
+	 * two boundaries (dots and the end) side by side: four octets of one
+	 * digit or more; no four digits in a row: of three at most.
+	 */
+	if (len > 15 || (d &= d - 1) == 0 || (d &= d - 1) == 0 || (d & (d - 1)) != 0 ||
+	    (dots & 1) != 0 || (ends & ends >> 1) != 0 ||
+	    (dig & dig >> 1 & dig >> 2 & dig >> 3) != 0)
 		return 0;
-	d1 = (unsigned)__builtin_ctz(dots);
-	dots &= dots - 1;
-	if (dots == 0)
-		return 0;
-	d2 = (unsigned)__builtin_ctz(dots);
-	dots &= dots - 1;
-	if (dots == 0)
-		return 0;
-	d3 = (unsigned)__builtin_ctz(dots);
-	if ((dots & (dots - 1)) != 0 || d1 - 1 > 2 || d2 - d1 - 2 > 2 || d3 - d2 - 2 > 2 ||
-	    len - d3 - 2 > 2)
-		return 0;
-	if (!ipv4_octet_ok(b, p, d1) || !ipv4_octet_ok(b, p + d1 + 1, d2 - d1 - 1) ||
-	    !ipv4_octet_ok(b, p + d2 + 1, d3 - d2 - 1) || !ipv4_octet_ok(b, p + d3 + 1, len - d3 - 1))
-		return 0;
+	/* the octets of three digits (where three digits start) are at most 255 */
+	for (three = dig & dig >> 1 & dig >> 2; three != 0; three &= three - 1)
+		if (!ipv4_octet_ok(b, p + (uint32_t)__builtin_ctz(three), 3))
+			return 0;
 	return p + len;
 #else
 	for (int o = 0; o < 4; o++) {

@@ -197,7 +197,7 @@ escape_ok(const char *b, uint32_t p, uint32_t end)
  * A run of cls characters (a class without '%') in which every '%' starts
  * an escape. Returns where the run stops; *ok false on a bad escape.
  */
-static inline uint32_t
+static inline __attribute__((always_inline)) uint32_t
 run_esc(const char *b, uint32_t p, uint32_t end, uint16_t cls, bool *ok)
 {
 	for (;;) {
@@ -291,6 +291,76 @@ uri_params_scan(const char *b, uint32_t p, uint32_t end, uint32_t lim)
 	}
 }
 
+#ifdef __SSSE3__
+/*
+ * The bytes of the 16 at b + p outside paramchar, as bits; *se gets the
+ * ';' and '=' bytes, *eq the '=' bytes.
+ */
+static inline __attribute__((always_inline)) unsigned
+param_miss16(const char *b, uint32_t p, unsigned *se, unsigned *eq)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
+	__m128i e = _mm_cmpeq_epi8(x, _mm_set1_epi8('='));
+
+	*eq = (unsigned)_mm_movemask_epi8(e);
+	*se = (unsigned)_mm_movemask_epi8(_mm_or_si128(e, _mm_cmpeq_epi8(x, _mm_set1_epi8(';'))));
+	return nib_miss(x, (unsigned)__builtin_ctz(CC_PARAM));
+}
+
+/*
+ * param_miss16 for the bytes from p to end (at most 16), with zeros past
+ * them: one load at p when the buffer is readable that far (lim), else the
+ * load that ends at end, shifted down (end >= 16: offsets count from b).
+ */
+static inline __attribute__((always_inline)) unsigned
+param_miss_tail(const char *b, uint32_t p, uint32_t end, uint32_t lim, unsigned *se, unsigned *eq)
+{
+	unsigned sh = p + 16 <= lim ? 0 : p - (end - 16), mk;
+
+	mk = param_miss16(b, p - sh, se, eq) >> sh;
+	*se >>= sh;
+	*eq >>= sh;
+	return mk;
+}
+
+/*
+ * uri_params_scan for the usual list (user=phone, lr;ftag=...): 1 to 32
+ * bytes from p to end of paramchar, ';' and '=' only. Its stops are then
+ * checked all at once: none first, none last, no two side by side (an
+ * empty name or value), and no '=' whose stop before it is another '='
+ * (a loop over the '=' stops, mostly one). Returns end when the list is
+ * well formed, 0 for anything else: escapes, '?', faults and longer lists
+ * are left to uri_params_scan. The buffer is readable up to lim >= end.
+ */
+static inline __attribute__((always_inline)) uint32_t
+uri_params_short(const char *b, uint32_t p, uint32_t end, uint32_t lim)
+{
+	uint32_t n = end - p, stops, se, eq, se2, eq2;
+
+	if (n - 1 >= 32 || (end < 16 && p + 16 > lim))
+		return 0;
+	if (n <= 16) {
+		stops = param_miss_tail(b, p, end, lim, &se, &eq);
+	} else {
+		stops = param_miss16(b, p, &se, &eq);
+		stops |= param_miss_tail(b, p + 16, end, lim, &se2, &eq2) << 16;
+		se |= se2 << 16;
+		eq |= eq2 << 16;
+	}
+	stops &= ~0u >> (32 - n);
+	if ((stops & ~se) != 0 || (stops & (1u | stops >> 1 | 1u << (n - 1))) != 0)
+		return 0;
+	eq &= stops;
+	for (uint32_t m = eq; m != 0; m &= m - 1) {
+		uint32_t before = stops & ((m & -m) - 1);
+
+		if (before != 0 && (eq >> (31 - __builtin_clz(before)) & 1) != 0)
+			return 0;
+	}
+	return end;
+}
+#endif
+
 static uint8_t
 scheme_type(const char *b, uint32_t p, uint32_t len)
 {
@@ -309,8 +379,7 @@ static int
 sip_uri_rest(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_uri *u)
 {
 	bool ok = true, userinfo = false;
-	uint32_t q;
-	uint64_t port;
+	uint32_t q, port;
 
 	/*
 	 * userinfo in one pass: the run of user characters stops at the '@'
@@ -347,15 +416,22 @@ sip_uri_rest(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_si
 	u->host = span(p, q);
 	p = q;
 	if (p < end && b[p] == ':') {
-		q = skip_cls(b, p + 1, end, CC_DIGIT);
-		if (sw_sip_uint(b, p + 1, q, 65535, &port) != 0)
+		/* the digits' run and its value from one load (they stop where the port does) */
+		q = sw_sip_digits_lim(b, p + 1, end, lim, 65535, &port);
+		if (q == SCAN_ERR)
 			return -EINVAL;
 		u->port = span(p + 1, q);
 		u->port_num = (uint16_t)port;
 		p = q;
 	}
 	if (p < end && b[p] == ';') {
-		q = uri_params_scan(b, p + 1, end, lim);
+		q = 0;
+#ifdef __SSSE3__
+		if (SW_SIP_FAST)
+			q = uri_params_short(b, p + 1, end, lim);
+		if (q == 0)
+#endif
+			q = uri_params_scan(b, p + 1, end, lim);
 		if (q == SCAN_ERR)
 			return -EINVAL;
 		u->params = span(p + 1, q);
@@ -495,21 +571,18 @@ uri_shape_ok(const char *b, uint32_t p, uint32_t end, bool ws_free)
 }
 
 #ifdef __SSE2__
-/* Where the first '>' or LWS character of x is (16 when none); *is_gt says which. */
+/* The '>' bytes of x, SP, HT, CR, LF, the other control bytes and the non-ASCII ones, as bits. */
 static inline unsigned
-gt_or_ws16(__m128i x, unsigned sh, bool *is_gt)
+gt_or_ws16(__m128i x)
 {
-	unsigned gt = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('>'))) >> sh;
 	/*
-	 * SP, HT, CR, LF in one signed compare, with the other control bytes
-	 * and the non-ASCII ones: the callers are fast paths that leave any
-	 * of them to the general path.
+	 * x - '!' saturated (signed) has its sign bit set on every byte below
+	 * '!' and on the non-ASCII ones, which movemask takes as they are: the
+	 * callers are fast paths that leave any of them to the general path,
+	 * and tell '>' from the rest by the byte itself.
 	 */
-	unsigned ws = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(x, _mm_set1_epi8(0x21))) >> sh;
-	unsigned f = (unsigned)__builtin_ctz(gt | ws | 0x10000u);
-
-	*is_gt = (gt >> f) & 1;
-	return f;
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('>')),
+							_mm_subs_epi8(x, _mm_set1_epi8(0x21))));
 }
 #endif
 
@@ -521,21 +594,27 @@ static inline uint32_t
 gt_before_ws(const char *b, uint32_t p, uint32_t end)
 {
 #ifdef __SSE2__
-	bool is_gt;
-	unsigned f;
+	unsigned mk;
 
 	for (; p + 16 <= end; p += 16) {
-		f = gt_or_ws16(_mm_loadu_si128((const __m128i *)(const void *)(b + p)), 0, &is_gt);
-		if (f < 16)
-			return is_gt ? p + f : SCAN_ERR;
+		mk = gt_or_ws16(_mm_loadu_si128((const __m128i *)(const void *)(b + p)));
+		if (mk != 0) {
+			p += (uint32_t)__builtin_ctz(mk);
+			return b[p] == '>' ? p : SCAN_ERR;
+		}
 	}
 	if (p < end && end >= 16) {
 		/* the rest in one load that ends at end, shifted down to p */
-		f = gt_or_ws16(_mm_loadu_si128((const __m128i *)(const void *)(b + end - 16)),
-			       p - (end - 16), &is_gt);
-		return (f < 16 && is_gt) ? p + f : SCAN_ERR;
+		mk = gt_or_ws16(_mm_loadu_si128((const __m128i *)(const void *)(b + end - 16))) >>
+		     (p - (end - 16));
+		if (mk == 0)
+			return SCAN_ERR;
+		p += (uint32_t)__builtin_ctz(mk);
+		return b[p] == '>' ? p : SCAN_ERR;
 	}
-#endif
+	/* a value within the first 16 bytes of the buffer: not worth a path of its own */
+	return SCAN_ERR;
+#else
 	for (; p < end; p++) {
 		if (b[p] == '>')
 			return p;
@@ -543,6 +622,62 @@ gt_before_ws(const char *b, uint32_t p, uint32_t end)
 			return SCAN_ERR;
 	}
 	return SCAN_ERR;
+#endif
+}
+
+/*
+ * [p, end) is one run of class bit k, not empty (for fast paths only, which
+ * may refuse a run within the first 16 bytes of the buffer): a short run at
+ * the end of a value (a tag) in one load that ends at end.
+ */
+static inline bool
+all_cls(const char *b, uint32_t p, uint32_t end, unsigned k)
+{
+#ifdef __SSSE3__
+	if (p >= end || end < 16)
+		return false;
+	/* sixteen bytes a step, the last (or only) one a load that ends at end */
+	for (; end - p > 16; p += 16)
+		if (nib_miss(_mm_loadu_si128((const __m128i *)(const void *)(b + p)), k) != 0)
+			return false;
+	return nib_miss(_mm_loadu_si128((const __m128i *)(const void *)(b + end - 16)), k) >>
+		       (p - (end - 16)) ==
+	       0;
+#else
+	return p < end && skip_cls_scalar(b, p, end, (uint16_t)(1u << k)) == end;
+#endif
+}
+
+#ifdef __SSSE3__
+/*
+ * No '>', SP, HT, CR, LF, other control or non-ASCII byte in [p, e), for
+ * e > p and e >= 16 (fast paths only): the masks of every load ORed
+ * together, the last load ending at e, and one movemask at the end.
+ */
+static inline bool
+no_gt_ws(const char *b, uint32_t p, uint32_t e)
+{
+	const __m128i gt = _mm_set1_epi8('>'), bang = _mm_set1_epi8(0x21);
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + e - 16));
+	__m128i acc = _mm_or_si128(_mm_cmpeq_epi8(x, gt), _mm_subs_epi8(x, bang));
+	uint32_t n = e - p;
+
+	if (n < 16)
+		return (unsigned)_mm_movemask_epi8(acc) >> (16 - n) == 0;
+	for (; n > 16; n -= 16, p += 16) {
+		x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
+		x = _mm_or_si128(_mm_cmpeq_epi8(x, gt), _mm_subs_epi8(x, bang));
+		acc = _mm_or_si128(acc, x);
+	}
+	return _mm_movemask_epi8(acc) == 0;
+}
+#endif
+
+/* A span as the 32 bits it is stored in (offset low, length high). */
+static inline uint32_t
+span32(uint32_t from, uint32_t to)
+{
+	return (from & 0xffffu) | (to - from) << 16;
 }
 
 /*
@@ -552,10 +687,10 @@ gt_before_ws(const char *b, uint32_t p, uint32_t end)
  * sw_sip_nameaddr_at() parses the value again from its start, so both give
  * the same index and the same verdict.
  */
-static inline uint32_t
+static inline __attribute__((always_inline)) uint32_t
 nameaddr_shape_fast(const char *b, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na)
 {
-	uint32_t start = p, q, ue;
+	uint32_t start = p, q, ue, t;
 
 	if (p >= end)
 		return SCAN_ERR;
@@ -569,27 +704,94 @@ nameaddr_shape_fast(const char *b, uint32_t p, uint32_t end, struct sw_sip_namea
 		if (b[q] == ' ')
 			q++;
 	}
-	if (b[q] != '<' || q + 2 >= end || !cc_is(b[q + 1], CC_ALPHA))
+	if (b[q] != '<')
+		return SCAN_ERR;
+#ifdef __SSSE3__
+	/*
+	 * From the end: the value ends with '>', or with ";tag=" and a tag
+	 * of 1-15 bytes, whose '=' is then the last byte outside gen-value of
+	 * the value's last 16. With the '>' found so, the URI before it needs
+	 * one pass over its loads without a test per load. A longer tag takes
+	 * the search from the front below.
+	 */
+	if (end >= 16) {
+		const char *last = b + end - 16;
+		unsigned nm;
+
+		if (b[end - 1] == '>') {
+			ue = end - 1;
+			t = 0;
+		} else if ((nm = nib_miss(_mm_loadu_si128((const __m128i *)(const void *)last),
+					  (unsigned)__builtin_ctz(CC_GVAL))) != 0) {
+			/*
+			 * e: the '=', and ">;tag=" the top six of the eight
+			 * bytes that end with it (the letters folded only)
+			 */
+			uint32_t e = end - 16 + 31 - (uint32_t)__builtin_clz(nm);
+			uint64_t x;
+
+			if (e + 1 >= end || e < q + 11)
+				return SCAN_ERR;
+			memcpy(&x, b + e - 7, 8);
+			if (((x | 0x0020202000000000ull) & 0xffffffffffff0000ull) !=
+			    0x3d6761743b3e0000ull /* >;tag= */)
+				return SCAN_ERR;
+			ue = e - 5;
+			t = span32(e + 1, end);
+		} else {
+			goto front;
+		}
+		/* no_gt_ws() reads the 16 bytes before the '>' */
+		if (ue < 16)
+			goto front;
+		/*
+		 * "<sip:" (letters folded, the colon exact) in one compare and
+		 * at least one byte after it; another scheme is ALPHA *( ALPHA
+		 * / DIGIT / + - . ) ":" and at least one byte after it.
+		 */
+		if (q + 6 <= ue && (ld4(b + q + 1) | 0x00202020u) == 0x3a706973u /* sip: */) {
+			if (!no_gt_ws(b, q + 5, ue))
+				return SCAN_ERR;
+		} else {
+			if (q + 2 >= ue || !cc_is(b[q + 1], CC_ALPHA) || !no_gt_ws(b, q + 1, ue))
+				return SCAN_ERR;
+			for (p = q + 2; p < ue && cc_is(b[p], CC_SCHEME); p++)
+				;
+			if (p + 1 >= ue || b[p] != ':')
+				return SCAN_ERR;
+		}
+		/* the tag's params are ";tag=" and the tag: 4 bytes earlier, 4 longer */
+		if (t != 0) {
+			memcpy(&na->tag, &t, 4);
+			t += 0x3fffc;
+			memcpy(&na->params, &t, 4);
+		} else {
+			na->params = span(end, end);
+		}
+		na->all = span(start, end);
+		return end;
+	}
+front:
+#endif
+	if (q + 2 >= end || !cc_is(b[q + 1], CC_ALPHA))
 		return SCAN_ERR;
 	ue = gt_before_ws(b, q + 1, end);
 	if (ue == SCAN_ERR)
 		return SCAN_ERR;
-	/* scheme ":" and at least one more character before the '>' ("sip:" in one compare) */
-	if (q + 5 < ue && (ld4(b + q + 1) | 0x00202020u) == 0x3a706973u /* sip: */)
-		p = q + 4;
-	else
-		for (p = q + 2; p < ue && cc_is(b[p], CC_SCHEME); p++)
-			;
+	/* scheme ":" and at least one more character before the '>' */
+	for (p = q + 2; p < ue && cc_is(b[p], CC_SCHEME); p++)
+		;
 	if (p + 1 >= ue || b[p] != ':')
 		return SCAN_ERR;
 	p = ue + 1;
 	na->params = span(p, p);
 	if (p < end) {
-		/* ";tag=" token, and the value ends there */
-		if (end - p < 6 || b[p] != ';' || ld4_lc(b + p + 1) != 0x3d676174 /* tag= */)
-			return SCAN_ERR;
-		q = skip_cls(b, p + 5, end, CC_GVAL);
-		if (q != end || q == p + 5 || b[p + 4] != '=')
+		/*
+		 * ";tag=" token, and the value ends there (ld4_lc folds 0x1d
+		 * into '=', hence the exact compare of the '=').
+		 */
+		if (end - p < 6 || b[p] != ';' || ld4_lc(b + p + 1) != 0x3d676174 /* tag= */ ||
+		    b[p + 4] != '=' || !all_cls(b, p + 5, end, (unsigned)__builtin_ctz(CC_GVAL)))
 			return SCAN_ERR;
 		na->params = span(p + 1, end);
 		na->tag = span(p + 5, end);
@@ -647,17 +849,13 @@ addr_spec_end(const char *b, uint32_t p, uint32_t end)
 	return p;
 }
 
-uint32_t
-sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na, bool list,
-		   bool shape_only)
+/* sw_sip_nameaddr_at for everything its fast path leaves. */
+static __attribute__((noinline)) uint32_t
+nameaddr_general(const char *b, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na, bool list,
+		 bool shape_only)
 {
 	uint32_t start, q, ue;
 
-	if (SW_SIP_FAST && shape_only && !list) {
-		q = nameaddr_shape_fast(b, p, end, na);
-		if (q != SCAN_ERR)
-			return q;
-	}
 	memset(na, 0, sizeof(*na));
 	p = skip_lws(b, p, end);
 	if (p >= end)
@@ -695,6 +893,24 @@ sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_namead
 	if (p == end || (list && b[p] == ','))
 		return p;
 	return SCAN_ERR;
+}
+
+/*
+ * The fast path in a function of its own with the general path out of line,
+ * so that it takes no stack frame nor saved registers.
+ */
+uint32_t
+sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na, bool list,
+		   bool shape_only)
+{
+	if (SW_SIP_FAST && shape_only && !list) {
+		uint32_t q = nameaddr_shape_fast(b, p, end, na);
+
+		if (q != SCAN_ERR)
+			return q;
+		return nameaddr_general(b, p, end, na, false, true);
+	}
+	return nameaddr_general(b, p, end, na, list, shape_only);
 }
 
 int
