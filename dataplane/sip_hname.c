@@ -114,6 +114,28 @@ hkey(const char *n, size_t len)
 	       (HTAB - 1);
 }
 
+uint32_t sw_sip_quad[256];
+
+/* sw_sip_quad[] (sip_pvt.h): the 81 shapes of a dotted quad, a slot each. */
+static void
+quad_init(void)
+{
+	for (unsigned g = 0; g < 81; g++) {
+		uint32_t key = 0, three = 0, pos = 0;
+
+		/* g in base 3: each octet's digits less one */
+		for (unsigned i = 0, x = g; i < 4; i++, x /= 3) {
+			if (x % 3 == 2)
+				three |= 1u << pos;
+			pos += x % 3 + 1;
+			key |= 1u << pos++;
+		}
+		if (sw_sip_quad[sw_sip_quad_slot(key)] != 0)
+			abort();
+		sw_sip_quad[sw_sip_quad_slot(key)] = key | three << 16;
+	}
+}
+
 static void __attribute__((constructor)) hname_init(void)
 {
 	static const struct {
@@ -138,6 +160,7 @@ static void __attribute__((constructor)) hname_init(void)
 			k = (k + 1) & (HTAB - 1);
 		htab[k] = (uint8_t)(i + 1);
 	}
+	quad_init();
 	/* sw_sip_h16: the names of 2-15 bytes, one slot each */
 	for (size_t i = 0; i < NFULL; i++) {
 		size_t len = full[i].len;

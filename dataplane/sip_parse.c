@@ -374,90 +374,6 @@ sent_protocol(const char *b, uint32_t p, uint32_t end, struct sw_sip_via *v)
 	return q;
 }
 
-#ifdef __SSE2__
-/* The bytes of x equal to c, as a 16-bit mask. */
-static inline unsigned
-via_eq(__m128i x, char c)
-{
-	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(c)));
-}
-
-/* The bytes of x above c (both taken as signed), as a 16-bit mask. */
-static inline unsigned
-via_gt(__m128i x, char c)
-{
-	return (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(x, _mm_set1_epi8(c)));
-}
-#endif
-
-/*
- * The shapes of a dotted quad: the dots of its run of digits and dots, and
- * a bit at the run's end, as one 16-bit key (four octets of 1-3 digits make
- * 81 keys, the longest run is 15 bytes). A key's slot is its multiple by
- * VIA_QUAD_MUL, top eight bits; the slot holds the key (every other slot
- * zero, which no key is) and, above it, the first digits of the
- * three-digit octets, whose value must be checked. The multiplier is one
- * under which the 81 keys land in slots of their own (found by trying;
- * checked at load time).
- */
-#define VIA_QUAD_MUL 0x86e5b70du
-static uint32_t via_quad[256];
-
-static inline unsigned
-via_quad_slot(uint32_t key)
-{
-	return (key * VIA_QUAD_MUL) >> 24;
-}
-
-static void __attribute__((constructor)) via_quad_init(void)
-{
-	for (unsigned g = 0; g < 81; g++) {
-		uint32_t key = 0, three = 0, pos = 0;
-
-		for (unsigned i = 0, x = g; i < 4; i++, x /= 3) {
-			if (x % 3 == 2)
-				three |= 1u << pos;
-			pos += x % 3 + 1;
-			key |= 1u << pos++;
-		}
-		if (via_quad[via_quad_slot(key)] != 0)
-			abort();
-		via_quad[via_quad_slot(key)] = key | three << 16;
-	}
-}
-
-/*
- * sw_sip_ipv4_16 (the dotted quad in the 16 bytes from p, all inside the
- * buffer: where it ends, or 0) from bit masks, in about half the
- * instructions: the run of digits and dots has one of the 81 shapes of
- * via_quad[], and each three-digit octet is at most "255" as text. Three
- * byte compares give the latter for every position of the run at once, and
- * octets from 100 to 199 need only the first.
- */
-static inline __attribute__((always_inline)) uint32_t
-via_ipv4(const char *b, uint32_t p)
-{
-#ifdef __SSE2__
-	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
-	unsigned tm = via_eq(x, '.');
-	/* the bytes that are neither digits nor dots; bit 16 on */
-	unsigned stop = ~((via_gt(x, '0' - 1) & ~via_gt(x, '9')) | tm);
-	unsigned end = stop & -stop, key = (tm & (end - 1)) | end;
-	uint32_t e = via_quad[via_quad_slot(key)], three = e >> 16;
-
-	if ((e & 0xffff) != key)
-		return 0;
-	if ((three & via_gt(x, '1')) != 0 &&
-	    (three & (via_gt(x, '2') |
-		      (via_eq(x, '2') &
-		       (via_gt(x, '5') >> 1 | (via_eq(x, '5') >> 1 & via_gt(x, '5') >> 2))))) != 0)
-		return 0;
-	return p + (uint32_t)__builtin_ctz(stop);
-#else
-	return sw_sip_ipv4_16(b, p);
-#endif
-}
-
 /*
  * The via-parm nearly every phone and proxy writes: "SIP/2.0/" transport SP
  * host [":" port] *( ";" token [ "=" token-or-host ] ), no other white
@@ -495,10 +411,10 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 	v->transport = span(p + 8, q);
 	p = q + 1;
 	/*
-	 * A dotted quad as sw_sip_host_scan_lim takes it, by via_ipv4(). At
+	 * A dotted quad as sw_sip_host_scan_lim takes it, by sw_sip_ipv4_16(). At
 	 * p == end one ends past end, and the scan refuses the empty host.
 	 */
-	if (p + 16 <= lim && (unsigned)(uint8_t)b[p] - '0' < 10 && (q = via_ipv4(b, p)) != 0 &&
+	if (p + 16 <= lim && (unsigned)(uint8_t)b[p] - '0' < 10 && (q = sw_sip_ipv4_16(b, p)) != 0 &&
 	    q <= end && (q == end || !cc_is(b[q], CC_HOST)))
 		v->host_type = SW_HOST_IPV4;
 	else if ((q = sw_sip_host_scan_lim(b, p, end, lim, &v->host_type, false)) == SCAN_ERR)
@@ -567,7 +483,7 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 			 * own quad: one pass instead of the run and then
 			 * the scan.
 			 */
-			if (vs + 16 <= lim && (ve = via_ipv4(b, vs)) != 0 && ve <= end &&
+			if (vs + 16 <= lim && (ve = sw_sip_ipv4_16(b, vs)) != 0 && ve <= end &&
 			    (ve == end || !cc_is(b[ve], CC_GVAL | CC_HOST | CC_HEX))) {
 				v->received = span(vs, ve);
 				q = ve;

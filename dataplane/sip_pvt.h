@@ -295,58 +295,68 @@ uint32_t sw_sip_quoted_end(const char *b, uint32_t p, uint32_t end);
 uint32_t sw_sip_host_scan_full(const char *b, uint32_t p, uint32_t end, uint8_t *type,
 			       bool bare_v6);
 
-#ifdef __SSE2__
 /*
- * An octet of 1-3 digits at s is at most 255: three digits compare as text,
- * big-endian from one 4-byte load (the quad's 16 bytes hold s + 3 when the
- * octet has three digits).
+ * The shapes of a dotted quad for sw_sip_ipv4_16: the dots of its run of
+ * digits and dots, and a bit at the run's end, as one 16-bit key (four
+ * octets of 1-3 digits make 81 keys, the longest run is 15 bytes). A key's
+ * slot is its multiple by SW_SIP_QUAD_MUL, top eight bits; the slot holds
+ * the key (every other slot zero, which no key is) and, above it, the first
+ * digits of the three-digit octets, whose value must be checked. The
+ * multiplier is one under which the 81 keys land in slots of their own
+ * (found by trying; checked at load time by sip_hname.c, which fills it).
  */
-static inline __attribute__((always_inline)) bool
-ipv4_octet_ok(const char *b, uint32_t s, uint32_t len)
-{
-	uint32_t x;
+#define SW_SIP_QUAD_MUL 0x86e5b70du
+extern uint32_t sw_sip_quad[256];
 
-	if (len < 3)
-		return true;
-	__builtin_memcpy(&x, b + s, 4);
-	return __builtin_bswap32(x) >> 8 <= 0x323535u /* "255" */;
+static inline unsigned
+sw_sip_quad_slot(uint32_t key)
+{
+	return (key * SW_SIP_QUAD_MUL) >> 24;
+}
+
+#ifdef __SSE2__
+/* The bytes of x equal to c, as a 16-bit mask. */
+static inline unsigned
+eq16(__m128i x, char c)
+{
+	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(c)));
+}
+
+/* The bytes of x above c (both taken as signed), as a 16-bit mask. */
+static inline unsigned
+gt16(__m128i x, char c)
+{
+	return (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(x, _mm_set1_epi8(c)));
 }
 #endif
 
 /*
  * The dotted quad at p (four octets of 1-3 digits up to 255) when the 16
  * bytes from p are all inside the buffer: the position after it, or 0.
+ * From bit masks of one load: the run of digits and dots has one of the 81
+ * shapes of sw_sip_quad[], and each three-digit octet is at most "255" as
+ * text. Three byte compares give the latter for every position of the run
+ * at once, and octets from 100 to 199 need only the first.
  */
 static inline __attribute__((always_inline)) uint32_t
 sw_sip_ipv4_16(const char *b, uint32_t p)
 {
 #ifdef __SSE2__
-	/*
-	 * One load: the run of digits and dots from p must hold exactly three
-	 * dots that cut it into four octets of 1-3 digits.
-	 */
 	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
-	unsigned dm = (unsigned)_mm_movemask_epi8(_mm_and_si128(
-		_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1))));
-	unsigned tm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
-	unsigned len = (unsigned)__builtin_ctz(~(dm | tm)); /* <= 16: bit 16 is always set */
-	unsigned in = (1u << len) - 1, dots = tm & in, dig = dm & in, ends = dots | 1u << len;
-	unsigned three, d = dots;
+	unsigned tm = eq16(x, '.');
+	/* the bytes that are neither digits nor dots; bit 16 on */
+	unsigned stop = ~((gt16(x, '0' - 1) & ~gt16(x, '9')) | tm);
+	unsigned end = stop & -stop, key = (tm & (end - 1)) | end;
+	uint32_t e = sw_sip_quad[sw_sip_quad_slot(key)], three = e >> 16;
 
-	/*
-	 * Three dots (the third bit cleared leaves none), none first and no
-	 * two boundaries (dots and the end) side by side: four octets of one
-	 * digit or more; no four digits in a row: of three at most.
-	 */
-	if (len > 15 || (d &= d - 1) == 0 || (d &= d - 1) == 0 || (d & (d - 1)) != 0 ||
-	    (dots & 1) != 0 || (ends & ends >> 1) != 0 ||
-	    (dig & dig >> 1 & dig >> 2 & dig >> 3) != 0)
+	if ((e & 0xffff) != key)
 		return 0;
-	/* the octets of three digits (where three digits start) are at most 255 */
-	for (three = dig & dig >> 1 & dig >> 2; three != 0; three &= three - 1)
-		if (!ipv4_octet_ok(b, p + (uint32_t)__builtin_ctz(three), 3))
-			return 0;
-	return p + len;
+	if ((three & gt16(x, '1')) != 0 &&
+	    (three & (gt16(x, '2') |
+		      (eq16(x, '2') & (gt16(x, '5') >> 1 | (eq16(x, '5') >> 1 & gt16(x, '5') >> 2))))) !=
+		    0)
+		return 0;
+	return p + (uint32_t)__builtin_ctz(stop);
 #else
 	for (int o = 0; o < 4; o++) {
 		unsigned v = (unsigned)(uint8_t)b[p] - '0', d;

@@ -20,6 +20,7 @@
 #define sw_sip_params_scan swg_sip_params_scan
 #define sw_sip_parse swg_sip_parse
 #define sw_sip_parse_more swg_sip_parse_more
+#define sw_sip_quad swg_sip_quad
 #define sw_sip_quoted_end swg_sip_quoted_end
 #define sw_sip_uri_parse swg_sip_uri_parse
 #define sw_sip_uri_parse_lim swg_sip_uri_parse_lim
