@@ -1121,6 +1121,16 @@ lf_block(const char *b, uint32_t base, uint32_t n, bool avx2)
 }
 
 /*
+ * hdr[] from h to hend has a slot for each LF in lf (a line each): compared
+ * as addresses, which spares the division by the slot's size.
+ */
+static inline __attribute__((always_inline)) bool
+room(const struct sw_sip_hdr *h, const struct sw_sip_hdr *hend, uint64_t lf)
+{
+	return (uintptr_t)h + (uintptr_t)__builtin_popcountll(lf) * sizeof(*h) <= (uintptr_t)hend;
+}
+
+/*
  * The index of the header lines from p in the shape nearly every line has,
  * with no parsing yet: a name of 2 to 14 bytes right before the colon, at
  * most one SP after it, a value that does not start with white space, no
@@ -1144,23 +1154,40 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 	struct sw_sip_hdr *h = &m->hdr[m->nhdr];
 	struct sw_sip_hdr *const first = h, *const hend = &m->hdr[SW_SIP_MAX_HDRS];
 	uint32_t base = p;
+	__m128i colon = _mm_set1_epi8(':');
 	uint64_t lf;
 
 	if (n < 64 || p >= n)
 		return p;
+	/*
+	 * The ':' in a register of its own: gcc makes it afresh for every line
+	 * otherwise (the asm hides that it is a constant).
+	 */
+	__asm__("" : "+x"(colon));
 	lf = lf_block(b, base, n, avx2);
-	for (; h < hend; h++) {
+	if (!room(h, hend, lf))
+		goto out;
+	for (;; h++) {
 		uint32_t c, vs, ve, le, len;
 		unsigned cm;
 		uint8_t t;
 		__m128i x;
 
-		/* the LF that ends this line: the next bit, in this block or a later one */
-		while (lf == 0) {
-			base += 64;
-			if (base >= n)
+		/*
+		 * The LF that ends this line: the next bit, in this block or a
+		 * later one. Every line takes one of a block's LFs, so a block
+		 * with room for all of its lines needs no check of hend per
+		 * line; one without stops the walk (headers() takes over).
+		 */
+		if (lf == 0) {
+			do {
+				base += 64;
+				if (base >= n)
+					goto out;
+				lf = lf_block(b, base, n, avx2);
+			} while (lf == 0);
+			if (!room(h, hend, lf))
 				goto out;
-			lf = lf_block(b, base, n, avx2);
 		}
 		le = base + (uint32_t)__builtin_ctzll(lf);
 		lf &= lf - 1;
@@ -1172,7 +1199,7 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 		if (p + 16 > n)
 			break;
 		x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
-		cm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')));
+		cm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, colon));
 		/*
 		 * A LF or white space before the colon fails the exact name
 		 * compare and the token check alike, so no mask is needed for
