@@ -1130,6 +1130,29 @@ lf_block(const char *b, uint32_t base, uint32_t n, bool avx2)
 	return lf64(b, n - 64, avx2) >> (base - (n - 64));
 }
 
+#ifdef SW_SIP_AVX2
+/* lo & sw_sip_keep[len] in one instruction: index_lines_avx2() only. */
+static inline __attribute__((target("bmi2"))) uint64_t
+name8_bmi2(uint64_t lo, uint32_t len)
+{
+	return _bzhi_u64(lo, len * 8);
+}
+#endif
+
+/* The first eight bytes of a name of len bytes, the bytes past it zero. */
+static inline __attribute__((always_inline)) uint64_t
+name8(uint64_t lo, uint32_t len, bool avx2)
+{
+#ifdef SW_SIP_AVX2
+	/* bzhi keeps all 64 bits from len 8 on, as sw_sip_keep[] does */
+	if (avx2)
+		return name8_bmi2(lo, len);
+#else
+	(void)avx2;
+#endif
+	return lo & sw_sip_keep[len];
+}
+
 /*
  * hdr[] from h to hend has a slot for each LF in lf (a line each): compared
  * as addresses, which spares the division by the slot's size.
@@ -1164,21 +1187,23 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 	struct sw_sip_hdr *h = &m->hdr[m->nhdr];
 	struct sw_sip_hdr *const first = h, *const hend = &m->hdr[SW_SIP_MAX_HDRS];
 	uint32_t base = p;
-	__m128i colon = _mm_set1_epi8(':');
+	__m128i colon = _mm_set1_epi8(':'), case20 = _mm_set1_epi8(0x20);
 	uint64_t lf;
 
 	if (n < 64 || p >= n)
 		return p;
 	/*
-	 * The ':' in a register of its own: gcc makes it afresh for every line
-	 * otherwise (the asm hides that it is a constant).
+	 * The ':' and the case bits in registers of their own: gcc makes them
+	 * afresh for every line otherwise (the asm hides that they are
+	 * constants).
 	 */
-	__asm__("" : "+x"(colon));
+	__asm__("" : "+x"(colon), "+x"(case20));
 	lf = lf_block(b, base, n, avx2);
 	if (!room(h, hend, lf))
 		goto out;
 	for (;; h++) {
 		uint32_t c, vs, ve, le, len;
+		uint64_t lof;
 		unsigned cm;
 		uint8_t t;
 		__m128i x;
@@ -1219,7 +1244,9 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 		if (len < 2 || len == 15)
 			break;
 		c = p + len;
-		t = sw_sip_hname_type16(x, (uint64_t)_mm_cvtsi128_si64(x), len);
+		/* sw_sip_h16key(), the case folded in the vector register */
+		lof = (uint64_t)_mm_cvtsi128_si64(_mm_or_si128(x, case20));
+		t = sw_sip_hname_type16k(x, sw_sip_h16mix(name8(lof, len, avx2), len));
 		if (t == SW_HDR_OTHER && !name_is_token(x, len))
 			break;
 		/* no LF up to c (the name matched), so le >= vs: b[vs] is in the message */
@@ -1265,7 +1292,8 @@ static bool sw_sip_avx2;
 static void __attribute__((constructor)) sw_sip_avx2_init(void)
 {
 	__builtin_cpu_init();
-	sw_sip_avx2 = __builtin_cpu_supports("avx2") && getenv("SW_SIP_NO_AVX2") == NULL;
+	sw_sip_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
+		      __builtin_cpu_supports("bmi2") && getenv("SW_SIP_NO_AVX2") == NULL;
 }
 
 /*
@@ -1274,7 +1302,7 @@ static void __attribute__((constructor)) sw_sip_avx2_init(void)
  * compares a block instead of four, which pays for the call from about
  * four blocks (256 bytes) of header lines on.
  */
-static __attribute__((target("avx2"), noinline)) uint32_t
+static __attribute__((target("avx2,bmi,bmi2"), noinline)) uint32_t
 index_lines_avx2(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body)
 {
 	return index_lines(m, b, n, p, body, true);
