@@ -1153,6 +1153,36 @@ name8(uint64_t lo, uint32_t len, bool avx2)
 	return lo & sw_sip_keep[len];
 }
 
+#ifdef SW_SIP_AVX2
+/* a == b, by one vptest (SSE4.1): index_lines_avx2() only. */
+static inline __attribute__((target("sse4.1"))) bool
+same16_sse41(__m128i a, __m128i b)
+{
+	__m128i d = _mm_xor_si128(a, b);
+
+	return _mm_testz_si128(d, d);
+}
+#endif
+
+/* sw_sip_hname_type16k(), its compare by vptest in the AVX2 form. */
+static inline __attribute__((always_inline)) uint8_t
+name_type(__m128i x, unsigned key, bool avx2)
+{
+#ifdef SW_SIP_AVX2
+	if (avx2) {
+		const struct sw_sip_hname16 *e = &sw_sip_h16[key];
+		__m128i y = _mm_and_si128(_mm_or_si128(x, _mm_load_si128((const __m128i *)e->fold)),
+					  _mm_load_si128((const __m128i *)e->keep));
+
+		return same16_sse41(y, _mm_load_si128((const __m128i *)e->name)) ? e->type
+										 : SW_HDR_OTHER;
+	}
+#else
+	(void)avx2;
+#endif
+	return sw_sip_hname_type16k(x, key);
+}
+
 /*
  * hdr[] from h to hend has a slot for each LF in lf (a line each): compared
  * as addresses, which spares the division by the slot's size.
@@ -1188,10 +1218,13 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 	struct sw_sip_hdr *const first = h, *const hend = &m->hdr[SW_SIP_MAX_HDRS];
 	uint32_t base = p;
 	__m128i colon = _mm_set1_epi8(':'), case20 = _mm_set1_epi8(0x20);
+	uint32_t nl;
 	uint64_t lf;
 
 	if (n < 64 || p >= n)
 		return p;
+	/* the last line start with 16 bytes of message: one compare a line */
+	nl = n - 16;
 	/*
 	 * The ':' and the case bits in registers of their own: gcc makes them
 	 * afresh for every line otherwise (the asm hides that they are
@@ -1216,10 +1249,14 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 		 */
 		if (lf == 0) {
 			do {
+				/* a whole block nearly always: one compare for it */
 				base += 64;
-				if (base >= n)
+				if (base + 64 <= n)
+					lf = lf64(b, base, avx2);
+				else if (base < n)
+					lf = lf_block(b, base, n, avx2);
+				else
 					goto out;
-				lf = lf_block(b, base, n, avx2);
 			} while (lf == 0);
 			if (!room(h, hend, lf))
 				goto out;
@@ -1231,7 +1268,7 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 			*body = p + 2;
 			break;
 		}
-		if (p + 16 > n)
+		if (p > nl)
 			break;
 		x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
 		cm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, colon));
@@ -1246,7 +1283,7 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 		c = p + len;
 		/* sw_sip_h16key(), the case folded in the vector register */
 		lof = (uint64_t)_mm_cvtsi128_si64(_mm_or_si128(x, case20));
-		t = sw_sip_hname_type16k(x, sw_sip_h16mix(name8(lof, len, avx2), len));
+		t = name_type(x, sw_sip_h16mix(name8(lof, len, avx2), len), avx2);
 		if (t == SW_HDR_OTHER && !name_is_token(x, len))
 			break;
 		/* no LF up to c (the name matched), so le >= vs: b[vs] is in the message */
