@@ -972,12 +972,39 @@ zero(void *p, size_t len)
 #endif
 }
 
-static void
-msg_init(struct sw_sip_msg *m, const char *buf, uint32_t n)
+#ifdef SW_SIP_AVX2
+/* zero() in 32-byte stores (len >= 32): index_lines_avx2() only. */
+static inline __attribute__((target("avx2"))) void
+zero_avx2(void *p, size_t len)
+{
+	char *t = p;
+	size_t i;
+
+#pragma GCC unroll 32
+	for (i = 0; i + 32 <= len; i += 32)
+		_mm256_storeu_si256((__m256i *)(void *)(t + i), _mm256_setzero_si256());
+	if (i < len)
+		_mm256_storeu_si256((__m256i *)(void *)(t + len - 32), _mm256_setzero_si256());
+}
+#endif
+
+/* avx2 (a constant at each use): in 32-byte stores, in index_lines_avx2() only. */
+static inline __attribute__((always_inline)) void
+msg_init(struct sw_sip_msg *m, const char *buf, uint32_t n, bool avx2)
 {
 	/* hdr[] beyond nhdr is never read, so it is left as it was */
-	zero(m, offsetof(struct sw_sip_msg, hdr));
-	zero(&m->hdr_end, sizeof(*m) - offsetof(struct sw_sip_msg, hdr_end));
+#ifdef SW_SIP_AVX2
+	if (avx2) {
+		zero_avx2(m, offsetof(struct sw_sip_msg, hdr));
+		zero_avx2(&m->hdr_end, sizeof(*m) - offsetof(struct sw_sip_msg, hdr_end));
+	} else
+#else
+	(void)avx2;
+#endif
+	{
+		zero(m, offsetof(struct sw_sip_msg, hdr));
+		zero(&m->hdr_end, sizeof(*m) - offsetof(struct sw_sip_msg, hdr_end));
+	}
 	memset(m->first, NO_HDR, sizeof(m->first));
 	m->buf = buf;
 	m->len = n;
@@ -1194,14 +1221,18 @@ room(const struct sw_sip_hdr *h, const struct sw_sip_hdr *hend, uint64_t lf)
 }
 
 /*
- * The index of the header lines from p in the shape nearly every line has,
+ * The start line's LF, then the index of the header lines after it in the
+ * shape nearly every line has,
  * with no parsing yet: a name of 2 to 14 bytes right before the colon, at
  * most one SP after it, a value that does not start with white space, no
  * fold, and 16 bytes of message from the line's start (the name is read in
  * one load; messages under 64 bytes take the general loop). Stops at the
  * first line of another shape (headers() takes over there, so both give the
  * same index and verdict) or at the empty line, where it sets *body.
- * Returns where it stopped. avx2 (a constant at each use) makes the LF
+ * Returns where it stopped; *sl is the start line's LF (n when it has none),
+ * or stays UINT32_MAX when the message is too short to take this way (then
+ * nothing is indexed). The start line (from p) comes from the same masks
+ * as the header lines, so it needs no search of its own. avx2 (a constant at each use) makes the LF
  * masks with AVX2 compares, in index_lines_avx2() only.
  *
  * The LFs come from bit masks of 64 bytes made ahead of the walk, taken
@@ -1212,7 +1243,8 @@ room(const struct sw_sip_hdr *h, const struct sw_sip_hdr *hend, uint64_t lf)
  * general loop then.
  */
 static inline __attribute__((always_inline)) uint32_t
-index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body, bool avx2)
+index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body,
+	    uint32_t *sl, bool avx2)
 {
 	struct sw_sip_hdr *h = &m->hdr[m->nhdr];
 	struct sw_sip_hdr *const first = h, *const hend = &m->hdr[SW_SIP_MAX_HDRS];
@@ -1232,6 +1264,18 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 	 */
 	__asm__("" : "+x"(colon), "+x"(case20));
 	lf = lf_block(b, base, n, avx2);
+	/* the start line's LF: its first bit, rarely in a later block */
+	while (lf == 0) {
+		base += 64;
+		if (base >= n) {
+			*sl = n;
+			return n;
+		}
+		lf = lf_block(b, base, n, avx2);
+	}
+	*sl = base + (uint32_t)__builtin_ctzll(lf);
+	lf &= lf - 1;
+	p = *sl + 1;
 	if (!room(h, hend, lf))
 		goto out;
 	for (;; h++) {
@@ -1334,15 +1378,17 @@ static void __attribute__((constructor)) sw_sip_avx2_init(void)
 }
 
 /*
- * index_lines() compiled for AVX2, out of line (a function of another
- * target is not inlined into sw_sip_parse()): the LF masks take two
- * compares a block instead of four, which pays for the call from about
- * four blocks (256 bytes) of header lines on.
+ * msg_init() and index_lines() compiled for AVX2, out of line (a function
+ * of another target is not inlined into sw_sip_parse()): the LF masks take
+ * two compares a block instead of four, and the message's fields half the
+ * stores, which pays for the call.
  */
 static __attribute__((target("avx2,bmi,bmi2"), noinline)) uint32_t
-index_lines_avx2(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body)
+index_lines_avx2(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body,
+		 uint32_t *sl)
 {
-	return index_lines(m, b, n, p, body, true);
+	msg_init(m, b, n, true);
+	return index_lines(m, b, n, p, body, sl, true);
 }
 #endif
 
@@ -1456,24 +1502,42 @@ headers_general(struct pstate *ps, uint32_t p)
 	}
 }
 
-/* The header lines up to the empty line; returns where the body starts, or n when truncated. */
+/*
+ * msg_init(), then the start line from p and the header lines index_lines()
+ * indexes, up to the first it leaves: returns where it stopped and sets *sl to the start
+ * line's LF, or leaves *sl at UINT32_MAX when it did nothing.
+ */
 static inline uint32_t
-headers(struct pstate *ps, uint32_t p)
+index_msg(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body, uint32_t *sl)
 {
 #if defined(__SSE2__) && SW_SIP_FAST
-	struct sw_sip_msg *m = ps->m;
-	unsigned from = m->nhdr;
-	uint32_t body = UINT32_MAX;
-
 #ifdef SW_SIP_AVX2
 	if (sw_sip_avx2)
-		p = index_lines_avx2(m, ps->b, ps->n, p, &body);
-	else
+		return index_lines_avx2(m, b, n, p, body, sl);
 #endif
-		p = index_lines(m, ps->b, ps->n, p, &body, false);
-	parse_indexed(ps, from);
+	msg_init(m, b, n, false);
+	return index_lines(m, b, n, p, body, sl, false);
+#else
+	(void)body, (void)sl;
+	msg_init(m, b, n, false);
+	return p;
+#endif
+}
+
+/*
+ * The header lines from p up to the empty line, those index_msg() indexed
+ * first (body: where it found the body to start, UINT32_MAX when it
+ * stopped before); returns where the body starts, or n when truncated.
+ */
+static inline uint32_t
+headers(struct pstate *ps, uint32_t p, uint32_t body)
+{
+#if defined(__SSE2__) && SW_SIP_FAST
+	parse_indexed(ps, 0);
 	if (body != UINT32_MAX)
 		return body;
+#else
+	(void)body;
 #endif
 	return headers_general(ps, p);
 }
@@ -1535,6 +1599,26 @@ drop(struct sw_sip_msg *m, enum sw_sip_drop why)
 	return SW_SIP_DROP;
 }
 
+/* The first LF from p on, or n: glibc's memchr takes 32 bytes a step. */
+static inline uint32_t
+line_lf(const char *buf, uint32_t p, uint32_t n)
+{
+	const char *lf = memchr(buf + p, '\n', n - p);
+
+	return lf ? (uint32_t)(lf - buf) : n;
+}
+
+/* A start line of neither a request nor a response from p (< n): dropped. */
+static __attribute__((noinline)) enum sw_sip_verdict
+not_sip(struct sw_sip_msg *m, const char *buf, uint32_t n, uint32_t p)
+{
+	uint32_t le = line_lf(buf, p, n);
+
+	msg_init(m, buf, n, false);
+	m->start_line = span(p, buf[le - 1] == '\r' ? le - 1 : le);
+	return drop(m, SW_SIP_DROP_NOT_SIP);
+}
+
 /* The len bytes at x and at y are the same (both inside the n of the message). */
 static inline bool
 same_bytes(const char *b, uint32_t n, uint32_t x, uint32_t y, uint32_t len)
@@ -1555,30 +1639,50 @@ sw_sip_parse(struct sw_sip_msg *m, const char *buf, size_t len)
 {
 	struct pstate ps = {.m = m, .b = buf};
 	uint32_t n = len > SW_SIP_MAX_MSG ? SW_SIP_MAX_MSG : (uint32_t)len;
-	uint32_t p = 0, le, ce, me, body;
-	const char *lf;
+	uint32_t p = 0, le = UINT32_MAX, ce, me, hp, body = UINT32_MAX;
+	bool request;
 
 	ps.n = n;
-	msg_init(m, buf, n);
-	/* §7.5: CRLFs before the start line are ignored; alone they are a keep-alive */
-	while (p < n && (buf[p] == '\r' || buf[p] == '\n'))
+	/*
+	 * §7.5: CRLFs before the start line are ignored; alone they are a
+	 * keep-alive (a start line's first byte is above CR: one compare).
+	 */
+	while (p < n && (uint8_t)buf[p] <= '\r' && (buf[p] == '\r' || buf[p] == '\n'))
 		p++;
-	if (p == n)
+	if (p == n) {
+		msg_init(m, buf, n, false);
 		return drop(m, n ? SW_SIP_DROP_KEEPALIVE : SW_SIP_DROP_NOT_SIP);
-	/* glibc's memchr takes 32 bytes a step: fewer steps for a long request line */
-	lf = memchr(buf + p, '\n', n - p);
-	le = lf ? (uint32_t)(lf - buf) : n;
+	}
+	/*
+	 * A request's method or a response's "SIP/": the line's end is not
+	 * needed to tell them (the token's end is before the CR or LF), so a
+	 * message that is neither is dropped before anything is indexed.
+	 */
+	me = skip_cls(buf, p, n, CC_TOKEN);
+	if (me > p && me < n && buf[me] == ' ')
+		request = true;
+	else if (me - p == 3 && me < n && buf[me] == '/' && lc(buf[p]) == 's' &&
+		 lc(buf[p + 1]) == 'i' && lc(buf[p + 2]) == 'p')
+		request = false;
+	else
+		return not_sip(m, buf, n, p);
+	/*
+	 * m's fields set up, the start line's end and the header lines' index
+	 * from the same LF masks (faults come only from parsing, which follows
+	 * in order). Short messages: glibc's memchr takes 32 bytes a step.
+	 */
+	hp = index_msg(m, buf, n, p, &body, &le);
+	if (le == UINT32_MAX) {
+		le = line_lf(buf, p, n);
+		hp = le < n ? le + 1 : n;
+	}
 	ce = buf[le - 1] == '\r' ? le - 1 : le;
 	m->start_line = span(p, ce);
-	me = skip_cls(buf, p, ce, CC_TOKEN);
-	if (me > p && me < ce && buf[me] == ' ')
+	if (request)
 		request_line(&ps, p, me, ce);
-	else if (me - p == 3 && me < ce && buf[me] == '/' && lc(buf[p]) == 's' &&
-		 lc(buf[p + 1]) == 'i' && lc(buf[p + 2]) == 'p')
-		status_line(&ps, p, ce);
 	else
-		return drop(m, SW_SIP_DROP_NOT_SIP);
-	body = headers(&ps, le < n ? le + 1 : n);
+		status_line(&ps, p, ce);
+	body = headers(&ps, hp, body);
 	mandatory(&ps);
 	/* §8.1.1.5: the CSeq method matches the request's (RFC 4475 §3.1.2.17-18) */
 	if (m->is_request && m->cseq_method.len &&
