@@ -1211,14 +1211,13 @@ name_type(__m128i x, unsigned key, bool avx2)
 }
 
 /*
- * hdr[] from h to hend has a slot for each LF in lf (a line each): compared
- * as addresses, which spares the division by the slot's size.
+ * The most lines index_lines() takes from one block of 64 bytes: a line it
+ * takes has a name of two bytes or more, its colon and a value byte that is
+ * not white space (so not the LF) before its LF, so the LFs of two such
+ * lines are at least five bytes apart.
  */
-static inline __attribute__((always_inline)) bool
-room(const struct sw_sip_hdr *h, const struct sw_sip_hdr *hend, uint64_t lf)
-{
-	return (uintptr_t)h + (uintptr_t)__builtin_popcountll(lf) * sizeof(*h) <= (uintptr_t)hend;
-}
+#define BLOCK_LINES (63 / 5 + 1)
+_Static_assert(SW_SIP_MAX_HDRS >= BLOCK_LINES, "hdr[] holds a block's lines");
 
 /*
  * The start line's LF, then the index of the header lines after it in the
@@ -1247,7 +1246,7 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 	    uint32_t *sl, bool avx2)
 {
 	struct sw_sip_hdr *h = &m->hdr[m->nhdr];
-	struct sw_sip_hdr *const first = h, *const hend = &m->hdr[SW_SIP_MAX_HDRS];
+	struct sw_sip_hdr *const first = h, *const hlast = &m->hdr[SW_SIP_MAX_HDRS - BLOCK_LINES];
 	uint32_t base = p;
 	__m128i colon = _mm_set1_epi8(':'), case20 = _mm_set1_epi8(0x20);
 	uint32_t nl;
@@ -1276,7 +1275,7 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 	*sl = base + (uint32_t)__builtin_ctzll(lf);
 	lf &= lf - 1;
 	p = *sl + 1;
-	if (!room(h, hend, lf))
+	if (h > hlast)
 		goto out;
 	for (;; h++) {
 		uint32_t c, vs, ve, le, len;
@@ -1287,9 +1286,9 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 
 		/*
 		 * The LF that ends this line: the next bit, in this block or a
-		 * later one. Every line takes one of a block's LFs, so a block
-		 * with room for all of its lines needs no check of hend per
-		 * line; one without stops the walk (headers() takes over).
+		 * later one. A block with room for as many lines as it can
+		 * hold (BLOCK_LINES) needs no check of hdr[]'s end per line;
+		 * one without stops the walk (headers() takes over).
 		 */
 		if (lf == 0) {
 			do {
@@ -1302,7 +1301,7 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 				else
 					goto out;
 			} while (lf == 0);
-			if (!room(h, hend, lf))
+			if (h > hlast)
 				goto out;
 		}
 		le = base + (uint32_t)__builtin_ctzll(lf);
