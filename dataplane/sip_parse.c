@@ -1554,6 +1554,12 @@ mandatory(struct pstate *ps)
 		{SW_HDR_CSEQ, "Bad Request - missing CSeq"},
 	};
 
+	const uint32_t all =
+		1u << SW_HDR_FROM | 1u << SW_HDR_TO | 1u << SW_HDR_CALL_ID | 1u << SW_HDR_CSEQ;
+
+	/* nearly always all there: one test, and the loop only for the fault */
+	if ((ps->seen & all) == all)
+		return;
 	/* §8.1.1: every request carries these; Max-Forwards a proxy adds (§16.6 step 3) */
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
 		if (!(ps->seen & (1u << need[i].type))) {
