@@ -676,11 +676,15 @@ parse_via(struct pstate *ps, uint8_t hi, uint32_t p, uint32_t end)
 	}
 }
 
-/* A header that RFC 3261 §7.3.1 allows once (From, To, Call-ID, CSeq ...). 1 if a repeat. */
-static int
-repeated(struct pstate *ps, uint8_t type, const char *reason)
+/*
+ * A header that RFC 3261 §7.3.1 allows once (From, To, Call-ID, CSeq ...). 1
+ * if a repeat. A line parse_indexed() parses (indexed) is one when first[]
+ * names an earlier line of its type, as seen is only filled in after those.
+ */
+static inline __attribute__((always_inline)) int
+repeated(struct pstate *ps, uint8_t type, uint8_t hi, bool indexed, const char *reason)
 {
-	if (ps->seen & (1u << type)) {
+	if (indexed ? ps->m->first[type] != hi : (ps->seen & (1u << type)) != 0) {
 		bad(ps, reason);
 		return 1;
 	}
@@ -791,8 +795,12 @@ nameaddr_list(struct pstate *ps, uint32_t p, uint32_t end, uint8_t *count,
 	}
 }
 
+/*
+ * indexed: the line is one of parse_indexed()'s, which leaves ps->seen to
+ * fill in after its loop.
+ */
 static inline __attribute__((always_inline)) void
-parse_header(struct pstate *ps, uint8_t type, uint8_t hi, uint32_t p, uint32_t end)
+parse_header(struct pstate *ps, uint8_t type, uint8_t hi, uint32_t p, uint32_t end, bool indexed)
 {
 	struct sw_sip_msg *m = ps->m;
 	uint32_t v = 0;
@@ -802,15 +810,15 @@ parse_header(struct pstate *ps, uint8_t type, uint8_t hi, uint32_t p, uint32_t e
 		parse_via(ps, hi, p, end);
 		break;
 	case SW_HDR_FROM:
-		if (!repeated(ps, type, "Bad Request - more than one From"))
+		if (!repeated(ps, type, hi, indexed, "Bad Request - more than one From"))
 			parse_nameaddr(ps, p, end, &m->from, "Bad Request - malformed From");
 		break;
 	case SW_HDR_TO:
-		if (!repeated(ps, type, "Bad Request - more than one To"))
+		if (!repeated(ps, type, hi, indexed, "Bad Request - more than one To"))
 			parse_nameaddr(ps, p, end, &m->to, "Bad Request - malformed To");
 		break;
 	case SW_HDR_CALL_ID:
-		if (repeated(ps, type, "Bad Request - more than one Call-ID"))
+		if (repeated(ps, type, hi, indexed, "Bad Request - more than one Call-ID"))
 			break;
 		/* callid = word [ "@" word ]: one run without white space (§25.1) */
 		m->call_id = span(p, end);
@@ -818,17 +826,18 @@ parse_header(struct pstate *ps, uint8_t type, uint8_t hi, uint32_t p, uint32_t e
 			bad(ps, "Bad Request - malformed Call-ID");
 		break;
 	case SW_HDR_CSEQ:
-		if (!repeated(ps, type, "Bad Request - more than one CSeq"))
+		if (!repeated(ps, type, hi, indexed, "Bad Request - more than one CSeq"))
 			parse_cseq(ps, p, end);
 		break;
 	case SW_HDR_MAX_FORWARDS:
 		/* 0-255 (§8.1.1.6); zero is the proxy's 483, not a syntax fault */
-		if (!repeated(ps, type, "Bad Request - more than one Max-Forwards") &&
+		if (!repeated(ps, type, hi, indexed, "Bad Request - more than one Max-Forwards") &&
 		    parse_num(ps, p, end, 255, &v, "Bad Request - malformed Max-Forwards") == 0)
 			m->max_forwards = (int32_t)v;
 		break;
 	case SW_HDR_CONTENT_LENGTH:
-		if (!repeated(ps, type, "Bad Request - more than one Content-Length") &&
+		if (!repeated(ps, type, hi, indexed,
+			      "Bad Request - more than one Content-Length") &&
 		    parse_num(ps, p, end, 0x7fffffff, &v,
 			      "Bad Request - malformed Content-Length") == 0)
 			m->content_length = (int32_t)v;
@@ -854,7 +863,8 @@ parse_header(struct pstate *ps, uint8_t type, uint8_t hi, uint32_t p, uint32_t e
 		 */
 		break;
 	}
-	ps->seen |= 1u << type;
+	if (!indexed)
+		ps->seen |= 1u << type;
 }
 
 /*
@@ -878,12 +888,39 @@ zero(void *p, size_t len)
 #endif
 }
 
-static void
-msg_init(struct sw_sip_msg *m, const char *buf, uint32_t n)
+#ifdef SW_SIP_AVX2
+/* zero() in 32-byte stores (len >= 32): index_lines_avx2() only. */
+static inline __attribute__((target("avx2"))) void
+zero_avx2(void *p, size_t len)
+{
+	char *t = p;
+	size_t i;
+
+#pragma GCC unroll 32
+	for (i = 0; i + 32 <= len; i += 32)
+		_mm256_storeu_si256((__m256i *)(void *)(t + i), _mm256_setzero_si256());
+	if (i < len)
+		_mm256_storeu_si256((__m256i *)(void *)(t + len - 32), _mm256_setzero_si256());
+}
+#endif
+
+/* avx2 (a constant at each use): in 32-byte stores, in index_lines_avx2() only. */
+static inline __attribute__((always_inline)) void
+msg_init(struct sw_sip_msg *m, const char *buf, uint32_t n, bool avx2)
 {
 	/* hdr[] beyond nhdr is never read, so it is left as it was */
-	zero(m, offsetof(struct sw_sip_msg, hdr));
-	zero(&m->hdr_end, sizeof(*m) - offsetof(struct sw_sip_msg, hdr_end));
+#ifdef SW_SIP_AVX2
+	if (avx2) {
+		zero_avx2(m, offsetof(struct sw_sip_msg, hdr));
+		zero_avx2(&m->hdr_end, sizeof(*m) - offsetof(struct sw_sip_msg, hdr_end));
+	} else
+#else
+	(void)avx2;
+#endif
+	{
+		zero(m, offsetof(struct sw_sip_msg, hdr));
+		zero(&m->hdr_end, sizeof(*m) - offsetof(struct sw_sip_msg, hdr_end));
+	}
 	memset(m->first, NO_HDR, sizeof(m->first));
 	m->buf = buf;
 	m->len = n;
@@ -1036,15 +1073,81 @@ lf_block(const char *b, uint32_t base, uint32_t n, bool avx2)
 	return lf64(b, n - 64, avx2) >> (base - (n - 64));
 }
 
+#ifdef SW_SIP_AVX2
+/* lo & sw_sip_keep[len] in one instruction: index_lines_avx2() only. */
+static inline __attribute__((target("bmi2"))) uint64_t
+name8_bmi2(uint64_t lo, uint32_t len)
+{
+	return _bzhi_u64(lo, len * 8);
+}
+#endif
+
+/* The first eight bytes of a name of len bytes, the bytes past it zero. */
+static inline __attribute__((always_inline)) uint64_t
+name8(uint64_t lo, uint32_t len, bool avx2)
+{
+#ifdef SW_SIP_AVX2
+	/* bzhi keeps all 64 bits from len 8 on, as sw_sip_keep[] does */
+	if (avx2)
+		return name8_bmi2(lo, len);
+#else
+	(void)avx2;
+#endif
+	return lo & sw_sip_keep[len];
+}
+
+#ifdef SW_SIP_AVX2
+/* a == b, by one vptest (SSE4.1): index_lines_avx2() only. */
+static inline __attribute__((target("sse4.1"))) bool
+same16_sse41(__m128i a, __m128i b)
+{
+	__m128i d = _mm_xor_si128(a, b);
+
+	return _mm_testz_si128(d, d);
+}
+#endif
+
+/* sw_sip_hname_type16k(), its compare by vptest in the AVX2 form. */
+static inline __attribute__((always_inline)) uint8_t
+name_type(__m128i x, unsigned key, bool avx2)
+{
+#ifdef SW_SIP_AVX2
+	if (avx2) {
+		const struct sw_sip_hname16 *e = &sw_sip_h16[key];
+		__m128i y = _mm_and_si128(_mm_or_si128(x, _mm_load_si128((const __m128i *)e->fold)),
+					  _mm_load_si128((const __m128i *)e->keep));
+
+		return same16_sse41(y, _mm_load_si128((const __m128i *)e->name)) ? e->type
+										 : SW_HDR_OTHER;
+	}
+#else
+	(void)avx2;
+#endif
+	return sw_sip_hname_type16k(x, key);
+}
+
 /*
- * The index of the header lines from p in the shape nearly every line has,
+ * The most lines index_lines() takes from one block of 64 bytes: a line it
+ * takes has a name of two bytes or more, its colon and a value byte that is
+ * not white space (so not the LF) before its LF, so the LFs of two such
+ * lines are at least five bytes apart.
+ */
+#define BLOCK_LINES (63 / 5 + 1)
+_Static_assert(SW_SIP_MAX_HDRS >= BLOCK_LINES, "hdr[] holds a block's lines");
+
+/*
+ * The start line's LF, then the index of the header lines after it in the
+ * shape nearly every line has,
  * with no parsing yet: a name of 2 to 14 bytes right before the colon, at
  * most one SP after it, a value that does not start with white space, no
  * fold, and 16 bytes of message from the line's start (the name is read in
  * one load; messages under 64 bytes take the general loop). Stops at the
  * first line of another shape (headers() takes over there, so both give the
  * same index and verdict) or at the empty line, where it sets *body.
- * Returns where it stopped. avx2 (a constant at each use) makes the LF
+ * Returns where it stopped; *sl is the start line's LF (n when it has none),
+ * or stays UINT32_MAX when the message is too short to take this way (then
+ * nothing is indexed). The start line (from p) comes from the same masks
+ * as the header lines, so it needs no search of its own. avx2 (a constant at each use) makes the LF
  * masks with AVX2 compares, in index_lines_avx2() only.
  *
  * The LFs come from bit masks of 64 bytes made ahead of the walk, taken
@@ -1055,28 +1158,67 @@ lf_block(const char *b, uint32_t base, uint32_t n, bool avx2)
  * general loop then.
  */
 static inline __attribute__((always_inline)) uint32_t
-index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body, bool avx2)
+index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body,
+	    uint32_t *sl, bool avx2)
 {
 	struct sw_sip_hdr *h = &m->hdr[m->nhdr];
-	struct sw_sip_hdr *const first = h, *const hend = &m->hdr[SW_SIP_MAX_HDRS];
+	struct sw_sip_hdr *const first = h, *const hlast = &m->hdr[SW_SIP_MAX_HDRS - BLOCK_LINES];
 	uint32_t base = p;
+	__m128i colon = _mm_set1_epi8(':'), case20 = _mm_set1_epi8(0x20);
+	uint32_t nl;
 	uint64_t lf;
 
 	if (n < 64 || p >= n)
 		return p;
+	/* the last line start with 16 bytes of message: one compare a line */
+	nl = n - 16;
+	/*
+	 * The ':' and the case bits in registers of their own: gcc makes them
+	 * afresh for every line otherwise (the asm hides that they are
+	 * constants).
+	 */
+	__asm__("" : "+x"(colon), "+x"(case20));
 	lf = lf_block(b, base, n, avx2);
-	for (; h < hend; h++) {
+	/* the start line's LF: its first bit, rarely in a later block */
+	while (lf == 0) {
+		base += 64;
+		if (base >= n) {
+			*sl = n;
+			return n;
+		}
+		lf = lf_block(b, base, n, avx2);
+	}
+	*sl = base + (uint32_t)__builtin_ctzll(lf);
+	lf &= lf - 1;
+	p = *sl + 1;
+	if (h > hlast)
+		goto out;
+	for (;; h++) {
 		uint32_t c, vs, ve, le, len;
+		uint64_t lof;
 		unsigned cm;
 		uint8_t t;
 		__m128i x;
 
-		/* the LF that ends this line: the next bit, in this block or a later one */
-		while (lf == 0) {
-			base += 64;
-			if (base >= n)
+		/*
+		 * The LF that ends this line: the next bit, in this block or a
+		 * later one. A block with room for as many lines as it can
+		 * hold (BLOCK_LINES) needs no check of hdr[]'s end per line;
+		 * one without stops the walk (headers() takes over).
+		 */
+		if (lf == 0) {
+			do {
+				/* a whole block nearly always: one compare for it */
+				base += 64;
+				if (base + 64 <= n)
+					lf = lf64(b, base, avx2);
+				else if (base < n)
+					lf = lf_block(b, base, n, avx2);
+				else
+					goto out;
+			} while (lf == 0);
+			if (h > hlast)
 				goto out;
-			lf = lf_block(b, base, n, avx2);
 		}
 		le = base + (uint32_t)__builtin_ctzll(lf);
 		lf &= lf - 1;
@@ -1085,10 +1227,10 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 			*body = p + 2;
 			break;
 		}
-		if (p + 16 > n)
+		if (p > nl)
 			break;
 		x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
-		cm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')));
+		cm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, colon));
 		/*
 		 * A LF or white space before the colon fails the exact name
 		 * compare and the token check alike, so no mask is needed for
@@ -1098,7 +1240,9 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 		if (len < 2 || len == 15)
 			break;
 		c = p + len;
-		t = sw_sip_hname_type16(x, (uint64_t)_mm_cvtsi128_si64(x), len);
+		/* sw_sip_h16key(), the case folded in the vector register */
+		lof = (uint64_t)_mm_cvtsi128_si64(_mm_or_si128(x, case20));
+		t = name_type(x, sw_sip_h16mix(name8(lof, len, avx2), len), avx2);
 		if (t == SW_HDR_OTHER && !name_is_token(x, len))
 			break;
 		/* no LF up to c (the name matched), so le >= vs: b[vs] is in the message */
@@ -1144,23 +1288,49 @@ static bool sw_sip_avx2;
 static void __attribute__((constructor)) sw_sip_avx2_init(void)
 {
 	__builtin_cpu_init();
-	sw_sip_avx2 = __builtin_cpu_supports("avx2") && getenv("SW_SIP_NO_AVX2") == NULL;
+	sw_sip_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
+		      __builtin_cpu_supports("bmi2") && getenv("SW_SIP_NO_AVX2") == NULL;
 }
 
 /*
- * index_lines() compiled for AVX2, out of line (a function of another
- * target is not inlined into sw_sip_parse()): the LF masks take two
- * compares a block instead of four, which pays for the call from about
- * four blocks (256 bytes) of header lines on.
+ * msg_init() and index_lines() compiled for AVX2, out of line (a function
+ * of another target is not inlined into sw_sip_parse()): the LF masks take
+ * two compares a block instead of four, and the message's fields half the
+ * stores, which pays for the call.
  */
-static __attribute__((target("avx2"), noinline)) uint32_t
-index_lines_avx2(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body)
+static __attribute__((target("avx2,bmi,bmi2"), noinline)) uint32_t
+index_lines_avx2(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body,
+		 uint32_t *sl)
 {
-	return index_lines(m, b, n, p, body, true);
+	msg_init(m, b, n, true);
+	return index_lines(m, b, n, p, body, sl, true);
 }
 #endif
 
-/* Parse the headers index_lines() indexed, from the first, in order. */
+/*
+ * The types first[] names a line of, as bits: two 16-byte compares instead
+ * of an update of ps->seen for every line.
+ */
+static inline uint32_t
+seen_types(const struct sw_sip_msg *m)
+{
+	_Static_assert(SW_HDR__COUNT > 16 && SW_HDR__COUNT <= 32, "first[] in two loads");
+	const __m128i none = _mm_set1_epi8((char)NO_HDR);
+	__m128i lo = _mm_loadu_si128((const __m128i *)(const void *)m->first);
+	__m128i hi =
+		_mm_loadu_si128((const __m128i *)(const void *)(m->first + SW_HDR__COUNT - 16));
+	uint32_t absent = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(lo, none)) |
+			  (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(hi, none))
+				  << (SW_HDR__COUNT - 16);
+
+	return ~absent & (uint32_t)((1ull << SW_HDR__COUNT) - 1);
+}
+
+/*
+ * Parse the headers index_lines() indexed, from the first, in order. Before
+ * it, no line set first[] or ps->seen, so seen is the types first[] names
+ * after it (each of these lines has a slot, so sets first[] for its type).
+ */
 static void
 parse_indexed(struct pstate *ps, unsigned from)
 {
@@ -1180,8 +1350,9 @@ parse_indexed(struct pstate *ps, unsigned from)
 		 * (one dispatch, not a set test and then the switch).
 		 */
 		memcpy(&v, &h->value, 4);
-		parse_header(ps, t, i, v & 0xffff, (v & 0xffff) + (v >> 16));
+		parse_header(ps, t, i, v & 0xffff, (v & 0xffff) + (v >> 16), true);
 	}
+	ps->seen |= seen_types(m);
 }
 #endif
 
@@ -1241,29 +1412,47 @@ headers_general(struct pstate *ps, uint32_t p)
 		if (hi != NO_HDR && m->first[type] == NO_HDR)
 			m->first[type] = hi;
 		if (type != SW_HDR_OTHER)
-			parse_header(ps, (uint8_t)type, hi, vs, ve);
+			parse_header(ps, (uint8_t)type, hi, vs, ve, false);
 		p = le + 1;
 	}
 }
 
-/* The header lines up to the empty line; returns where the body starts, or n when truncated. */
+/*
+ * msg_init(), then the start line from p and the header lines index_lines()
+ * indexes, up to the first it leaves: returns where it stopped and sets *sl to the start
+ * line's LF, or leaves *sl at UINT32_MAX when it did nothing.
+ */
 static inline uint32_t
-headers(struct pstate *ps, uint32_t p)
+index_msg(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body, uint32_t *sl)
 {
 #if defined(__SSE2__) && SW_SIP_FAST
-	struct sw_sip_msg *m = ps->m;
-	unsigned from = m->nhdr;
-	uint32_t body = UINT32_MAX;
-
 #ifdef SW_SIP_AVX2
 	if (sw_sip_avx2)
-		p = index_lines_avx2(m, ps->b, ps->n, p, &body);
-	else
+		return index_lines_avx2(m, b, n, p, body, sl);
 #endif
-		p = index_lines(m, ps->b, ps->n, p, &body, false);
-	parse_indexed(ps, from);
+	msg_init(m, b, n, false);
+	return index_lines(m, b, n, p, body, sl, false);
+#else
+	(void)body, (void)sl;
+	msg_init(m, b, n, false);
+	return p;
+#endif
+}
+
+/*
+ * The header lines from p up to the empty line, those index_msg() indexed
+ * first (body: where it found the body to start, UINT32_MAX when it
+ * stopped before); returns where the body starts, or n when truncated.
+ */
+static inline uint32_t
+headers(struct pstate *ps, uint32_t p, uint32_t body)
+{
+#if defined(__SSE2__) && SW_SIP_FAST
+	parse_indexed(ps, 0);
 	if (body != UINT32_MAX)
 		return body;
+#else
+	(void)body;
 #endif
 	return headers_general(ps, p);
 }
@@ -1281,6 +1470,12 @@ mandatory(struct pstate *ps)
 		{SW_HDR_CSEQ, "Bad Request - missing CSeq"},
 	};
 
+	const uint32_t all =
+		1u << SW_HDR_FROM | 1u << SW_HDR_TO | 1u << SW_HDR_CALL_ID | 1u << SW_HDR_CSEQ;
+
+	/* nearly always all there: one test, and the loop only for the fault */
+	if ((ps->seen & all) == all)
+		return;
 	/* §8.1.1: every request carries these; Max-Forwards a proxy adds (§16.6 step 3) */
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
 		if (!(ps->seen & (1u << need[i].type))) {
@@ -1325,6 +1520,26 @@ drop(struct sw_sip_msg *m, enum sw_sip_drop why)
 	return SW_SIP_DROP;
 }
 
+/* The first LF from p on, or n: glibc's memchr takes 32 bytes a step. */
+static inline uint32_t
+line_lf(const char *buf, uint32_t p, uint32_t n)
+{
+	const char *lf = memchr(buf + p, '\n', n - p);
+
+	return lf ? (uint32_t)(lf - buf) : n;
+}
+
+/* A start line of neither a request nor a response from p (< n): dropped. */
+static __attribute__((noinline)) enum sw_sip_verdict
+not_sip(struct sw_sip_msg *m, const char *buf, uint32_t n, uint32_t p)
+{
+	uint32_t le = line_lf(buf, p, n);
+
+	msg_init(m, buf, n, false);
+	m->start_line = span(p, buf[le - 1] == '\r' ? le - 1 : le);
+	return drop(m, SW_SIP_DROP_NOT_SIP);
+}
+
 /* The len bytes at x and at y are the same (both inside the n of the message). */
 static inline bool
 same_bytes(const char *b, uint32_t n, uint32_t x, uint32_t y, uint32_t len)
@@ -1345,30 +1560,50 @@ sw_sip_parse(struct sw_sip_msg *m, const char *buf, size_t len)
 {
 	struct pstate ps = {.m = m, .b = buf};
 	uint32_t n = len > SW_SIP_MAX_MSG ? SW_SIP_MAX_MSG : (uint32_t)len;
-	uint32_t p = 0, le, ce, me, body;
-	const char *lf;
+	uint32_t p = 0, le = UINT32_MAX, ce, me, hp, body = UINT32_MAX;
+	bool request;
 
 	ps.n = n;
-	msg_init(m, buf, n);
-	/* §7.5: CRLFs before the start line are ignored; alone they are a keep-alive */
-	while (p < n && (buf[p] == '\r' || buf[p] == '\n'))
+	/*
+	 * §7.5: CRLFs before the start line are ignored; alone they are a
+	 * keep-alive (a start line's first byte is above CR: one compare).
+	 */
+	while (p < n && (uint8_t)buf[p] <= '\r' && (buf[p] == '\r' || buf[p] == '\n'))
 		p++;
-	if (p == n)
+	if (p == n) {
+		msg_init(m, buf, n, false);
 		return drop(m, n ? SW_SIP_DROP_KEEPALIVE : SW_SIP_DROP_NOT_SIP);
-	/* glibc's memchr takes 32 bytes a step: fewer steps for a long request line */
-	lf = memchr(buf + p, '\n', n - p);
-	le = lf ? (uint32_t)(lf - buf) : n;
+	}
+	/*
+	 * A request's method or a response's "SIP/": the line's end is not
+	 * needed to tell them (the token's end is before the CR or LF), so a
+	 * message that is neither is dropped before anything is indexed.
+	 */
+	me = skip_cls(buf, p, n, CC_TOKEN);
+	if (me > p && me < n && buf[me] == ' ')
+		request = true;
+	else if (me - p == 3 && me < n && buf[me] == '/' && lc(buf[p]) == 's' &&
+		 lc(buf[p + 1]) == 'i' && lc(buf[p + 2]) == 'p')
+		request = false;
+	else
+		return not_sip(m, buf, n, p);
+	/*
+	 * m's fields set up, the start line's end and the header lines' index
+	 * from the same LF masks (faults come only from parsing, which follows
+	 * in order). Short messages: glibc's memchr takes 32 bytes a step.
+	 */
+	hp = index_msg(m, buf, n, p, &body, &le);
+	if (le == UINT32_MAX) {
+		le = line_lf(buf, p, n);
+		hp = le < n ? le + 1 : n;
+	}
 	ce = buf[le - 1] == '\r' ? le - 1 : le;
 	m->start_line = span(p, ce);
-	me = skip_cls(buf, p, ce, CC_TOKEN);
-	if (me > p && me < ce && buf[me] == ' ')
+	if (request)
 		request_line(&ps, p, me, ce);
-	else if (me - p == 3 && me < ce && buf[me] == '/' && lc(buf[p]) == 's' &&
-		 lc(buf[p + 1]) == 'i' && lc(buf[p + 2]) == 'p')
-		status_line(&ps, p, ce);
 	else
-		return drop(m, SW_SIP_DROP_NOT_SIP);
-	body = headers(&ps, le < n ? le + 1 : n);
+		status_line(&ps, p, ce);
+	body = headers(&ps, hp, body);
 	mandatory(&ps);
 	/* §8.1.1.5: the CSeq method matches the request's (RFC 4475 §3.1.2.17-18) */
 	if (m->is_request && m->cseq_method.len &&

@@ -252,26 +252,32 @@ extern const uint64_t sw_sip_keep[17];
  * stops the load with abort(), and every test with it).
  */
 static inline unsigned
+sw_sip_h16mix(uint64_t name8, uint32_t len)
+{
+	return (unsigned)(((name8 ^ len) * 0x64e3032b3da29d93ull) >> 58);
+}
+
+/* name8 for sw_sip_h16mix: the first eight bytes, folded, those past len zero. */
+static inline unsigned
 sw_sip_h16key(uint64_t lo, uint32_t len)
 {
-	uint64_t x = ((lo | 0x2020202020202020ull) & sw_sip_keep[len]) ^ len;
-
-	return (unsigned)((x * 0x64e3032b3da29d93ull) >> 58);
+	return sw_sip_h16mix((lo | 0x2020202020202020ull) & sw_sip_keep[len], len);
 }
 
 #ifdef __SSE2__
 /**
  * Header type of the name of 2 to 15 bytes in the first 16 bytes x of a
- * line, followed by its colon at byte len (lo: the low eight bytes of x).
- * Exact: the name need not be checked for token characters first, a known
- * name never matches anything else. The colon is part of the compare, so
- * a name of another length fails it too (its colon or ours meets a name
- * character) and no length compare is needed.
+ * line, followed by its colon at byte len, from its slot key (sw_sip_h16key
+ * of the low eight bytes of x and len). Exact: the name need not be checked
+ * for token characters first, a known name never matches anything else.
+ * The colon is part of the compare, so a name of another length fails it
+ * too (its colon or ours meets a name character) and no length compare is
+ * needed.
  */
 static inline uint8_t
-sw_sip_hname_type16(__m128i x, uint64_t lo, uint32_t len)
+sw_sip_hname_type16k(__m128i x, unsigned key)
 {
-	const struct sw_sip_hname16 *e = &sw_sip_h16[sw_sip_h16key(lo, len)];
+	const struct sw_sip_hname16 *e = &sw_sip_h16[key];
 	__m128i y = _mm_and_si128(_mm_or_si128(x, _mm_load_si128((const __m128i *)e->fold)),
 				  _mm_load_si128((const __m128i *)e->keep));
 
@@ -279,6 +285,13 @@ sw_sip_hname_type16(__m128i x, uint64_t lo, uint32_t len)
 			       0xffff
 		       ? e->type
 		       : SW_HDR_OTHER;
+}
+
+/* sw_sip_hname_type16k for the slot of the name, sw_sip_h16key(lo, len). */
+static inline uint8_t
+sw_sip_hname_type16(__m128i x, uint64_t lo, uint32_t len)
+{
+	return sw_sip_hname_type16k(x, sw_sip_h16key(lo, len));
 }
 #endif
 
