@@ -414,8 +414,8 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 	 * A dotted quad as sw_sip_host_scan_lim takes it, by sw_sip_ipv4_16(). At
 	 * p == end one ends past end, and the scan refuses the empty host.
 	 */
-	if (p + 16 <= lim && (unsigned)(uint8_t)b[p] - '0' < 10 && (q = sw_sip_ipv4_16(b, p)) != 0 &&
-	    q <= end && (q == end || !cc_is(b[q], CC_HOST)))
+	if (p + 16 <= lim && (unsigned)(uint8_t)b[p] - '0' < 10 &&
+	    (q = sw_sip_ipv4_16(b, p)) != 0 && q <= end && (q == end || !cc_is(b[q], CC_HOST)))
 		v->host_type = SW_HOST_IPV4;
 	else if ((q = sw_sip_host_scan_lim(b, p, end, lim, &v->host_type, false)) == SCAN_ERR)
 		return SCAN_ERR;
@@ -734,7 +734,10 @@ parse_num(struct pstate *ps, uint32_t p, uint32_t end, uint32_t max, uint32_t *v
 	return 0;
 }
 
-/* option-tag *( COMMA option-tag ): Require, Proxy-Require, Supported (§20.32, §20.29, §20.37). */
+/*
+ * option-tag *( COMMA option-tag ): Require, Proxy-Require, Supported
+ * (§20.32, §20.29, §20.37).
+ */
 static int
 tag_list_ok(const char *b, uint32_t p, uint32_t end, bool may_be_empty)
 {
@@ -1114,8 +1117,7 @@ name_type(__m128i x, unsigned key, bool avx2)
 #ifdef SW_SIP_AVX2
 	if (avx2) {
 		const struct sw_sip_hname16 *e = &sw_sip_h16[key];
-		__m128i y = _mm_and_si128(_mm_or_si128(x, _mm_load_si128((const __m128i *)e->fold)),
-					  _mm_load_si128((const __m128i *)e->keep));
+		__m128i y = SW_SIP_HNAME16_FOLD(x, e);
 
 		return same16_sse41(y, _mm_load_si128((const __m128i *)e->name)) ? e->type
 										 : SW_HDR_OTHER;
@@ -1137,18 +1139,18 @@ _Static_assert(SW_SIP_MAX_HDRS >= BLOCK_LINES, "hdr[] holds a block's lines");
 
 /*
  * The start line's LF, then the index of the header lines after it in the
- * shape nearly every line has,
- * with no parsing yet: a name of 2 to 14 bytes right before the colon, at
- * most one SP after it, a value that does not start with white space, no
- * fold, and 16 bytes of message from the line's start (the name is read in
- * one load; messages under 64 bytes take the general loop). Stops at the
- * first line of another shape (headers() takes over there, so both give the
- * same index and verdict) or at the empty line, where it sets *body.
- * Returns where it stopped; *sl is the start line's LF (n when it has none),
- * or stays UINT32_MAX when the message is too short to take this way (then
- * nothing is indexed). The start line (from p) comes from the same masks
- * as the header lines, so it needs no search of its own. avx2 (a constant at each use) makes the LF
- * masks with AVX2 compares, in index_lines_avx2() only.
+ * shape nearly every line has, with no parsing yet: a name of 2 to 14 bytes
+ * right before the colon, at most one SP after it, a value that does not
+ * start with white space, no fold, and 16 bytes of message from the line's
+ * start (the name is read in one load; messages under 64 bytes take the
+ * general loop). Stops at the first line of another shape (headers() takes
+ * over there, so both give the same index and verdict) or at the empty
+ * line, where it sets *body. Returns where it stopped; *sl is the start
+ * line's LF (n when it has none), or stays UINT32_MAX when the message is
+ * too short to take this way (then nothing is indexed). The start line
+ * (from p) comes from the same masks as the header lines, so it needs no
+ * search of its own. avx2 (a constant at each use) makes the LF masks with
+ * AVX2 compares, in index_lines_avx2() only.
  *
  * The LFs come from bit masks of 64 bytes made ahead of the walk, taken
  * one by one: the chain from one line's start to the next is a bit scan,
@@ -1419,8 +1421,8 @@ headers_general(struct pstate *ps, uint32_t p)
 
 /*
  * msg_init(), then the start line from p and the header lines index_lines()
- * indexes, up to the first it leaves: returns where it stopped and sets *sl to the start
- * line's LF, or leaves *sl at UINT32_MAX when it did nothing.
+ * indexes, up to the first it leaves: returns where it stopped and sets *sl
+ * to the start line's LF, or leaves *sl at UINT32_MAX when it did nothing.
  */
 static inline uint32_t
 index_msg(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body, uint32_t *sl)

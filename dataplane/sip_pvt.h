@@ -274,12 +274,20 @@ sw_sip_h16key(uint64_t lo, uint32_t len)
  * too (its colon or ours meets a name character) and no length compare is
  * needed.
  */
+/*
+ * x folded and masked as slot e's name is kept, for the compare with
+ * e->name. A macro: as an inline function it costs index_lines_avx2() ~36
+ * instructions a message (gcc handles it less well inside another target).
+ */
+#define SW_SIP_HNAME16_FOLD(x, e)                                                                  \
+	_mm_and_si128(_mm_or_si128((x), _mm_load_si128((const __m128i *)(e)->fold)),               \
+		      _mm_load_si128((const __m128i *)(e)->keep))
+
 static inline uint8_t
 sw_sip_hname_type16k(__m128i x, unsigned key)
 {
 	const struct sw_sip_hname16 *e = &sw_sip_h16[key];
-	__m128i y = _mm_and_si128(_mm_or_si128(x, _mm_load_si128((const __m128i *)e->fold)),
-				  _mm_load_si128((const __m128i *)e->keep));
+	__m128i y = SW_SIP_HNAME16_FOLD(x, e);
 
 	return _mm_movemask_epi8(_mm_cmpeq_epi8(y, _mm_load_si128((const __m128i *)e->name))) ==
 			       0xffff
@@ -365,9 +373,9 @@ sw_sip_ipv4_16(const char *b, uint32_t p)
 	if ((e & 0xffff) != key)
 		return 0;
 	if ((three & gt16(x, '1')) != 0 &&
-	    (three & (gt16(x, '2') |
-		      (eq16(x, '2') & (gt16(x, '5') >> 1 | (eq16(x, '5') >> 1 & gt16(x, '5') >> 2))))) !=
-		    0)
+	    (three &
+	     (gt16(x, '2') |
+	      (eq16(x, '2') & (gt16(x, '5') >> 1 | (eq16(x, '5') >> 1 & gt16(x, '5') >> 2))))) != 0)
 		return 0;
 	return p + (uint32_t)__builtin_ctz(stop);
 #else

@@ -140,8 +140,8 @@ static const char *const shapes[] = {
 	/* From and To: tags of 1, 10, 11, 15, 16 and 36 bytes, other schemes, escaped quotes */
 	"MESSAGE sip:b@198.18.2.30 SIP/2.0" CRLF "Via: SIP/2.0/UDP 198.18.1.2;branch=z9hG4bKy" CRLF
 	"From: \"A \\\"q\\\"\" <sips:alice@pbx.example.com>;TAG=0123456789abcde" CRLF
-	"To: <tel:+4930123456789>;tag=7c1e2c4e-a5e9-4f8c-9d2b-1234567890ab" CRLF
-	"Call-ID: m" CRLF "CSeq: 1 MESSAGE" CRLF "Content-Length: 0" CRLF CRLF,
+	"To: <tel:+4930123456789>;tag=7c1e2c4e-a5e9-4f8c-9d2b-1234567890ab" CRLF "Call-ID: m" CRLF
+	"CSeq: 1 MESSAGE" CRLF "Content-Length: 0" CRLF CRLF,
 	"SIP/2.0 180 Ringing" CRLF "Via: SIP/2.0/UDP 198.18.1.2;branch=z9hG4bKz" CRLF
 	"From: <sip:+4930987654321@pbx.example.com>;tag=0123456789abcdef" CRLF
 	"To: \"Bob\" <sip:+4930123456789@carrier.example.net>;tag=a1b2c3d4e5f" CRLF

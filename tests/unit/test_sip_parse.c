@@ -365,13 +365,15 @@ static void
 bad_second_via(void **state)
 {
 	(void)state;
-	assert_int_equal(parse(OPT_LINE REQ_HDRS "Via: SIP/2.0/UDP" CRLF "CSeq: 1 OPTIONS" CRLF CRLF),
-			 SW_SIP_OK);
+	assert_int_equal(
+		parse(OPT_LINE REQ_HDRS "Via: SIP/2.0/UDP" CRLF "CSeq: 1 OPTIONS" CRLF CRLF),
+		SW_SIP_OK);
 	assert_int_equal(msg.nvia, 2);
 	assert_int_equal(sw_sip_parse_more(&msg, SW_SIP_MORE_VIA), -EINVAL);
 	assert_non_null(strstr(msg.more_reason, "malformed Via"));
-	assert_int_equal(parse(OPT_LINE REQ_HDRS "v: SIP/2.0/TCP 198.18.0.2:5062;received=198.18.0.3, "
-					     "SIP/2.0/UDP" CRLF "CSeq: 1 OPTIONS" CRLF CRLF),
+	assert_int_equal(parse(OPT_LINE REQ_HDRS
+			       "v: SIP/2.0/TCP 198.18.0.2:5062;received=198.18.0.3, "
+			       "SIP/2.0/UDP" CRLF "CSeq: 1 OPTIONS" CRLF CRLF),
 			 SW_SIP_OK);
 	assert_int_equal(msg.nvia, 3);
 	assert_int_equal(msg.via[1].all.len, 0);
@@ -404,7 +406,7 @@ main(void)
 		cmocka_unit_test(invite_fields),   cmocka_unit_test(invite_lines),
 		cmocka_unit_test(response_fields), cmocka_unit_test(uri_api),
 		cmocka_unit_test(nameaddr_api),	   cmocka_unit_test(verdict_table),
-		cmocka_unit_test(bad_second_via), cmocka_unit_test(too_large),
+		cmocka_unit_test(bad_second_via),  cmocka_unit_test(too_large),
 	};
 	return cmocka_run_group_tests_name("sip_parse", tests, NULL, NULL);
 }
