@@ -191,7 +191,13 @@ struct sw_sip_msg {
 	struct sw_sip_hdr hdr[SW_SIP_MAX_HDRS];
 	struct sw_span hdr_end; /**< the empty line that ends the headers (CRLF) */
 
-	uint8_t nvia;            /**< Via entries seen (all headers, all commas) */
+	/**
+	 * Via entries (all headers, all commas), up to one past those parsed
+	 * (a request's top one, a response's top two): 2 for a request with
+	 * more than one, 3 for a response with more than two, until
+	 * SW_SIP_MORE_VIA counts them all.
+	 */
+	uint8_t nvia;
 	/**
 	 * Topmost two: ours and the next hop back. A request's via[1] stays
 	 * empty until SW_SIP_MORE_VIA: forwarding a request reads only the top
@@ -258,7 +264,7 @@ enum sw_sip_more {
 	SW_SIP_MORE_RECORD_ROUTE = 1u << 1, /**< nrecord_route */
 	SW_SIP_MORE_EXPIRES = 1u << 2,      /**< expires */
 	SW_SIP_MORE_CHECKS = 1u << 3,       /**< Content-Type, Require, Supported syntax */
-	SW_SIP_MORE_VIA = 1u << 4,          /**< a request's via[1]; the later entries' syntax */
+	SW_SIP_MORE_VIA = 1u << 4,          /**< a request's via[1]; nvia; the later entries' syntax */
 	SW_SIP_MORE_FROM_TO = 1u << 5,      /**< from.uri and to.uri, split and checked */
 	SW_SIP_MORE_ALL = 0x3f,
 };

@@ -578,12 +578,12 @@ via_parm(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 }
 
 /*
- * Via entries past the ones we index (a request's top one, a response's
- * top two) are counted, not parsed: a proxy forwards them untouched (§16.3
- * step 1, §16.7 step 3). An entry is a
- * comma-separated piece; commas inside quoted parameter values do not count.
- * Returns -1 when an entry is empty (a stray comma). SW_SIP_MORE_VIA checks
- * the rest of their syntax.
+ * Count the Via entries of a line into *nvia (saturating), for
+ * SW_SIP_MORE_VIA: sw_sip_parse() parses only those a proxy reads (a
+ * request's top one, a response's top two) and forwards the rest untouched
+ * (§16.3 step 1, §16.7 step 3). An entry is a comma-separated piece; commas
+ * inside quoted parameter values do not count. Returns -1 when an entry is
+ * empty (a stray comma).
  */
 static int
 via_count(const char *b, uint32_t p, uint32_t end, uint8_t *nvia)
@@ -649,8 +649,11 @@ parse_via(struct pstate *ps, uint8_t hi, uint32_t p, uint32_t end)
 		uint32_t q;
 
 		if (m->nvia >= vias_parsed(m)) {
-			if (via_count(ps->b, p, end, &m->nvia) != 0)
-				bad(ps, "Bad Request - malformed Via");
+			/*
+			 * More entries: forwarding needs only to know that
+			 * there are; SW_SIP_MORE_VIA counts and checks them.
+			 */
+			m->nvia = (uint8_t)(vias_parsed(m) + 1);
 			return;
 		}
 		v = &m->via[m->nvia];
@@ -1695,6 +1698,7 @@ sw_sip_parse_more(struct sw_sip_msg *m, unsigned what)
 {
 	unsigned todo = what & SW_SIP_MORE_ALL & ~(unsigned)m->more_done;
 	unsigned nexp = 0, nct = 0, nvia = 0;
+	uint8_t count = 0;
 	struct pstate ps = {.m = m, .b = m->buf, .n = m->len};
 
 	for (unsigned i = 0; todo != 0 && i < m->nhdr; i++) {
@@ -1758,6 +1762,8 @@ sw_sip_parse_more(struct sw_sip_msg *m, unsigned what)
 		case SW_HDR_VIA:
 			if (!(todo & SW_SIP_MORE_VIA))
 				break;
+			if (via_count(m->buf, p, end, &count) != 0)
+				more_bad(m, SW_SIP_MORE_VIA, "Bad Request - malformed Via");
 			/*
 			 * The first vias_parsed() entries sw_sip_parse() took;
 			 * a request's second one goes to via[1].
@@ -1785,6 +1791,9 @@ sw_sip_parse_more(struct sw_sip_msg *m, unsigned what)
 			break;
 		}
 	}
+	/* sw_sip_parse() counted up to one past the entries it parsed */
+	if ((todo & SW_SIP_MORE_VIA) && m->nvia != 0 && count > m->nvia)
+		m->nvia = count;
 	m->more_done |= (uint8_t)todo;
 	return (m->more_bad & what) ? -EINVAL : 0;
 }

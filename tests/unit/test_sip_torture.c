@@ -173,12 +173,14 @@ wsinv(void **state)
 	span_is(msg.to.tag, "1918181833n");
 	span_is(msg.from.tag, "98asjd8");
 	span_is(msg.from.display, "\"J Rosenberg \\\\\\\"\"");
-	assert_int_equal(msg.nvia, 3);
+	/* more than one; counted on demand */
+	assert_int_equal(msg.nvia, 2);
 	span_is(msg.via[0].transport, "UDP");
 	span_is(msg.via[0].host, "192.0.2.2");
 	span_is(msg.via[0].branch, "390skdjuw");
 	/* a request's second entry: on demand (RFC 3261 §16.3 step 1) */
 	assert_int_equal(sw_sip_parse_more(&msg, SW_SIP_MORE_VIA), 0);
+	assert_int_equal(msg.nvia, 3);
 	span_is(msg.via[1].transport, "TCP");
 	span_is(msg.via[1].host, "spindle.example.com");
 	span_is(msg.via[1].branch, "z9hG4bK9ikj8");
@@ -208,9 +210,10 @@ details(void **state)
 {
 	(void)state;
 	assert_int_equal(sw_sip_parse(&msg, buf, (size_t)load("rfc4475/longreq")), SW_SIP_OK);
-	assert_int_equal(msg.nvia, 34);
+	assert_int_equal(msg.nvia, 2);
 	span_is(msg.via[0].host, "sip33.example.com");
 	assert_int_equal(sw_sip_parse_more(&msg, SW_SIP_MORE_VIA), 0);
+	assert_int_equal(msg.nvia, 34);
 	span_is(msg.via[1].host, "sip32.example.com");
 
 	assert_int_equal(sw_sip_parse(&msg, buf, (size_t)load("rfc4475/dblreq")), SW_SIP_OK);
@@ -287,10 +290,11 @@ ipv6(void **state)
 
 	assert_int_equal(sw_sip_parse(&msg, buf, (size_t)load("rfc5118/mult-ip-in-header")),
 			 SW_SIP_OK);
-	assert_int_equal(msg.nvia, 3);
+	assert_int_equal(msg.nvia, 2);
 	span_is(msg.via[0].host, "[2001:db8::9:1]");
 	assert_int_equal(msg.via[0].port_num, 6050);
 	assert_int_equal(sw_sip_parse_more(&msg, SW_SIP_MORE_VIA), 0);
+	assert_int_equal(msg.nvia, 3);
 	assert_int_equal(msg.via[1].host_type, SW_HOST_IPV4);
 
 	assert_int_equal(sw_sip_parse(&msg, buf, (size_t)load("rfc5118/ipv4-mapped-ipv6")),
