@@ -267,12 +267,26 @@ status_line(struct pstate *ps, uint32_t p, uint32_t end)
 	}
 	c = ve + 1;
 	m->version = span(p, ve);
+	if (SW_SIP_FAST && sp && end - c > 3) {
+		/*
+		 * Three digits and a SP in one load: byte minus '0' is 0-9 for
+		 * a digit (no borrow comes up from the bytes below a digit).
+		 */
+		uint32_t w = ld4(b + c) - 0x00303030u;
+
+		if ((((w + 0x00767676u) | w) & 0x00808080u) == 0 && (w >> 24) == ' ') {
+			m->status = (uint16_t)((w & 0xff) * 100 + (w >> 8 & 0xff) * 10 +
+					       (w >> 16 & 0xff));
+			goto code;
+		}
+	}
 	if (!sp || end - c < 3 || !cc_is(b[c], CC_DIGIT) || !cc_is(b[c + 1], CC_DIGIT) ||
 	    !cc_is(b[c + 2], CC_DIGIT) || (c + 3 < end && b[c + 3] != ' ')) {
 		bad(ps, "malformed Status-Code");
 		return;
 	}
 	m->status = (uint16_t)((b[c] - '0') * 100 + (b[c + 1] - '0') * 10 + (b[c + 2] - '0'));
+code:
 	if (m->status < 100 || m->status > 699)
 		bad(ps, "Status-Code out of range");
 	m->reason_phrase = c + 3 < end ? span(c + 4, end) : span(end, end);
@@ -1584,6 +1598,37 @@ sw_sip_parse(struct sw_sip_msg *m, const char *buf, size_t len)
 	 * needed to tell them (the token's end is before the CR or LF), so a
 	 * message that is neither is dropped before anything is indexed.
 	 */
+	if (SW_SIP_FAST && n - p >= 8) {
+		uint64_t x, sp, up;
+
+		memcpy(&x, buf + p, 8);
+		/* a response: no method holds a '/' (not a token character) */
+		if (((uint32_t)x | 0x00202020u) == 0x2f706973u /* sip/ */) {
+			me = p + 3;
+			request = false;
+			goto start;
+		}
+		/*
+		 * Nearly every method is capital letters, up to seven of them
+		 * and a SP in eight bytes: the first SP byte, and below it
+		 * bytes of 0x41-0x5a (byte + 0x3f carries into bit 7 from 0x41
+		 * on, byte + 0x25 from 0x5b on; no byte carries into the next
+		 * while bit 7 is clear).
+		 */
+		sp = x ^ 0x2020202020202020ull;
+		sp = (sp - 0x0101010101010101ull) & ~sp & 0x8080808080808080ull;
+		up = (x + 0x3f3f3f3f3f3f3f3full) & ~(x + 0x2525252525252525ull) & ~x &
+		     0x8080808080808080ull;
+		if (sp != 0) {
+			unsigned k = (unsigned)__builtin_ctzll(sp) >> 3;
+
+			if (k != 0 && (~up & sw_sip_keep[k] & 0x8080808080808080ull) == 0) {
+				me = p + k;
+				request = true;
+				goto start;
+			}
+		}
+	}
 	me = skip_cls(buf, p, n, CC_TOKEN);
 	if (me > p && me < n && buf[me] == ' ')
 		request = true;
@@ -1592,6 +1637,7 @@ sw_sip_parse(struct sw_sip_msg *m, const char *buf, size_t len)
 		request = false;
 	else
 		return not_sip(m, buf, n, p);
+start:
 	/*
 	 * m's fields set up, the start line's end and the header lines' index
 	 * from the same LF masks (faults come only from parsing, which follows
