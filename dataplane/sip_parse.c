@@ -43,6 +43,7 @@ struct pstate {
 	uint32_t n;
 	uint8_t rank;
 	uint8_t top_via_bad;
+	uint8_t cseq_same; /* the CSeq method is the Request-Line's, as parse_cseq() found */
 	uint16_t code;
 	const char *reason;
 	uint32_t seen; /* header types met, indexed or not */
@@ -716,6 +717,21 @@ parse_nameaddr(struct pstate *ps, uint32_t p, uint32_t end, struct sw_sip_namead
 		bad(ps, reason);
 }
 
+/* The len bytes at x and at y are the same (both inside the n of the message). */
+static inline bool
+same_bytes(const char *b, uint32_t n, uint32_t x, uint32_t y, uint32_t len)
+{
+	/* a method's name nearly always: one 8-byte compare, the bytes past len masked off */
+	if (SW_SIP_FAST && len <= 8 && x + 8 <= n && y + 8 <= n) {
+		uint64_t u, v;
+
+		memcpy(&u, b + x, 8);
+		memcpy(&v, b + y, 8);
+		return ((u ^ v) & sw_sip_keep[len]) == 0;
+	}
+	return memcmp(b + x, b + y, len) == 0;
+}
+
 /* CSeq = 1*DIGIT LWS Method; the number is below 2**31 (§8.1.1.5, §20.16). */
 static inline __attribute__((always_inline)) void
 parse_cseq(struct pstate *ps, uint32_t p, uint32_t end)
@@ -730,6 +746,16 @@ parse_cseq(struct pstate *ps, uint32_t p, uint32_t end)
 	}
 	/* one SP before the method is the rule; anything else takes skip_lws() */
 	ms = q + 1 < end && b[q] == ' ' && !cc_is(b[q + 1], CC_WS) ? q + 1 : skip_lws(b, q, end);
+	/*
+	 * A request's must be its Request-Line's method (§8.1.1.5), a token:
+	 * nearly always one compare says both.
+	 */
+	if (m->is_request && ms != q && end - ms == m->method_name.len &&
+	    same_bytes(b, ps->n, ms, m->method_name.off, end - ms)) {
+		m->cseq_method = span(ms, end);
+		ps->cseq_same = 1;
+		return;
+	}
 	me = skip_cls(b, ms, end, CC_TOKEN);
 	if (ms == q || me == ms || me != end) {
 		m->cseq_num = 0;
@@ -1559,21 +1585,6 @@ not_sip(struct sw_sip_msg *m, const char *buf, uint32_t n, uint32_t p)
 	return drop(m, SW_SIP_DROP_NOT_SIP);
 }
 
-/* The len bytes at x and at y are the same (both inside the n of the message). */
-static inline bool
-same_bytes(const char *b, uint32_t n, uint32_t x, uint32_t y, uint32_t len)
-{
-	/* a method's name nearly always: one 8-byte compare, the bytes past len masked off */
-	if (SW_SIP_FAST && len <= 8 && x + 8 <= n && y + 8 <= n) {
-		uint64_t u, v;
-
-		memcpy(&u, b + x, 8);
-		memcpy(&v, b + y, 8);
-		return ((u ^ v) & sw_sip_keep[len]) == 0;
-	}
-	return memcmp(b + x, b + y, len) == 0;
-}
-
 enum sw_sip_verdict
 sw_sip_parse(struct sw_sip_msg *m, const char *buf, size_t len)
 {
@@ -1657,7 +1668,7 @@ start:
 	body = headers(&ps, hp, body);
 	mandatory(&ps);
 	/* §8.1.1.5: the CSeq method matches the request's (RFC 4475 §3.1.2.17-18) */
-	if (m->is_request && m->cseq_method.len &&
+	if (m->is_request && m->cseq_method.len && !ps.cseq_same &&
 	    (m->cseq_method.len != m->method_name.len ||
 	     !same_bytes(buf, n, m->cseq_method.off, m->method_name.off, m->cseq_method.len)))
 		bad(&ps, "Bad Request - CSeq method does not match the Request-Line");
