@@ -5,6 +5,7 @@
  * reads each byte a bounded number of times.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -361,6 +362,15 @@ uri_params_short(const char *b, uint32_t p, uint32_t end, uint32_t lim)
 }
 #endif
 
+static int uri_general(const char *buf, struct sw_span s, uint32_t lim, struct sw_sip_uri *u);
+
+/* A span as the 32 bits it is stored in (offset low, length high). */
+static inline uint32_t
+span32(uint32_t from, uint32_t to)
+{
+	return (from & 0xffffu) | (to - from) << 16;
+}
+
 static uint8_t
 scheme_type(const char *b, uint32_t p, uint32_t len)
 {
@@ -470,8 +480,166 @@ tel_uri_rest(const char *b, uint32_t p, uint32_t end, struct sw_sip_uri *u)
 	return 0;
 }
 
+#ifdef __SSSE3__
+/* Sixteen bytes at b + p. */
+static inline __m128i
+ld16(const char *b, uint32_t p)
+{
+	return _mm_loadu_si128((const __m128i *)(const void *)(b + p));
+}
+
+/* Four bytes of a struct sw_sip_uri (a span, or the last four fields) at u + off. */
+static inline void
+st32(struct sw_sip_uri *u, size_t off, uint32_t v)
+{
+	memcpy((char *)u + off, &v, 4);
+}
+
+/*
+ * uri_params_short for a list of 1 to 16 bytes from s to end, readable 16
+ * bytes from s: the same checks on one load, and the loop over the '='
+ * stops only when there are two or more of them.
+ */
+static inline __attribute__((always_inline)) bool
+params16_ok(const char *b, uint32_t s, uint32_t end)
+{
+	uint32_t n = end - s;
+	__m128i x = ld16(b, s);
+	unsigned stops, eqs;
+
+	if (n - 1 >= 16)
+		return false;
+	stops = nib_miss(x, (unsigned)__builtin_ctz(CC_PARAM)) & ((2u << (n - 1)) - 1);
+	eqs = eq16(x, '=') & stops;
+	if (((eq16(x, ';') & stops) | eqs) != stops ||
+	    (stops & (1u | stops >> 1 | 1u << (n - 1))) != 0)
+		return false;
+	if ((eqs & (eqs - 1)) != 0)
+		for (uint32_t m = eqs; m != 0; m &= m - 1) {
+			uint32_t before = stops & ((m & -m) - 1);
+
+			if (before != 0 && (eqs >> (31 - __builtin_clz(before)) & 1) != 0)
+				return false;
+		}
+	return true;
+}
+
+/*
+ * sw_sip_digits_lim()'s one-load case for a port of one to five digits at
+ * p, with at least eight bytes readable from p: where the digits stop, the
+ * value in *v; 0 for anything else (no digit, six or more, above 65535).
+ */
+static inline __attribute__((always_inline)) uint32_t
+port_fast(const char *b, uint32_t p, uint32_t end, uint32_t *v)
+{
+	uint64_t x, nd;
+
+	memcpy(&x, b + p, 8);
+	x -= 0x3030303030303030ull;
+	nd = (uint64_t)__builtin_ctzll((((x + 0x7676767676767676ull) | x) & 0x8080808080808080ull) |
+				       0x8000000000000000ull) >>
+	     3;
+	if (nd > end - p)
+		nd = end - p;
+	if (nd - 1 >= 5)
+		return 0;
+	/* the digits to the top of 64 bits, then pairs, fours and eights */
+	x <<= 64 - 8 * nd;
+	x = (x * 2561) >> 8;
+	x = ((x & 0x00ff00ff00ff00ffull) * 6553601) >> 16;
+	x = ((x & 0x0000ffff0000ffffull) * 42949672960001ull) >> 32;
+	if (x > 65535)
+		return 0;
+	*v = (uint32_t)x;
+	return p + (uint32_t)nd;
+}
+
+/*
+ * The usual SIP-URI, "sip:" user "@" host [":" port] [";" params], when
+ * the buffer is readable 16 bytes past its end (a Request-URI, which the
+ * SIP-Version follows): 0 with *u filled as sip_uri_rest() fills it, or 1
+ * for everything else (any other shape, any fault), which the general path
+ * then parses from the start (and clears *u first). Each part is taken with
+ * the same checks as there, from class masks of 16-byte loads that may
+ * reach past its end.
+ */
+static inline __attribute__((always_inline)) int
+sip_uri_fast(const char *b, struct sw_span s, uint32_t lim, struct sw_sip_uri *u)
+{
+	uint32_t p = s.off, end = span_end(s), a, q, r, port = 0;
+	unsigned mk;
+	uint32_t ht;
+
+	if (end - p <= 4 || lim - end < 16 || (ld4(b + p) | 0x00202020u) != 0x3a706973u /* sip: */)
+		return 1;
+	/*
+	 * userinfo without password and escapes: the run of user characters
+	 * (no '@', no '%') stops at its '@'
+	 */
+	for (a = p + 4; (mk = nib_miss(ld16(b, a), (unsigned)__builtin_ctz(CC_USER))) == 0;)
+		if ((a += 16) >= end)
+			return 1;
+	a += (uint32_t)__builtin_ctz(mk);
+	if (a + 1 >= end || b[a] != '@' || a == p + 4)
+		return 1;
+	st32(u, offsetof(struct sw_sip_uri, all), span32(p, end));
+	st32(u, offsetof(struct sw_sip_uri, scheme), span32(p, p + 3));
+	st32(u, offsetof(struct sw_sip_uri, user), span32(p + 4, a));
+	st32(u, offsetof(struct sw_sip_uri, password), 0);
+	/* sw_sip_host_scan_lim()'s two inline cases, nothing else */
+	a++;
+	if ((unsigned)(uint8_t)b[a] - '0' < 10) {
+		q = sw_sip_ipv4_16(b, a);
+		if (q == 0 || q > end || (q < end && cc_is(b[q], CC_HOST)))
+			return 1;
+		ht = SW_HOST_IPV4;
+	} else if (cc_is(b[a], CC_ALPHA)) {
+		for (q = a + 1; (mk = nib_miss(ld16(b, q), (unsigned)__builtin_ctz(CC_HOST))) == 0;)
+			if ((q += 16) >= end)
+				break;
+		q += (uint32_t)__builtin_ctz(mk | 0x10000);
+		if (q > end)
+			q = end;
+		if (b[q - 1] == '-')
+			return 1;
+		ht = SW_HOST_NAME;
+	} else {
+		return 1;
+	}
+	st32(u, offsetof(struct sw_sip_uri, host), span32(a, q));
+	r = q;
+	if (r < end && b[r] == ':') {
+		r = port_fast(b, q + 1, end, &port);
+		if (r == 0)
+			return 1;
+	}
+	st32(u, offsetof(struct sw_sip_uri, port), r == q ? 0 : span32(q + 1, r));
+	if (r < end) {
+		if (b[r] != ';' || !params16_ok(b, r + 1, end))
+			return 1;
+		st32(u, offsetof(struct sw_sip_uri, params), span32(r + 1, end));
+	} else {
+		st32(u, offsetof(struct sw_sip_uri, params), 0);
+	}
+	st32(u, offsetof(struct sw_sip_uri, headers), 0);
+	st32(u, offsetof(struct sw_sip_uri, port_num), port | SW_SCHEME_SIP << 16 | ht << 24);
+	return 0;
+}
+#endif
+
 int
 sw_sip_uri_parse_lim(const char *buf, struct sw_span s, uint32_t lim, struct sw_sip_uri *u)
+{
+#ifdef __SSSE3__
+	if (SW_SIP_FAST && sip_uri_fast(buf, s, lim, u) == 0)
+		return 0;
+#endif
+	return uri_general(buf, s, lim, u);
+}
+
+/* sw_sip_uri_parse_lim for everything its fast path leaves. */
+static __attribute__((noinline)) int
+uri_general(const char *buf, struct sw_span s, uint32_t lim, struct sw_sip_uri *u)
 {
 	uint32_t p = s.off, end = span_end(s), q;
 
@@ -672,13 +840,6 @@ no_gt_ws(const char *b, uint32_t p, uint32_t e)
 	return _mm_movemask_epi8(acc) == 0;
 }
 #endif
-
-/* A span as the 32 bits it is stored in (offset low, length high). */
-static inline uint32_t
-span32(uint32_t from, uint32_t to)
-{
-	return (from & 0xffffu) | (to - from) << 16;
-}
 
 /*
  * The From and To most messages carry, checked for shape only:
