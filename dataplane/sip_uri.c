@@ -555,23 +555,21 @@ port_fast(const char *b, uint32_t p, uint32_t end, uint32_t *v)
 }
 
 /*
- * The usual SIP-URI, "sip:" user "@" host [":" port] [";" params], when
- * the buffer is readable 16 bytes past its end (a Request-URI, which the
- * SIP-Version follows): 0 with *u filled as sip_uri_rest() fills it, or 1
+ * The usual SIP-URI, "sip:" user "@" host [":" port] [";" params], after
+ * its "sip:" (s.len > 4) and with the buffer readable 16 bytes past its end
+ * (a Request-URI, which the SIP-Version follows): 0 with *u filled as sip_uri_rest() fills it, or 1
  * for everything else (any other shape, any fault), which the general path
  * then parses from the start (and clears *u first). Each part is taken with
  * the same checks as there, from class masks of 16-byte loads that may
  * reach past its end.
  */
 static inline __attribute__((always_inline)) int
-sip_uri_fast(const char *b, struct sw_span s, uint32_t lim, struct sw_sip_uri *u)
+sip_uri_fast(const char *b, struct sw_span s, struct sw_sip_uri *u)
 {
 	uint32_t p = s.off, end = span_end(s), a, q, r, port = 0;
 	unsigned mk;
 	uint32_t ht;
 
-	if (end - p <= 4 || lim - end < 16 || (ld4(b + p) | 0x00202020u) != 0x3a706973u /* sip: */)
-		return 1;
 	/*
 	 * userinfo without password and escapes: the run of user characters
 	 * (no '@', no '%') stops at its '@'
@@ -631,7 +629,10 @@ int
 sw_sip_uri_parse_lim(const char *buf, struct sw_span s, uint32_t lim, struct sw_sip_uri *u)
 {
 #ifdef __SSSE3__
-	if (SW_SIP_FAST && sip_uri_fast(buf, s, lim, u) == 0)
+	/* room for its loads, "sip:" and at least one more byte */
+	if (SW_SIP_FAST && lim - span_end(s) >= 16 && s.len > 4 &&
+	    (ld4(buf + s.off) | 0x00202020u) == 0x3a706973u /* sip: */ &&
+	    sip_uri_fast(buf, s, u) == 0)
 		return 0;
 #endif
 	return uri_general(buf, s, lim, u);
