@@ -1077,29 +1077,6 @@ lf_block(const char *b, uint32_t base, uint32_t n, bool avx2)
 }
 
 #ifdef SW_SIP_AVX2
-/* lo & sw_sip_keep[len] in one instruction: index_lines_avx2() only. */
-static inline __attribute__((target("bmi2"))) uint64_t
-name8_bmi2(uint64_t lo, uint32_t len)
-{
-	return _bzhi_u64(lo, len * 8);
-}
-#endif
-
-/* The first eight bytes of a name of len bytes, the bytes past it zero. */
-static inline __attribute__((always_inline)) uint64_t
-name8(uint64_t lo, uint32_t len, bool avx2)
-{
-#ifdef SW_SIP_AVX2
-	/* bzhi keeps all 64 bits from len 8 on, as sw_sip_keep[] does */
-	if (avx2)
-		return name8_bmi2(lo, len);
-#else
-	(void)avx2;
-#endif
-	return lo & sw_sip_keep[len];
-}
-
-#ifdef SW_SIP_AVX2
 /* a == b, by one vptest (SSE4.1): index_lines_avx2() only. */
 static inline __attribute__((target("sse4.1"))) bool
 same16_sse41(__m128i a, __m128i b)
@@ -1110,22 +1087,24 @@ same16_sse41(__m128i a, __m128i b)
 }
 #endif
 
-/* sw_sip_hname_type16k(), its compare by vptest in the AVX2 form. */
-static inline __attribute__((always_inline)) uint8_t
-name_type(__m128i x, unsigned key, bool avx2)
+/*
+ * x (the first 16 bytes of a line) is slot e's name and its colon: the
+ * compare of sw_sip_hname_type16k(), by vptest in the AVX2 form. An empty
+ * slot matches nothing, so a match always has a known type.
+ */
+static inline __attribute__((always_inline)) bool
+name_hit(__m128i x, const struct sw_sip_hname16 *e, bool avx2)
 {
-#ifdef SW_SIP_AVX2
-	if (avx2) {
-		const struct sw_sip_hname16 *e = &sw_sip_h16[key];
-		__m128i y = SW_SIP_HNAME16_FOLD(x, e);
+	__m128i y = SW_SIP_HNAME16_FOLD(x, e);
 
-		return same16_sse41(y, _mm_load_si128((const __m128i *)e->name)) ? e->type
-										 : SW_HDR_OTHER;
-	}
+#ifdef SW_SIP_AVX2
+	if (avx2)
+		return same16_sse41(y, _mm_load_si128((const __m128i *)e->name));
 #else
 	(void)avx2;
 #endif
-	return sw_sip_hname_type16k(x, key);
+	return _mm_movemask_epi8(_mm_cmpeq_epi8(y, _mm_load_si128((const __m128i *)e->name))) ==
+	       0xffff;
 }
 
 /*
@@ -1139,18 +1118,19 @@ _Static_assert(SW_SIP_MAX_HDRS >= BLOCK_LINES, "hdr[] holds a block's lines");
 
 /*
  * The start line's LF, then the index of the header lines after it in the
- * shape nearly every line has, with no parsing yet: a name of 2 to 14 bytes
+ * shape nearly every line has, with no parsing yet: a name of 2 to 15 bytes
  * right before the colon, at most one SP after it, a value that does not
- * start with white space, no fold, and 16 bytes of message from the line's
- * start (the name is read in one load; messages under 64 bytes take the
- * general loop). Stops at the first line of another shape (headers() takes
- * over there, so both give the same index and verdict) or at the empty
- * line, where it sets *body. Returns where it stopped; *sl is the start
- * line's LF (n when it has none), or stays UINT32_MAX when the message is
- * too short to take this way (then nothing is indexed). The start line
- * (from p) comes from the same masks as the header lines, so it needs no
- * search of its own. avx2 (a constant at each use) makes the LF masks with
- * AVX2 compares, in index_lines_avx2() only.
+ * start with white space, no fold, and 18 bytes of message from the line's
+ * start (the name and the two bytes after its colon are read without a
+ * bound check; messages under 64 bytes take the general loop). Stops at
+ * the first line of another shape (headers() takes over there, so both
+ * give the same index and verdict) or at the empty line, where it sets
+ * *body. Returns where it stopped; *sl is the start line's LF (n when it
+ * has none), or stays UINT32_MAX when the message is too short to take
+ * this way (then nothing is indexed). The start line (from p) comes from
+ * the same masks as the header lines, so it needs no search of its own.
+ * avx2 (a constant at each use) makes the LF masks with AVX2 compares, in
+ * index_lines_avx2() only.
  *
  * The LFs come from bit masks of 64 bytes made ahead of the walk, taken
  * one by one: the chain from one line's start to the next is a bit scan,
@@ -1160,20 +1140,21 @@ _Static_assert(SW_SIP_MAX_HDRS >= BLOCK_LINES, "hdr[] holds a block's lines");
  * general loop then.
  */
 static inline __attribute__((always_inline)) uint32_t
-index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body,
+index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t from, uint32_t *body,
 	    uint32_t *sl, bool avx2)
 {
+	/* offsets in 64 bits: b + p + 1 is then one address, with no zero extension of p */
+	size_t p = from, base = from, nl, nb, le;
 	struct sw_sip_hdr *h = &m->hdr[m->nhdr];
 	struct sw_sip_hdr *const first = h, *const hlast = &m->hdr[SW_SIP_MAX_HDRS - BLOCK_LINES];
-	uint32_t base = p;
 	__m128i colon = _mm_set1_epi8(':'), case20 = _mm_set1_epi8(0x20);
-	uint32_t nl;
 	uint64_t lf;
 
 	if (n < 64 || p >= n)
-		return p;
-	/* the last line start with 16 bytes of message: one compare a line */
-	nl = n - 16;
+		return from;
+	/* the last line start with 18 bytes of message, the last whole block: one compare each */
+	nl = n - 18;
+	nb = n - 64;
 	/*
 	 * The ':' and the case bits in registers of their own: gcc makes them
 	 * afresh for every line otherwise (the asm hides that they are
@@ -1190,15 +1171,14 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 		}
 		lf = lf_block(b, base, n, avx2);
 	}
-	*sl = base + (uint32_t)__builtin_ctzll(lf);
+	*sl = (uint32_t)(base + (size_t)__builtin_ctzll(lf));
 	lf &= lf - 1;
 	p = *sl + 1;
 	if (h > hlast)
 		goto out;
 	for (;; h++) {
-		uint32_t c, vs, ve, le, len;
-		uint64_t lof;
-		unsigned cm;
+		const struct sw_sip_hname16 *e;
+		size_t c, vs, ve, len;
 		uint8_t t;
 		__m128i x;
 
@@ -1212,7 +1192,7 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 			do {
 				/* a whole block nearly always: one compare for it */
 				base += 64;
-				if (base + 64 <= n)
+				if (base <= nb)
 					lf = lf64(b, base, avx2);
 				else if (base < n)
 					lf = lf_block(b, base, n, avx2);
@@ -1222,36 +1202,52 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 			if (h > hlast)
 				goto out;
 		}
-		le = base + (uint32_t)__builtin_ctzll(lf);
+		le = base + (size_t)__builtin_ctzll(lf);
 		lf &= lf - 1;
-		if (b[p] == '\r' && le == p + 1) {
-			m->hdr_end = span(p, p + 2);
-			*body = p + 2;
-			break;
-		}
+		/* the empty line stops the walk too (its CR is no name): see below */
 		if (p > nl)
 			break;
 		x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
-		cm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, colon));
-		/*
-		 * A LF or white space before the colon fails the exact name
-		 * compare and the token check alike, so no mask is needed for
-		 * them.
-		 */
-		len = (unsigned)__builtin_ctz(cm | 0x8000u);
-		if (len < 2 || len == 15)
-			break;
+		/* 16 when there is no colon, and no known name is that long */
+		len = (unsigned)__builtin_ctz(
+			(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, colon)) | 0x10000u);
 		c = p + len;
-		/* sw_sip_h16key(), the case folded in the vector register */
-		lof = (uint64_t)_mm_cvtsi128_si64(_mm_or_si128(x, case20));
-		t = name_type(x, sw_sip_h16mix(name8(lof, len, avx2), len), avx2);
-		if (t == SW_HDR_OTHER && !name_is_token(x, len))
+		/*
+		 * sw_sip_h16key(). A LF or white space before the colon fails the
+		 * exact name compare and the token check alike, so no mask is
+		 * needed for them; a match is a name of 2 to 15 bytes.
+		 */
+		e = (const struct sw_sip_hname16
+			     *)(const void *)((const char *)sw_sip_h16 +
+					      sw_sip_h16off((uint32_t)_mm_extract_epi16(
+								    _mm_or_si128(x, case20), 0),
+							    (uint32_t)len));
+		if (name_hit(x, e, avx2))
+			t = e->type;
+		else if (len - 2 <= SW_SIP_H16_MAX - 2 && name_is_token(x, len))
+			t = SW_HDR_OTHER;
+		else
 			break;
-		/* no LF up to c (the name matched), so le >= vs: b[vs] is in the message */
-		vs = c + 1 + (b[c + 1] == ' ');
-		/* white space is at most SP: one compare for the usual value */
-		if ((uint8_t)b[vs] <= ' ' && cc_is(b[vs], CC_WS))
-			break;
+		/*
+		 * Stored now, so that they need no registers through the rest:
+		 * a line left after this is past nhdr, where nothing is read.
+		 */
+		h->type = t;
+		put_span(&h->name, (uint32_t)(p | len << 16));
+		/*
+		 * One SP after the colon, then a byte above SP, nearly always
+		 * (both inside the message, as c + 2 <= p + 17 <= n - 1: no
+		 * bound checks, two byte compares). Otherwise at most
+		 * one SP and no white space after it; no LF up to c (the name
+		 * matched), so le >= vs: b[vs] is in the message.
+		 */
+		if (b[c + 1] == ' ' && (uint8_t)b[c + 2] > ' ') {
+			vs = c + 2;
+		} else {
+			vs = c + 1 + (b[c + 1] == ' ');
+			if (cc_is(b[vs], CC_WS))
+				break;
+		}
 		/*
 		 * Nearly always CRLF right after the value's last character:
 		 * one compare of the two bytes before the LF (le >= c + 1 >= p
@@ -1266,18 +1262,26 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 				ve--;
 		}
 		/* a span is off, len: one 32-bit store each (x86 is little-endian; offsets < 2^16) */
-		put_span(&h->name, p | len << 16);
-		put_span(&h->value, vs | (ve - vs) << 16);
-		put_span(&h->line, p | (le + 1 - p) << 16);
-		h->type = t;
-		p = le + 1;
+		put_span(&h->value, (uint32_t)(vs | (ve - vs) << 16));
+		le++;
+		put_span(&h->line, (uint32_t)(p | (le - p) << 16));
+		p = le;
+	}
+	/*
+	 * Where the walk stopped at a line (its LF le): the empty line ends
+	 * the headers there. Its CR is neither a name nor a token, so no
+	 * line of it is taken, and testing it here costs the lines nothing.
+	 */
+	if (le == p + 1 && b[le - 1] == '\r') {
+		m->hdr_end = span((uint32_t)p, (uint32_t)p + 2);
+		*body = (uint32_t)p + 2;
 	}
 out:
 	/* a fold (RFC 3261 §7.3.1): the line before continues here */
 	if (h > first && p < n && (b[p] == ' ' || b[p] == '\t'))
 		p = (--h)->line.off;
 	m->nhdr = (uint16_t)(h - m->hdr);
-	return p;
+	return (uint32_t)p;
 }
 
 #ifdef SW_SIP_AVX2
