@@ -1108,6 +1108,42 @@ name_hit(__m128i x, const struct sw_sip_hname16 *e, bool avx2)
 }
 
 /*
+ * The position of the lowest bit of lf != 0. In the AVX2 form one tzcnt:
+ * gcc's own comes with a xor of its output first (against a false
+ * dependency that only older cores have; the chain of lines goes through
+ * lf anyway), an instruction a line.
+ */
+static inline __attribute__((always_inline)) size_t
+lf_next(uint64_t lf, bool avx2)
+{
+#ifdef SW_SIP_AVX2
+	if (avx2) {
+		uint64_t r;
+
+		__asm__("tzcnt %1, %0" : "=r"(r) : "r"(lf) : "cc");
+		return r;
+	}
+#else
+	(void)avx2;
+#endif
+	return (size_t)__builtin_ctzll(lf);
+}
+
+/*
+ * Where the value of a line with its colon at c starts, for index_lines():
+ * after at most one SP, not at white space; 0 when it does (the line is
+ * left to the general loop). Out of line, as most lines take the inline
+ * test for ": X" instead, and so that gcc keeps no register for it there.
+ */
+static __attribute__((noinline)) size_t
+value_start(const char *b, size_t c)
+{
+	size_t vs = c + 1 + (b[c + 1] == ' ');
+
+	return cc_is(b[vs], CC_WS) ? 0 : vs;
+}
+
+/*
  * The most lines index_lines() takes from one block of 64 bytes: a line it
  * takes has a name of two bytes or more, its colon and a value byte that is
  * not white space (so not the LF) before its LF, so the LFs of two such
@@ -1202,7 +1238,7 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t from, uint
 			if (h > hlast)
 				goto out;
 		}
-		le = base + (size_t)__builtin_ctzll(lf);
+		le = base + lf_next(lf, avx2);
 		lf &= lf - 1;
 		/* the empty line stops the walk too (its CR is no name): see below */
 		if (p > nl)
@@ -1233,7 +1269,10 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t from, uint
 		 * a line left after this is past nhdr, where nothing is read.
 		 */
 		h->type = t;
-		put_span(&h->name, (uint32_t)(p | len << 16));
+		h->name.off = (uint16_t)p;
+		h->name.len = (uint16_t)len;
+		h->line.off = (uint16_t)p;
+		h->line.len = (uint16_t)(le + 1 - p);
 		/*
 		 * One SP after the colon, then a byte above SP, nearly always
 		 * (both inside the message, as c + 2 <= p + 17 <= n - 1: no
@@ -1244,8 +1283,8 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t from, uint
 		if (b[c + 1] == ' ' && (uint8_t)b[c + 2] > ' ') {
 			vs = c + 2;
 		} else {
-			vs = c + 1 + (b[c + 1] == ' ');
-			if (cc_is(b[vs], CC_WS))
+			vs = value_start(b, c);
+			if (vs == 0)
 				break;
 		}
 		/*
@@ -1262,10 +1301,9 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t from, uint
 				ve--;
 		}
 		/* a span is off, len: one 32-bit store each (x86 is little-endian; offsets < 2^16) */
-		put_span(&h->value, (uint32_t)(vs | (ve - vs) << 16));
-		le++;
-		put_span(&h->line, (uint32_t)(p | (le - p) << 16));
-		p = le;
+		h->value.off = (uint16_t)vs;
+		h->value.len = (uint16_t)(ve - vs);
+		p = le + 1;
 	}
 	/*
 	 * Where the walk stopped at a line (its LF le): the empty line ends
