@@ -1100,25 +1100,25 @@ name_hit(__m128i x, const struct sw_sip_hname16 *e, bool avx2)
 }
 
 /*
- * The position of the lowest bit of lf != 0. In the AVX2 form one tzcnt:
- * gcc's own comes with a xor of its output first (against a false
- * dependency that only older cores have; the chain of lines goes through
- * lf anyway), an instruction a line.
+ * The position of the lowest set bit of x != 0, in 64 bits. In the AVX2
+ * form one tzcnt: gcc's own comes with a xor of its output first (against
+ * a false dependency that only older cores have), and a sign extension
+ * when it is of 32 bits, an instruction or two a line.
  */
 static inline __attribute__((always_inline)) size_t
-lf_next(uint64_t lf, bool avx2)
+low_bit(uint64_t x, bool avx2)
 {
 #ifdef SW_SIP_AVX2
 	if (avx2) {
 		uint64_t r;
 
-		__asm__("tzcnt %1, %0" : "=r"(r) : "r"(lf) : "cc");
+		__asm__("tzcnt %1, %0" : "=r"(r) : "r"(x) : "cc");
 		return r;
 	}
 #else
 	(void)avx2;
 #endif
-	return (size_t)__builtin_ctzll(lf);
+	return (size_t)__builtin_ctzll(x);
 }
 
 /*
@@ -1199,7 +1199,7 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t from, uint
 		}
 		lf = lf_block(b, base, n, avx2);
 	}
-	*sl = (uint32_t)(base + (size_t)__builtin_ctzll(lf));
+	*sl = (uint32_t)(base + low_bit(lf, avx2));
 	lf &= lf - 1;
 	p = *sl + 1;
 	if (h > hlast)
@@ -1230,15 +1230,14 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t from, uint
 			if (h > hlast)
 				goto out;
 		}
-		le = base + lf_next(lf, avx2);
+		le = base + low_bit(lf, avx2);
 		lf &= lf - 1;
 		/* the empty line stops the walk too (its CR is no name): see below */
 		if (p > nl)
 			break;
 		x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
 		/* 16 when there is no colon, and no known name is that long */
-		len = (unsigned)__builtin_ctz(
-			(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, colon)) | 0x10000u);
+		len = low_bit((uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, colon)) | 0x10000u, avx2);
 		c = p + len;
 		/*
 		 * sw_sip_h16key(). A LF or white space before the colon fails the
