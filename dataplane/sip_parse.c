@@ -1207,6 +1207,7 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t from, uint
 	for (;; h++) {
 		const struct sw_sip_hname16 *e;
 		size_t c, vs, ve, len;
+		unsigned off;
 		uint8_t t;
 		__m128i x;
 
@@ -1237,18 +1238,17 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t from, uint
 			break;
 		x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
 		/* 16 when there is no colon, and no known name is that long */
-		len = low_bit((uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, colon)) | 0x10000u, avx2);
+		len = low_bit((uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, colon)) | 0x10000u,
+			      avx2);
 		c = p + len;
 		/*
 		 * sw_sip_h16key(). A LF or white space before the colon fails the
 		 * exact name compare and the token check alike, so no mask is
 		 * needed for them; a match is a name of 2 to 15 bytes.
 		 */
-		e = (const struct sw_sip_hname16
-			     *)(const void *)((const char *)sw_sip_h16 +
-					      sw_sip_h16off((uint32_t)_mm_extract_epi16(
-								    _mm_or_si128(x, case20), 0),
-							    (uint32_t)len));
+		off = sw_sip_h16off((uint32_t)_mm_extract_epi16(_mm_or_si128(x, case20), 0),
+				    (uint32_t)len);
+		e = (const struct sw_sip_hname16 *)(const void *)((const char *)sw_sip_h16 + off);
 		if (name_hit(x, e, avx2))
 			t = e->type;
 		else if (len - 2 <= SW_SIP_H16_MAX - 2 && name_is_token(x, len))
