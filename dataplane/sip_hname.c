@@ -181,6 +181,10 @@ static void __attribute__((constructor)) hname_init(void)
 		for (size_t j = 0; j < len; j++)
 			e->fold[j] = cc_is(lname[i][j], CC_ALPHA) ? 0x20 : 0;
 	}
+	/* an empty slot: nothing kept, a 1 wanted, so no name matches it */
+	for (size_t k = 0; k < SW_SIP_H16_SLOTS; k++)
+		if (sw_sip_h16[k].keep[0] == 0)
+			sw_sip_h16[k].name[0] = 1;
 	for (size_t i = 0; i < sizeof(cf) / sizeof(cf[0]); i++) {
 		if (cf[i].c == 0)
 			continue;

@@ -1098,14 +1098,6 @@ lf64(const char *b, uint32_t base, bool avx2)
 	return m0 | m1 << 16 | m2 << 32 | m3 << 48;
 }
 
-static inline void
-put_span(struct sw_span *s, uint32_t off_len)
-{
-	_Static_assert(offsetof(struct sw_span, len) == 2 && sizeof(struct sw_span) == 4,
-		       "span: off then len, 16 bits each");
-	memcpy(s, &off_len, 4);
-}
-
 /*
  * The LF bits of the block from base on (base < n, n >= 64): the 64 bytes
  * there, or for the last block the 64 bytes that end at n shifted down, so
@@ -1120,29 +1112,6 @@ lf_block(const char *b, uint32_t base, uint32_t n, bool avx2)
 }
 
 #ifdef SW_SIP_AVX2
-/* lo & sw_sip_keep[len] in one instruction: index_lines_avx2() only. */
-static inline __attribute__((target("bmi2"))) uint64_t
-name8_bmi2(uint64_t lo, uint32_t len)
-{
-	return _bzhi_u64(lo, len * 8);
-}
-#endif
-
-/* The first eight bytes of a name of len bytes, the bytes past it zero. */
-static inline __attribute__((always_inline)) uint64_t
-name8(uint64_t lo, uint32_t len, bool avx2)
-{
-#ifdef SW_SIP_AVX2
-	/* bzhi keeps all 64 bits from len 8 on, as sw_sip_keep[] does */
-	if (avx2)
-		return name8_bmi2(lo, len);
-#else
-	(void)avx2;
-#endif
-	return lo & sw_sip_keep[len];
-}
-
-#ifdef SW_SIP_AVX2
 /* a == b, by one vptest (SSE4.1): index_lines_avx2() only. */
 static inline __attribute__((target("sse4.1"))) bool
 same16_sse41(__m128i a, __m128i b)
@@ -1153,22 +1122,60 @@ same16_sse41(__m128i a, __m128i b)
 }
 #endif
 
-/* sw_sip_hname_type16k(), its compare by vptest in the AVX2 form. */
-static inline __attribute__((always_inline)) uint8_t
-name_type(__m128i x, unsigned key, bool avx2)
+/*
+ * x (the first 16 bytes of a line) is slot e's name and its colon: the
+ * compare of sw_sip_hname_type16k(), by vptest in the AVX2 form. An empty
+ * slot matches nothing, so a match always has a known type.
+ */
+static inline __attribute__((always_inline)) bool
+name_hit(__m128i x, const struct sw_sip_hname16 *e, bool avx2)
+{
+	__m128i y = SW_SIP_HNAME16_FOLD(x, e);
+
+#ifdef SW_SIP_AVX2
+	if (avx2)
+		return same16_sse41(y, _mm_load_si128((const __m128i *)e->name));
+#else
+	(void)avx2;
+#endif
+	return _mm_movemask_epi8(_mm_cmpeq_epi8(y, _mm_load_si128((const __m128i *)e->name))) ==
+	       0xffff;
+}
+
+/*
+ * The position of the lowest set bit of x != 0, in 64 bits. In the AVX2
+ * form one tzcnt: gcc's own comes with a xor of its output first (against
+ * a false dependency that only older cores have), and a sign extension
+ * when it is of 32 bits, an instruction or two a line.
+ */
+static inline __attribute__((always_inline)) size_t
+low_bit(uint64_t x, bool avx2)
 {
 #ifdef SW_SIP_AVX2
 	if (avx2) {
-		const struct sw_sip_hname16 *e = &sw_sip_h16[key];
-		__m128i y = SW_SIP_HNAME16_FOLD(x, e);
+		uint64_t r;
 
-		return same16_sse41(y, _mm_load_si128((const __m128i *)e->name)) ? e->type
-										 : SW_HDR_OTHER;
+		__asm__("tzcnt %1, %0" : "=r"(r) : "r"(x) : "cc");
+		return r;
 	}
 #else
 	(void)avx2;
 #endif
-	return sw_sip_hname_type16k(x, key);
+	return (size_t)__builtin_ctzll(x);
+}
+
+/*
+ * Where the value of a line with its colon at c starts, for index_lines():
+ * after at most one SP, not at white space; 0 when it does (the line is
+ * left to the general loop). Out of line, as most lines take the inline
+ * test for ": X" instead, and so that gcc keeps no register for it there.
+ */
+static __attribute__((noinline)) size_t
+value_start(const char *b, size_t c)
+{
+	size_t vs = c + 1 + (b[c + 1] == ' ');
+
+	return cc_is(b[vs], CC_WS) ? 0 : vs;
 }
 
 /*
@@ -1182,18 +1189,19 @@ _Static_assert(SW_SIP_MAX_HDRS >= BLOCK_LINES, "hdr[] holds a block's lines");
 
 /*
  * The start line's LF, then the index of the header lines after it in the
- * shape nearly every line has, with no parsing yet: a name of 2 to 14 bytes
+ * shape nearly every line has, with no parsing yet: a name of 2 to 15 bytes
  * right before the colon, at most one SP after it, a value that does not
- * start with white space, no fold, and 16 bytes of message from the line's
- * start (the name is read in one load; messages under 64 bytes take the
- * general loop). Stops at the first line of another shape (headers() takes
- * over there, so both give the same index and verdict) or at the empty
- * line, where it sets *body. Returns where it stopped; *sl is the start
- * line's LF (n when it has none), or stays UINT32_MAX when the message is
- * too short to take this way (then nothing is indexed). The start line
- * (from p) comes from the same masks as the header lines, so it needs no
- * search of its own. avx2 (a constant at each use) makes the LF masks with
- * AVX2 compares, in index_lines_avx2() only.
+ * start with white space, no fold, and 18 bytes of message from the line's
+ * start (the name and the two bytes after its colon are read without a
+ * bound check; messages under 64 bytes take the general loop). Stops at
+ * the first line of another shape (headers() takes over there, so both
+ * give the same index and verdict) or at the empty line, where it sets
+ * *body. Returns where it stopped; *sl is the start line's LF (n when it
+ * has none), or stays UINT32_MAX when the message is too short to take
+ * this way (then nothing is indexed). The start line (from p) comes from
+ * the same masks as the header lines, so it needs no search of its own.
+ * avx2 (a constant at each use) makes the LF masks with AVX2 compares, in
+ * index_lines_avx2() only.
  *
  * The LFs come from bit masks of 64 bytes made ahead of the walk, taken
  * one by one: the chain from one line's start to the next is a bit scan,
@@ -1203,20 +1211,21 @@ _Static_assert(SW_SIP_MAX_HDRS >= BLOCK_LINES, "hdr[] holds a block's lines");
  * general loop then.
  */
 static inline __attribute__((always_inline)) uint32_t
-index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_t *body,
+index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t from, uint32_t *body,
 	    uint32_t *sl, bool avx2)
 {
+	/* offsets in 64 bits: b + p + 1 is then one address, with no zero extension of p */
+	size_t p = from, base = from, nl, nb, le;
 	struct sw_sip_hdr *h = &m->hdr[m->nhdr];
 	struct sw_sip_hdr *const first = h, *const hlast = &m->hdr[SW_SIP_MAX_HDRS - BLOCK_LINES];
-	uint32_t base = p;
 	__m128i colon = _mm_set1_epi8(':'), case20 = _mm_set1_epi8(0x20);
-	uint32_t nl;
 	uint64_t lf;
 
 	if (n < 64 || p >= n)
-		return p;
-	/* the last line start with 16 bytes of message: one compare a line */
-	nl = n - 16;
+		return from;
+	/* the last line start with 18 bytes of message, the last whole block: one compare each */
+	nl = n - 18;
+	nb = n - 64;
 	/*
 	 * The ':' and the case bits in registers of their own: gcc makes them
 	 * afresh for every line otherwise (the asm hides that they are
@@ -1233,15 +1242,15 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 		}
 		lf = lf_block(b, base, n, avx2);
 	}
-	*sl = base + (uint32_t)__builtin_ctzll(lf);
+	*sl = (uint32_t)(base + low_bit(lf, avx2));
 	lf &= lf - 1;
 	p = *sl + 1;
 	if (h > hlast)
 		goto out;
 	for (;; h++) {
-		uint32_t c, vs, ve, le, len;
-		uint64_t lof;
-		unsigned cm;
+		const struct sw_sip_hname16 *e;
+		size_t c, vs, ve, len;
+		unsigned off;
 		uint8_t t;
 		__m128i x;
 
@@ -1255,7 +1264,7 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 			do {
 				/* a whole block nearly always: one compare for it */
 				base += 64;
-				if (base + 64 <= n)
+				if (base <= nb)
 					lf = lf64(b, base, avx2);
 				else if (base < n)
 					lf = lf_block(b, base, n, avx2);
@@ -1265,36 +1274,55 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 			if (h > hlast)
 				goto out;
 		}
-		le = base + (uint32_t)__builtin_ctzll(lf);
+		le = base + low_bit(lf, avx2);
 		lf &= lf - 1;
-		if (b[p] == '\r' && le == p + 1) {
-			m->hdr_end = span(p, p + 2);
-			*body = p + 2;
-			break;
-		}
+		/* the empty line stops the walk too (its CR is no name): see below */
 		if (p > nl)
 			break;
 		x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
-		cm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, colon));
-		/*
-		 * A LF or white space before the colon fails the exact name
-		 * compare and the token check alike, so no mask is needed for
-		 * them.
-		 */
-		len = (unsigned)__builtin_ctz(cm | 0x8000u);
-		if (len < 2 || len == 15)
-			break;
+		/* 16 when there is no colon, and no known name is that long */
+		len = low_bit((uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, colon)) | 0x10000u,
+			      avx2);
 		c = p + len;
-		/* sw_sip_h16key(), the case folded in the vector register */
-		lof = (uint64_t)_mm_cvtsi128_si64(_mm_or_si128(x, case20));
-		t = name_type(x, sw_sip_h16mix(name8(lof, len, avx2), len), avx2);
-		if (t == SW_HDR_OTHER && !name_is_token(x, len))
+		/*
+		 * sw_sip_h16key(). A LF or white space before the colon fails the
+		 * exact name compare and the token check alike, so no mask is
+		 * needed for them; a match is a name of 2 to 15 bytes.
+		 */
+		off = sw_sip_h16off((uint32_t)_mm_extract_epi16(_mm_or_si128(x, case20), 0),
+				    (uint32_t)len);
+		e = (const struct sw_sip_hname16 *)(const void *)((const char *)sw_sip_h16 + off);
+		if (name_hit(x, e, avx2))
+			t = e->type;
+		else if (len - 2 <= SW_SIP_H16_MAX - 2 && name_is_token(x, len))
+			t = SW_HDR_OTHER;
+		else
 			break;
-		/* no LF up to c (the name matched), so le >= vs: b[vs] is in the message */
-		vs = c + 1 + (b[c + 1] == ' ');
-		/* white space is at most SP: one compare for the usual value */
-		if ((uint8_t)b[vs] <= ' ' && cc_is(b[vs], CC_WS))
-			break;
+		/*
+		 * Stored now, so that they need no registers through the rest
+		 * (a line left after this is past nhdr, where nothing is read),
+		 * and a field a store: fewer instructions than a span's two
+		 * halves put together for one 32-bit store.
+		 */
+		h->type = t;
+		h->name.off = (uint16_t)p;
+		h->name.len = (uint16_t)len;
+		h->line.off = (uint16_t)p;
+		h->line.len = (uint16_t)(le + 1 - p);
+		/*
+		 * One SP after the colon, then a byte above SP, nearly always
+		 * (both inside the message, as c + 2 <= p + 17 <= n - 1: no
+		 * bound checks, two byte compares). Otherwise at most
+		 * one SP and no white space after it; no LF up to c (the name
+		 * matched), so le >= vs: b[vs] is in the message.
+		 */
+		if (b[c + 1] == ' ' && (uint8_t)b[c + 2] > ' ') {
+			vs = c + 2;
+		} else {
+			vs = value_start(b, c);
+			if (vs == 0)
+				break;
+		}
 		/*
 		 * Nearly always CRLF right after the value's last character:
 		 * one compare of the two bytes before the LF (le >= c + 1 >= p
@@ -1308,19 +1336,25 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t p, uint32_
 			while (cc_is(b[ve - 1], CC_WS))
 				ve--;
 		}
-		/* a span is off, len: one 32-bit store each (x86 is little-endian; offsets < 2^16) */
-		put_span(&h->name, p | len << 16);
-		put_span(&h->value, vs | (ve - vs) << 16);
-		put_span(&h->line, p | (le + 1 - p) << 16);
-		h->type = t;
+		h->value.off = (uint16_t)vs;
+		h->value.len = (uint16_t)(ve - vs);
 		p = le + 1;
+	}
+	/*
+	 * Where the walk stopped at a line (its LF le): the empty line ends
+	 * the headers there. Its CR is neither a name nor a token, so no
+	 * line of it is taken, and testing it here costs the lines nothing.
+	 */
+	if (le == p + 1 && b[le - 1] == '\r') {
+		m->hdr_end = span((uint32_t)p, (uint32_t)p + 2);
+		*body = (uint32_t)p + 2;
 	}
 out:
 	/* a fold (RFC 3261 §7.3.1): the line before continues here */
 	if (h > first && p < n && (b[p] == ' ' || b[p] == '\t'))
 		p = (--h)->line.off;
 	m->nhdr = (uint16_t)(h - m->hdr);
-	return p;
+	return (uint32_t)p;
 }
 
 #ifdef SW_SIP_AVX2
@@ -1375,27 +1409,37 @@ seen_types(const struct sw_sip_msg *m)
  * Parse the headers index_lines() indexed, from the first, in order. Before
  * it, no line set first[] or ps->seen, so seen is the types first[] names
  * after it (each of these lines has a slot, so sets first[] for its type).
+ *
+ * The dispatch is one indirect jump through a table of labels, one for
+ * every type of the list in dataplane.h, each with parse_header() for its
+ * constant type inlined (so its switch folds away, to nothing for the
+ * types it does not read): parse_header()'s own switch cost a range check
+ * and a jump table lookup a line more.
  */
 static void
 parse_indexed(struct pstate *ps, unsigned from)
 {
+#define SW_X_GO(e, name, compact) [SW_HDR_##e] = &&hdr_##e,
+	static const void *const go[SW_HDR__COUNT] = {[SW_HDR_OTHER] = &&next,
+						      SW_SIP_HDR_LIST(SW_X_GO)};
+#undef SW_X_GO
 	struct sw_sip_msg *m = ps->m;
 	const struct sw_sip_hdr *h = &m->hdr[from], *const hend = &m->hdr[m->nhdr];
+	uint8_t i = (uint8_t)from;
 
 	/* nothing below changes nhdr: the end is read once */
-	for (uint8_t i = (uint8_t)from; h < hend; h++, i++) {
+	for (; h < hend; h++, i++) {
 		uint8_t t = h->type;
-		uint32_t v;
 
 		if (m->first[t] == NO_HDR)
 			m->first[t] = i;
-		/*
-		 * The value's span in one load, as index_lines() stored it;
-		 * parse_header()'s own switch skips the types it does not read
-		 * (one dispatch, not a set test and then the switch).
-		 */
-		memcpy(&v, &h->value, 4);
-		parse_header(ps, t, i, v & 0xffff, (v & 0xffff) + (v >> 16), true);
+		goto *go[t];
+#define SW_X_CASE(e, name, compact)                                                                \
+	hdr_##e : parse_header(ps, SW_HDR_##e, i, h->value.off, span_end(h->value), true);         \
+	continue;
+		SW_SIP_HDR_LIST(SW_X_CASE)
+#undef SW_X_CASE
+	next:;
 	}
 	ps->seen |= seen_types(m);
 }

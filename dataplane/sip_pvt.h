@@ -230,9 +230,9 @@ uint8_t sw_sip_hname_type(const char *name, size_t len);
  * on letters only (so that (x | fold) == name holds exactly for the name in
  * any case; a CR never passes for '-'), and a keep mask over the name and
  * its colon. Each name has a slot of its own under sw_sip_h16key (no two
- * known names share one, checked at load time); empty slots are all zeros,
- * so they match nothing but give SW_HDR_OTHER (0) anyway. Filled at load
- * time by sip_hname.c.
+ * known names share one, checked at load time); an empty slot keeps no
+ * byte but wants a 1 in its first, so it matches nothing (a match always
+ * gives a known type). Filled at load time by sip_hname.c.
  */
 struct sw_sip_hname16 {
 	uint8_t name[16], fold[16], keep[16];
@@ -244,24 +244,29 @@ extern struct sw_sip_hname16 sw_sip_h16[SW_SIP_H16_SLOTS];
 extern const uint64_t sw_sip_keep[17];
 
 /*
- * The slot of a name from its first eight bytes (bytes past len masked off,
- * case folded loosely: only the exact compare after it must be strict) and
- * its length, by one multiply: the known names differ within their first
- * eight bytes or in length. The multiplier is one under which they all
- * land in slots of their own (found by trying; a new name that collides
- * stops the load with abort(), and every test with it).
+ * The slot of a name from its first two bytes, case folded loosely (only
+ * the exact compare after it must be strict), and its length: the known
+ * names differ in those (Contact, Content-Type and Content-Length only in
+ * their length). w2 + 4 len is one lea; its product with a small odd
+ * multiplier, bits 6-11, is the slot's byte offset in sw_sip_h16 (those
+ * bits depend only on the low twelve of w2 + 4 len, and under this
+ * multiplier the known names land in slots of their own: found by trying;
+ * a new name that collides stops the load with abort(), and every test
+ * with it).
  */
+#define SW_SIP_H16_MUL 0x65u
 static inline unsigned
-sw_sip_h16mix(uint64_t name8, uint32_t len)
+sw_sip_h16off(uint32_t w2, uint32_t len)
 {
-	return (unsigned)(((name8 ^ len) * 0x64e3032b3da29d93ull) >> 58);
+	_Static_assert(sizeof(struct sw_sip_hname16) == 64, "a slot is 64 bytes");
+	return ((w2 + len * 4) * SW_SIP_H16_MUL) & ((SW_SIP_H16_SLOTS - 1) * 64);
 }
 
-/* name8 for sw_sip_h16mix: the first eight bytes, folded, those past len zero. */
+/* The slot's index, from the name's first eight bytes lo (the first two taken, folded). */
 static inline unsigned
 sw_sip_h16key(uint64_t lo, uint32_t len)
 {
-	return sw_sip_h16mix((lo | 0x2020202020202020ull) & sw_sip_keep[len], len);
+	return sw_sip_h16off(((uint32_t)lo | 0x2020u) & 0xffffu, len) / 64;
 }
 
 #ifdef __SSE2__
