@@ -390,13 +390,14 @@ gval_stops_avx2(const char *b, uint32_t p, uint32_t len)
 {
 	const __m256i lt = _mm256_broadcastsi128_si256(
 		_mm_loadu_si128((const __m128i *)(const void *)sw_sip_nib[10 /* CC_GVAL */]));
-	const __m256i ht = _mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)0x80, 0, 0, 0, 0, 0, 0,
-					    0, 0, 1, 2, 4, 8, 16, 32, 64, (char)0x80, 0, 0, 0, 0,
-					    0, 0, 0, 0);
+	const __m256i ht =
+		_mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)0x80, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2,
+				 4, 8, 16, 32, 64, (char)0x80, 0, 0, 0, 0, 0, 0, 0, 0);
 	const __m256i m4 = _mm256_set1_epi8(0x0f);
 	__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(b + p));
-	__m256i c = _mm256_and_si256(_mm256_shuffle_epi8(lt, _mm256_and_si256(x, m4)),
-				     _mm256_shuffle_epi8(ht, _mm256_and_si256(_mm256_srli_epi16(x, 4), m4)));
+	__m256i c = _mm256_and_si256(
+		_mm256_shuffle_epi8(lt, _mm256_and_si256(x, m4)),
+		_mm256_shuffle_epi8(ht, _mm256_and_si256(_mm256_srli_epi16(x, 4), m4)));
 	uint64_t m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(c, _mm256_setzero_si256()));
 
 	if (len > 32) {
@@ -424,7 +425,7 @@ gval_stops(const char *b, uint32_t p, uint32_t len)
 		return gval_stops_avx2(b, p, len);
 #endif
 	m = nib_miss(_mm_loadu_si128((const __m128i *)(const void *)(b + p)), k);
-	for (uint32_t i = 16; i <= len; i += 16)
+	for (uint32_t i = 16; i < len; i += 16)
 		m |= (uint64_t)nib_miss(_mm_loadu_si128((const __m128i *)(const void *)(b + p + i)),
 					k)
 		     << i;
@@ -536,7 +537,7 @@ via_tail(const char *b, uint32_t start, uint32_t q, uint32_t end, uint32_t lim,
 			return SCAN_ERR;
 		v->port = span(base, s);
 		v->port_num = (uint16_t)num;
-		v->params = span(s, s);
+		v->params.off = (uint16_t)s; /* len 0 from the memset */
 		if (s == end || b[s] != ';')
 			goto done;
 	}
@@ -563,7 +564,7 @@ via_tail(const char *b, uint32_t start, uint32_t q, uint32_t end, uint32_t lim,
 			mk &= mk - 1;
 			v->has_rport = 1;
 			if (t == end || b[t] != '=') {
-				v->rport = span(t, t);
+				v->rport.off = (uint16_t)t;
 				s = t;
 				continue;
 			}
@@ -627,27 +628,32 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 	 * p == end one ends past end, and the scan refuses the empty host.
 	 */
 	q = 0;
-	if (p + 16 <= lim && (unsigned)(uint8_t)b[p] - '0' < 10)
-		q = sw_sip_ipv4_16(b, p);
 #ifdef __SSSE3__
 	/*
 	 * The usual rest, a port or a parameter after the quad, by via_tail()
-	 * (the ':' or ';' ends the host; q < end: the difference wraps when
-	 * q == end).
+	 * when the message goes on 64 bytes past end (for its loads): the ':'
+	 * or ';' ends the host; q < end, as the difference wraps when q == end.
 	 */
-	if (q != 0 && end - q - 1 < 64 && q + 65 <= lim && (b[q] == ':' || b[q] == ';')) {
-		v->host_type = SW_HOST_IPV4;
-		v->host = span(p, q);
-		return via_tail(b, start, q, end, lim, v, b[q]);
-	}
+	if (end + 64 <= lim) {
+		if ((unsigned)(uint8_t)b[p] - '0' < 10) {
+			q = sw_sip_ipv4_16(b, p);
+			if (q != 0 && end - q - 1 < 64 && (b[q] == ':' || b[q] == ';')) {
+				v->host_type = SW_HOST_IPV4;
+				v->host = span(p, q);
+				return via_tail(b, start, q, end, lim, v, b[q]);
+			}
+		}
+	} else
 #endif
+		if (p + 16 <= lim && (unsigned)(uint8_t)b[p] - '0' < 10)
+		q = sw_sip_ipv4_16(b, p);
 	if (q != 0 && q <= end && (q == end || !cc_is(b[q], CC_HOST)))
 		v->host_type = SW_HOST_IPV4;
 	else if ((q = sw_sip_host_scan_lim(b, p, end, lim, &v->host_type, false)) == SCAN_ERR)
 		return SCAN_ERR;
 	v->host = span(p, q);
 #ifdef __SSSE3__
-	if (end - q - 1 < 64 && q + 65 <= lim && (b[q] == ':' || b[q] == ';'))
+	if (end - q - 1 < 64 && end + 64 <= lim && (b[q] == ':' || b[q] == ';'))
 		return via_tail(b, start, q, end, lim, v, b[q]);
 #endif
 	if (q < end && b[q] == ':') {
