@@ -383,7 +383,8 @@ static bool sw_sip_avx2;
  * The bytes of [p, p + len) outside gen-value (CC_GVAL), as bits, and bit
  * len: every place a via-param name or value can stop. len < 64 and the
  * buffer is readable up to p + 64; bits past len are left as they come.
- * The nibble tables of nib_miss(), 32 bytes a load.
+ * The nibble tables of nib_miss(), 32 bytes a load; the low nibble needs
+ * no mask, as a byte from 0x80 up selects zero (outside every class) too.
  */
 static __attribute__((noinline, target("avx2"))) uint64_t
 gval_stops_avx2(const char *b, uint32_t p, uint32_t len)
@@ -396,14 +397,14 @@ gval_stops_avx2(const char *b, uint32_t p, uint32_t len)
 	const __m256i m4 = _mm256_set1_epi8(0x0f);
 	__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(b + p));
 	__m256i c = _mm256_and_si256(
-		_mm256_shuffle_epi8(lt, _mm256_and_si256(x, m4)),
+		_mm256_shuffle_epi8(lt, x),
 		_mm256_shuffle_epi8(ht, _mm256_and_si256(_mm256_srli_epi16(x, 4), m4)));
 	uint64_t m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(c, _mm256_setzero_si256()));
 
 	if (len > 32) {
 		x = _mm256_loadu_si256((const __m256i *)(const void *)(b + p + 32));
 		c = _mm256_and_si256(
-			_mm256_shuffle_epi8(lt, _mm256_and_si256(x, m4)),
+			_mm256_shuffle_epi8(lt, x),
 			_mm256_shuffle_epi8(ht, _mm256_and_si256(_mm256_srli_epi16(x, 4), m4)));
 		m |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
 			     _mm256_cmpeq_epi8(c, _mm256_setzero_si256()))
