@@ -514,7 +514,7 @@ via_tail_slow(const char *b, uint32_t s, uint64_t mk, uint32_t base, uint32_t en
 
 /*
  * via_fast() from the ':' or ';' at q after the host to the entry's end,
- * when [q + 1, end) is under 64 bytes and q + 65 <= lim: one class mask of
+ * when [q + 1, end) is under 64 bytes and end + 64 <= lim: one class mask of
  * the bytes outside gen-value (gval_stops()) gives every place a port,
  * a parameter name or a value stops, so each parameter is a few bit steps
  * instead of a scan. A stop must be a ';', '=' or ',' where the grammar
