@@ -389,6 +389,220 @@ sent_protocol(const char *b, uint32_t p, uint32_t end, struct sw_sip_via *v)
 	return q;
 }
 
+#ifdef __SSSE3__
+#ifdef SW_SIP_AVX2
+/* Set by a constructor further down: the CPU has AVX2, BMI and BMI2. */
+static bool sw_sip_avx2;
+
+/*
+ * The bytes of [p, p + len) outside gen-value (CC_GVAL), as bits, and bit
+ * len: every place a via-param name or value can stop. len < 64 and the
+ * buffer is readable up to p + 64; bits past len are left as they come.
+ * The nibble tables of nib_miss(), 32 bytes a load; the low nibble needs
+ * no mask, as a byte from 0x80 up selects zero (outside every class) too.
+ */
+static __attribute__((noinline, target("avx2"))) uint64_t
+gval_stops_avx2(const char *b, uint32_t p, uint32_t len)
+{
+	const __m256i lt = _mm256_broadcastsi128_si256(
+		_mm_loadu_si128((const __m128i *)(const void *)sw_sip_nib[10 /* CC_GVAL */]));
+	const __m256i ht =
+		_mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)0x80, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2,
+				 4, 8, 16, 32, 64, (char)0x80, 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m256i m4 = _mm256_set1_epi8(0x0f);
+	__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(b + p));
+	__m256i c = _mm256_and_si256(
+		_mm256_shuffle_epi8(lt, x),
+		_mm256_shuffle_epi8(ht, _mm256_and_si256(_mm256_srli_epi16(x, 4), m4)));
+	uint64_t m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(c, _mm256_setzero_si256()));
+
+	if (len > 32) {
+		x = _mm256_loadu_si256((const __m256i *)(const void *)(b + p + 32));
+		c = _mm256_and_si256(
+			_mm256_shuffle_epi8(lt, x),
+			_mm256_shuffle_epi8(ht, _mm256_and_si256(_mm256_srli_epi16(x, 4), m4)));
+		m |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
+			     _mm256_cmpeq_epi8(c, _mm256_setzero_si256()))
+		     << 32;
+	}
+	return m | 1ull << len;
+}
+#endif
+
+/* gval_stops_avx2() in 16-byte loads, for a CPU without AVX2. */
+static inline __attribute__((always_inline)) uint64_t
+gval_stops(const char *b, uint32_t p, uint32_t len)
+{
+	const unsigned k = 10; /* CC_GVAL */
+	uint64_t m;
+
+#ifdef SW_SIP_AVX2
+	if (sw_sip_avx2)
+		return gval_stops_avx2(b, p, len);
+#endif
+	m = nib_miss(_mm_loadu_si128((const __m128i *)(const void *)(b + p)), k);
+	for (uint32_t i = 16; i < len; i += 16)
+		m |= (uint64_t)nib_miss(_mm_loadu_si128((const __m128i *)(const void *)(b + p + i)),
+					k)
+		     << i;
+	return m | 1ull << len;
+}
+
+/* The next stop of mk (from gval_stops() at base) after those taken: end at the latest. */
+static inline __attribute__((always_inline)) uint32_t
+next_stop(uint64_t *mk, uint32_t base)
+{
+	uint32_t t = base + (uint32_t)__builtin_ctzll(*mk);
+
+	*mk &= *mk - 1;
+	return t;
+}
+
+/*
+ * The port of 1 to 5 digits that fills [p, e) exactly (p + 4 readable): its
+ * value up to 65535, else -1. The end is known (a stop), so unlike
+ * sw_sip_digits_lim() nothing is spent finding it: up to four digits go to
+ * the top of one 4-byte load, zeros below them as leading zeros, then pairs
+ * and fours in two multiplies (the first digit is the lowest byte); a fifth
+ * digit leads. After the subtraction the first byte that is not a digit is
+ * exact (no borrow comes up from digits below it), so the check sees it.
+ * Longer runs (leading zeros) take the general path.
+ */
+static inline __attribute__((always_inline)) int32_t
+port_in(const char *b, uint32_t p, uint32_t e)
+{
+	uint32_t len = e - p, y, hi = 0;
+
+	/* the registered port (§18.1.1, §19.1.2) */
+	if (len == 4 && ld4(b + p) == 0x30363035 /* 5060 */)
+		return 5060;
+	if (len == 5) {
+		hi = (uint32_t)(uint8_t)b[p] - '0';
+		if (hi > 6)
+			return -1;
+		hi *= 10000;
+		p++;
+		len = 4;
+	} else if (len - 1 > 3) {
+		return -1;
+	}
+	y = (ld4(b + p) - 0x30303030u) << (32 - 8 * len);
+	if ((((y + 0x76767676u) | y) & 0x80808080u) != 0)
+		return -1;
+	y = (y * 10 + (y >> 8)) & 0x00ff00ffu;
+	y = ((y * 100 + (y >> 16)) & 0xffffu) + hi;
+	return y <= 65535 ? (int32_t)y : -1;
+}
+
+/*
+ * via_tail() from the parameter after the ';' at s on, when it is not one
+ * the loop there knows by name: each name a token up to its stop, each value
+ * a gen-value already, checked and stored by via_param_cb() as the general
+ * path does. Out of line, so that via_tail()'s loop makes no calls.
+ */
+static __attribute__((noinline)) uint32_t
+via_tail_slow(const char *b, uint32_t s, uint64_t mk, uint32_t base, uint32_t end, uint32_t lim,
+	      struct sw_sip_via *v)
+{
+	struct via_ctx vc = {v, lim};
+
+	do {
+		uint32_t n = s + 1, t = next_stop(&mk, base), vs;
+
+		s = vs = t;
+		if (t < end && b[t] == '=') {
+			vs = t + 1;
+			s = next_stop(&mk, base);
+			if (s == vs)
+				return SCAN_ERR;
+		}
+		if (t == n || skip_cls(b, n, t, CC_TOKEN) != t ||
+		    via_param_cb(&vc, b, span(n, t), span(vs, s), vs > t) != 0)
+			return SCAN_ERR;
+	} while (s < end && b[s] == ';');
+	v->params.len = (uint16_t)(s - v->params.off);
+	if (s != end && b[s] != ',')
+		return SCAN_ERR;
+	v->all.len = (uint16_t)(s - v->all.off);
+	return s;
+}
+
+/*
+ * via_fast() from the ':' or ';' at q after the host to the entry's end,
+ * when [q + 1, end) is under 64 bytes and end + 64 <= lim: one class mask of
+ * the bytes outside gen-value (gval_stops()) gives every place a port,
+ * a parameter name or a value stops, so each parameter is a few bit steps
+ * instead of a scan. A stop must be a ';', '=' or ',' where the grammar
+ * wants one; anything else returns SCAN_ERR, and the general path decides.
+ */
+static inline __attribute__((always_inline)) uint32_t
+via_tail(const char *b, uint32_t start, uint32_t q, uint32_t end, uint32_t lim,
+	 struct sw_sip_via *v, char c)
+{
+	const uint32_t base = q + 1;
+	uint64_t mk = gval_stops(b, base, end - base);
+	uint32_t s = q, n, t, vs;
+	int32_t num;
+
+	/* the starts now, the ends from them at the end: fewer live registers */
+	v->all.off = (uint16_t)start;
+	if (c == ':') {
+		s = next_stop(&mk, base);
+		num = port_in(b, base, s);
+		if (num < 0)
+			return SCAN_ERR;
+		v->port = span(base, s);
+		v->port_num = (uint16_t)num;
+		v->params.off = (uint16_t)s; /* len 0 from the memset */
+		if (s == end || b[s] != ';')
+			goto done;
+	}
+	v->params.off = (uint16_t)(s + 1);
+	do {
+		uint64_t y;
+
+		n = s + 1;
+		memcpy(&y, b + n, 8);
+		/* branch and rport by their first eight bytes, as in via_fast() */
+		if (((y ^ 0x003d68636e617262ull /* branch= */) & 0x00ffdfdfdfdfdfdfull) == 0 &&
+		    n + 7 < end) {
+			/* the '=' is the next stop: the name's letters are gen-value */
+			mk &= mk - 1;
+			vs = n + 7;
+			s = next_stop(&mk, base);
+			if (s == vs)
+				return SCAN_ERR;
+			v->branch = span(vs, s);
+			continue;
+		}
+		t = base + (uint32_t)__builtin_ctzll(mk);
+		if (((y ^ 0x74726f7072ull /* rport */) & 0xdfdfdfdfdfull) == 0 && t == n + 5) {
+			mk &= mk - 1;
+			v->has_rport = 1;
+			if (t == end || b[t] != '=') {
+				v->rport.off = (uint16_t)t;
+				s = t;
+				continue;
+			}
+			s = next_stop(&mk, base);
+			num = port_in(b, t + 1, s);
+			if (num < 0)
+				return SCAN_ERR;
+			v->rport = span(t + 1, s);
+			continue;
+		}
+		/* any other name (received too) */
+		return via_tail_slow(b, s, mk, base, end, lim, v);
+	} while (s < end && b[s] == ';');
+	v->params.len = (uint16_t)(s - v->params.off);
+done:
+	if (s != end && b[s] != ',')
+		return SCAN_ERR;
+	v->all.len = (uint16_t)(s - v->all.off);
+	return s;
+}
+#endif
+
 /*
  * The via-parm nearly every phone and proxy writes: "SIP/2.0/" transport SP
  * host [":" port] *( ";" token [ "=" token-or-host ] ), no other white
@@ -429,12 +643,35 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 	 * A dotted quad as sw_sip_host_scan_lim takes it, by sw_sip_ipv4_16(). At
 	 * p == end one ends past end, and the scan refuses the empty host.
 	 */
-	if (p + 16 <= lim && (unsigned)(uint8_t)b[p] - '0' < 10 &&
-	    (q = sw_sip_ipv4_16(b, p)) != 0 && q <= end && (q == end || !cc_is(b[q], CC_HOST)))
+	q = 0;
+#ifdef __SSSE3__
+	/*
+	 * The usual rest, a port or a parameter after the quad, by via_tail()
+	 * when the message goes on 64 bytes past end (for its loads): the ':'
+	 * or ';' ends the host; q < end, as the difference wraps when q == end.
+	 */
+	if (end + 64 <= lim) {
+		if ((unsigned)(uint8_t)b[p] - '0' < 10) {
+			q = sw_sip_ipv4_16(b, p);
+			if (q != 0 && end - q - 1 < 64 && (b[q] == ':' || b[q] == ';')) {
+				v->host_type = SW_HOST_IPV4;
+				v->host = span(p, q);
+				return via_tail(b, start, q, end, lim, v, b[q]);
+			}
+		}
+	} else
+#endif
+		if (p + 16 <= lim && (unsigned)(uint8_t)b[p] - '0' < 10)
+		q = sw_sip_ipv4_16(b, p);
+	if (q != 0 && q <= end && (q == end || !cc_is(b[q], CC_HOST)))
 		v->host_type = SW_HOST_IPV4;
 	else if ((q = sw_sip_host_scan_lim(b, p, end, lim, &v->host_type, false)) == SCAN_ERR)
 		return SCAN_ERR;
 	v->host = span(p, q);
+#ifdef __SSSE3__
+	if (end - q - 1 < 64 && end + 64 <= lim && (b[q] == ':' || b[q] == ';'))
+		return via_tail(b, start, q, end, lim, v, b[q]);
+#endif
 	if (q < end && b[q] == ':') {
 		uint32_t ps = q + 1, port;
 
