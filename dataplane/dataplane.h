@@ -264,7 +264,7 @@ enum sw_sip_more {
 	SW_SIP_MORE_RECORD_ROUTE = 1u << 1, /**< nrecord_route */
 	SW_SIP_MORE_EXPIRES = 1u << 2,      /**< expires */
 	SW_SIP_MORE_CHECKS = 1u << 3,       /**< Content-Type, Require, Supported syntax */
-	SW_SIP_MORE_VIA = 1u << 4,          /**< a request's via[1]; nvia; the later entries' syntax */
+	SW_SIP_MORE_VIA = 1u << 4,          /**< a request's via[1]; nvia; the rest's syntax */
 	SW_SIP_MORE_FROM_TO = 1u << 5,      /**< from.uri and to.uri, split and checked */
 	SW_SIP_MORE_ALL = 0x3f,
 };

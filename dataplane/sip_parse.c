@@ -389,11 +389,23 @@ sent_protocol(const char *b, uint32_t p, uint32_t end, struct sw_sip_via *v)
 	return q;
 }
 
-#ifdef __SSSE3__
 #ifdef SW_SIP_AVX2
-/* Set by a constructor further down: the CPU has AVX2, BMI and BMI2. */
+/*
+ * 1 when the CPU has AVX2 and SW_SIP_NO_AVX2 is not set in the environment
+ * (so that the tests and the fuzzers can run the SSE2 form on any machine).
+ */
 static bool sw_sip_avx2;
 
+static void __attribute__((constructor)) sw_sip_avx2_init(void)
+{
+	__builtin_cpu_init();
+	sw_sip_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
+		      __builtin_cpu_supports("bmi2") && getenv("SW_SIP_NO_AVX2") == NULL;
+}
+#endif
+
+#ifdef __SSSE3__
+#ifdef SW_SIP_AVX2
 /*
  * The bytes of [p, p + len) outside gen-value (CC_GVAL), as bits, and bit
  * len: every place a via-param name or value can stop. len < 64 and the
@@ -1595,19 +1607,6 @@ out:
 }
 
 #ifdef SW_SIP_AVX2
-/*
- * 1 when the CPU has AVX2 and SW_SIP_NO_AVX2 is not set in the environment
- * (so that the tests and the fuzzers can run the SSE2 form on any machine).
- */
-static bool sw_sip_avx2;
-
-static void __attribute__((constructor)) sw_sip_avx2_init(void)
-{
-	__builtin_cpu_init();
-	sw_sip_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
-		      __builtin_cpu_supports("bmi2") && getenv("SW_SIP_NO_AVX2") == NULL;
-}
-
 /*
  * msg_init() and index_lines() compiled for AVX2, out of line (a function
  * of another target is not inlined into sw_sip_parse()): the LF masks take

@@ -557,9 +557,10 @@ port_fast(const char *b, uint32_t p, uint32_t end, uint32_t *v)
 /*
  * The usual SIP-URI, "sip:" user "@" host [":" port] [";" params], after
  * its "sip:" (s.len > 4) and with the buffer readable 16 bytes past its end
- * (a Request-URI, which the SIP-Version follows): 0 with *u filled as sip_uri_rest() fills it, or 1
- * for everything else (any other shape, any fault), which the general path
- * then parses from the start (and clears *u first). Each part is taken with
+ * (a Request-URI, which the SIP-Version follows): 0 with *u filled as
+ * sip_uri_rest() fills it, or 1 for everything else (any other shape, any
+ * fault), which the general path then parses from the start (and clears *u
+ * first). Each part is taken with
  * the same checks as there, from class masks of 16-byte loads that may
  * reach past its end.
  */
