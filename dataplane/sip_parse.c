@@ -592,7 +592,8 @@ via_tail(const char *b, uint32_t start, uint32_t q, uint32_t end, uint32_t lim,
 			mk &= mk - 1;
 			v->has_rport = 1;
 			if (t == end || b[t] != '=') {
-				v->rport.off = (uint16_t)t;
+				/* the whole span: an earlier rport may have set a length */
+				v->rport = span(t, t);
 				s = t;
 				continue;
 			}
