@@ -389,6 +389,22 @@ sent_protocol(const char *b, uint32_t p, uint32_t end, struct sw_sip_via *v)
 	return q;
 }
 
+/*
+ * The eight bytes y at a Via parameter start "branch=" or "rport": the
+ * name's letters in either case, its other bytes exactly.
+ */
+static inline bool
+is_branch(uint64_t y)
+{
+	return ((y ^ 0x003d68636e617262ull /* branch= */) & 0x00ffdfdfdfdfdfdfull) == 0;
+}
+
+static inline bool
+is_rport(uint64_t y)
+{
+	return ((y ^ 0x74726f7072ull /* rport */) & 0xdfdfdfdfdfull) == 0;
+}
+
 #ifdef SW_SIP_AVX2
 /*
  * 1 when the CPU has AVX2 and SW_SIP_NO_AVX2 is not set in the environment
@@ -501,8 +517,7 @@ port_in(const char *b, uint32_t p, uint32_t e)
 	y = (ld4(b + p) - 0x30303030u) << (32 - 8 * len);
 	if ((((y + 0x76767676u) | y) & 0x80808080u) != 0)
 		return -1;
-	y = (y * 10 + (y >> 8)) & 0x00ff00ffu;
-	y = ((y * 100 + (y >> 16)) & 0xffffu) + hi;
+	y = sw_sip_digits4(y) + hi;
 	return y <= 65535 ? (int32_t)y : -1;
 }
 
@@ -576,8 +591,7 @@ via_tail(const char *b, uint32_t start, uint32_t q, uint32_t end, uint32_t lim,
 		n = s + 1;
 		memcpy(&y, b + n, 8);
 		/* branch and rport by their first eight bytes, as in via_fast() */
-		if (((y ^ 0x003d68636e617262ull /* branch= */) & 0x00ffdfdfdfdfdfdfull) == 0 &&
-		    n + 7 < end) {
+		if (is_branch(y) && n + 7 < end) {
 			/* the '=' is the next stop: the name's letters are gen-value */
 			mk &= mk - 1;
 			vs = n + 7;
@@ -588,7 +602,7 @@ via_tail(const char *b, uint32_t start, uint32_t q, uint32_t end, uint32_t lim,
 			continue;
 		}
 		t = base + (uint32_t)__builtin_ctzll(mk);
-		if (((y ^ 0x74726f7072ull /* rport */) & 0xdfdfdfdfdfull) == 0 && t == n + 5) {
+		if (is_rport(y) && t == n + 5) {
 			mk &= mk - 1;
 			v->has_rport = 1;
 			if (t == end || b[t] != '=') {
@@ -710,8 +724,7 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 		 * case, its other bytes exactly.
 		 */
 		memcpy(&y, b + n, 8);
-		if (((y ^ 0x003d68636e617262ull /* branch= */) & 0x00ffdfdfdfdfdfdfull) == 0 &&
-		    n + 7 < end) {
+		if (is_branch(y) && n + 7 < end) {
 			vs = n + 7;
 			ve = skip_cls(b, vs, end, CC_GVAL);
 			if (ve == vs)
@@ -720,7 +733,7 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 			q = ve;
 			continue;
 		}
-		if (((y ^ 0x74726f7072ull /* rport */) & 0xdfdfdfdfdfull) == 0 && n + 5 <= end) {
+		if (is_rport(y) && n + 5 <= end) {
 			uint32_t port;
 
 			if (n + 5 == end || b[n + 5] == ';' || b[n + 5] == ',') {

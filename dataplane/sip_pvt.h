@@ -460,6 +460,42 @@ sw_sip_host_scan(const char *b, uint32_t p, uint32_t end, uint8_t *type, bool ba
 }
 
 /*
+ * SWAR digits, for x the message's bytes minus '0' each (the first the
+ * lowest): byte minus '0' is 0-9 for a digit, and the first byte that is
+ * not one comes out exactly (no borrow or carry comes up from the digits
+ * below it). sw_sip_lead_digits: how many digits lead, 0 to 7 (the top
+ * byte always counts as a stop).
+ */
+static inline uint64_t
+sw_sip_lead_digits(uint64_t x)
+{
+	return (uint64_t)__builtin_ctzll(
+		       (((x + 0x7676767676767676ull) | x) & 0x8080808080808080ull) |
+		       0x8000000000000000ull) >>
+	       3;
+}
+
+/*
+ * The value of up to four digits moved to the top of y (zeros below them
+ * act as leading zeros): pairs, then fours, in two multiplies.
+ */
+static inline uint32_t
+sw_sip_digits4(uint32_t y)
+{
+	y = (y * 10 + (y >> 8)) & 0x00ff00ffu;
+	return (y * 100 + (y >> 16)) & 0xffffu;
+}
+
+/* The same for up to eight in 64 bits: pairs, fours and eights. */
+static inline uint64_t
+sw_sip_digits8(uint64_t x)
+{
+	x = (x * 2561) >> 8;
+	x = ((x & 0x00ff00ff00ff00ffull) * 6553601) >> 16;
+	return ((x & 0x0000ffff0000ffffull) * 42949672960001ull) >> 32;
+}
+
+/*
  * 1*DIGIT from p into *v, refusing values above max (< 2^32): where the
  * digits stop, or SCAN_ERR. The buffer is readable up to lim >= end. Past
  * max the value stops growing (leading zeros are fine), so n * 10 + d
@@ -476,43 +512,24 @@ sw_sip_digits_lim(const char *b, uint32_t p, uint32_t end, uint32_t lim, uint32_
 	if (SW_SIP_FAST && p + 8 <= lim) {
 		/*
 		 * Up to six digits from one 8-byte load (ports, CSeq numbers,
-		 * lengths): byte minus '0' is 0-9 for a digit; the first byte
-		 * that is not one is computed exactly (no borrow or carry comes
-		 * up from the digits below it), later bytes do not matter. The
-		 * top byte always counts as a stop, so that the scan needs no
-		 * test for eight digits: seven or more take the loop below.
+		 * lengths); the bytes after the digits do not matter, and seven
+		 * or more take the loop below.
 		 */
 		uint64_t x, nd;
 
 		memcpy(&x, b + p, 8);
 		x -= 0x3030303030303030ull;
-		nd = (uint64_t)__builtin_ctzll(
-			     (((x + 0x7676767676767676ull) | x) & 0x8080808080808080ull) |
-			     0x8000000000000000ull) >>
-		     3;
+		nd = sw_sip_lead_digits(x);
 		if (nd > end - p)
 			nd = end - p;
 		if (nd < 7) {
 			if (nd == 0)
 				return SCAN_ERR;
-			if (nd <= 4) {
-				/*
-				 * The digits to the top of 32 bits, zeros below
-				 * them as leading zeros, then pairs and fours in
-				 * two multiplies (the first digit is the lowest
-				 * byte).
-				 */
-				uint32_t y = (uint32_t)x << (32 - 8 * nd);
-
-				y = (y * 10 + (y >> 8)) & 0x00ff00ffu;
-				x = (y * 100 + (y >> 16)) & 0xffffu;
-			} else {
-				/* the same in 64 bits: pairs, fours and eights */
-				x <<= 64 - 8 * nd;
-				x = (x * 2561) >> 8;
-				x = ((x & 0x00ff00ff00ff00ffull) * 6553601) >> 16;
-				x = ((x & 0x0000ffff0000ffffull) * 42949672960001ull) >> 32;
-			}
+			/* the digits to the top of 32 bits, or of 64 for five and six */
+			if (nd <= 4)
+				x = sw_sip_digits4((uint32_t)x << (32 - 8 * nd));
+			else
+				x = sw_sip_digits8(x << (64 - 8 * nd));
 			if (x > max)
 				return SCAN_ERR;
 			*v = (uint32_t)x;

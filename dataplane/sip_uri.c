@@ -536,18 +536,13 @@ port_fast(const char *b, uint32_t p, uint32_t end, uint32_t *v)
 
 	memcpy(&x, b + p, 8);
 	x -= 0x3030303030303030ull;
-	nd = (uint64_t)__builtin_ctzll((((x + 0x7676767676767676ull) | x) & 0x8080808080808080ull) |
-				       0x8000000000000000ull) >>
-	     3;
+	nd = sw_sip_lead_digits(x);
 	if (nd > end - p)
 		nd = end - p;
 	if (nd - 1 >= 5)
 		return 0;
-	/* the digits to the top of 64 bits, then pairs, fours and eights */
-	x <<= 64 - 8 * nd;
-	x = (x * 2561) >> 8;
-	x = ((x & 0x00ff00ff00ff00ffull) * 6553601) >> 16;
-	x = ((x & 0x0000ffff0000ffffull) * 42949672960001ull) >> 32;
+	/* the digits to the top of 64 bits */
+	x = sw_sip_digits8(x << (64 - 8 * nd));
 	if (x > 65535)
 		return 0;
 	*v = (uint32_t)x;
