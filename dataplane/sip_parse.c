@@ -1213,6 +1213,28 @@ zero_avx2(void *p, size_t len)
 }
 #endif
 
+#ifdef SW_SIP_AVX2
+/*
+ * The fields before hdr[] zeroed and first[] all NO_HDR: first[] ends right
+ * before hdr[], so the last 32 bytes are one store of zeros and then
+ * NO_HDR (two stores fewer than zeros and then first[] on its own).
+ */
+static inline __attribute__((target("avx2"))) void
+head_avx2(struct sw_sip_msg *m)
+{
+	static const uint8_t fill[64] = {[32 ... 63] = NO_HDR};
+	const size_t end = offsetof(struct sw_sip_msg, hdr);
+
+	_Static_assert(offsetof(struct sw_sip_msg, first) + SW_HDR__COUNT == end &&
+			       SW_HDR__COUNT <= 32 && end >= 64,
+		       "first[] in the 32 bytes before hdr[]");
+	zero_avx2(m, end - 32);
+	_mm256_storeu_si256(
+		(__m256i *)(void *)((char *)m + end - 32),
+		_mm256_loadu_si256((const __m256i *)(const void *)(fill + SW_HDR__COUNT)));
+}
+#endif
+
 /* avx2 (a constant at each use): in 32-byte stores, in index_lines_avx2() only. */
 static inline __attribute__((always_inline)) void
 msg_init(struct sw_sip_msg *m, const char *buf, uint32_t n, bool avx2)
@@ -1220,7 +1242,7 @@ msg_init(struct sw_sip_msg *m, const char *buf, uint32_t n, bool avx2)
 	/* hdr[] beyond nhdr is never read, so it is left as it was */
 #ifdef SW_SIP_AVX2
 	if (avx2) {
-		zero_avx2(m, offsetof(struct sw_sip_msg, hdr));
+		head_avx2(m);
 		zero_avx2(&m->hdr_end, sizeof(*m) - offsetof(struct sw_sip_msg, hdr_end));
 	} else
 #else
@@ -1229,8 +1251,8 @@ msg_init(struct sw_sip_msg *m, const char *buf, uint32_t n, bool avx2)
 	{
 		zero(m, offsetof(struct sw_sip_msg, hdr));
 		zero(&m->hdr_end, sizeof(*m) - offsetof(struct sw_sip_msg, hdr_end));
+		memset(m->first, NO_HDR, sizeof(m->first));
 	}
-	memset(m->first, NO_HDR, sizeof(m->first));
 	m->buf = buf;
 	m->len = n;
 	m->max_forwards = -1;
@@ -1612,8 +1634,11 @@ index_lines(struct sw_sip_msg *m, const char *b, uint32_t n, uint32_t from, uint
 	 * line of it is taken, and testing it here costs the lines nothing.
 	 */
 	if (le == p + 1 && b[le - 1] == '\r') {
+		/* the empty line's CR is no fold: no test for one */
 		m->hdr_end = span((uint32_t)p, (uint32_t)p + 2);
 		*body = (uint32_t)p + 2;
+		m->nhdr = (uint16_t)(h - m->hdr);
+		return (uint32_t)p;
 	}
 out:
 	/* a fold (RFC 3261 §7.3.1): the line before continues here */
