@@ -1225,8 +1225,9 @@ head_avx2(struct sw_sip_msg *m)
 	static const uint8_t fill[64] = {[32 ... 63] = NO_HDR};
 	const size_t end = offsetof(struct sw_sip_msg, hdr);
 
-	_Static_assert(offsetof(struct sw_sip_msg, first) + SW_HDR__COUNT == end &&
-			       SW_HDR__COUNT <= 32 && end >= 64,
+	_Static_assert(offsetof(struct sw_sip_msg, first) + SW_HDR__COUNT ==
+				       offsetof(struct sw_sip_msg, hdr) &&
+			       SW_HDR__COUNT <= 32 && offsetof(struct sw_sip_msg, hdr) >= 64,
 		       "first[] in the 32 bytes before hdr[]");
 	zero_avx2(m, end - 32);
 	_mm256_storeu_si256(
