@@ -976,7 +976,15 @@ static void
 parse_nameaddr(struct pstate *ps, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na,
 	       const char *reason)
 {
-	if (sw_sip_nameaddr_at(ps->b, p, end, na, false, true) == SCAN_ERR)
+	uint32_t q;
+
+#if defined(SW_SIP_AVX2) && defined(SW_SIP_NAMEADDR_AVX2)
+	if (sw_sip_avx2)
+		q = sw_sip_nameaddr_shape_avx2(ps->b, p, end, na);
+	else
+#endif
+		q = sw_sip_nameaddr_at(ps->b, p, end, na, false, true);
+	if (q == SCAN_ERR)
 		bad(ps, reason);
 }
 

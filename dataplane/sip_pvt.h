@@ -674,4 +674,16 @@ uint32_t sw_sip_params_scan(const char *b, uint32_t p, uint32_t end, struct sw_s
 uint32_t sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na,
 			    bool list, bool shape_only);
 
+/* na8: the From and To shape check in 32-byte loads, for a CPU with AVX2. */
+#if defined(__SSSE3__) && defined(__x86_64__) && SW_SIP_FAST
+#define SW_SIP_NAMEADDR_AVX2 1
+/**
+ * sw_sip_nameaddr_at(b, p, end, na, false, true) for a CPU with AVX2 (the
+ * caller checks): the usual From and To in two loads. The same index and
+ * verdict.
+ */
+uint32_t sw_sip_nameaddr_shape_avx2(const char *b, uint32_t p, uint32_t end,
+				    struct sw_sip_nameaddr *na);
+#endif
+
 #endif /* SW_SIP_PVT_H */
