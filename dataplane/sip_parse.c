@@ -972,7 +972,7 @@ repeated(struct pstate *ps, uint8_t type, uint8_t hi, bool indexed, const char *
 	return 0;
 }
 
-static void
+static inline __attribute__((always_inline)) void
 parse_nameaddr(struct pstate *ps, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na,
 	       const char *reason)
 {
