@@ -1027,6 +1027,20 @@ parse_cseq(struct pstate *ps, uint32_t p, uint32_t end)
 		ps->cseq_same = 1;
 		return;
 	}
+	/*
+	 * A response's is nearly always a known method, a token: its bits
+	 * now, which sw_sip_parse() would look up at the end (method 0 until
+	 * then), and no scan.
+	 */
+	if (SW_SIP_FAST && !m->is_request && ms != q) {
+		uint16_t bits = method_bits(b + ms, end - ms);
+
+		if (bits != SW_METHOD_OTHER) {
+			m->method = bits;
+			m->cseq_method = span(ms, end);
+			return;
+		}
+	}
 	me = skip_cls(b, ms, end, CC_TOKEN);
 	if (ms == q || me == ms || me != end) {
 		m->cseq_num = 0;
@@ -1981,7 +1995,8 @@ start:
 	    (m->cseq_method.len != m->method_name.len ||
 	     !same_bytes(buf, n, m->cseq_method.off, m->method_name.off, m->cseq_method.len)))
 		bad(&ps, "Bad Request - CSeq method does not match the Request-Line");
-	if (!m->is_request && m->cseq_method.len)
+	/* a response's CSeq method, unless parse_cseq() found a known one */
+	if (!m->is_request && m->cseq_method.len && m->method == SW_METHOD_UNKNOWN)
 		m->method = method_bits(buf + m->cseq_method.off, m->cseq_method.len);
 	/* §18.3: over UDP the body ends at Content-Length; a shorter datagram is a 400 */
 	if (m->content_length >= 0) {
