@@ -860,7 +860,7 @@ static const uint8_t na32_k[4][32] __attribute__((aligned(32))) = {
  * (nearly every From and To), in two 32-byte loads: the first at q, the
  * last ending at end. The bytes that stop a URI ('>', SP, the control and
  * the non-ASCII ones) as one 64-bit mask: the first must be the '>' that
- * ends the URI, at end - 1 or followed by ";tag=" and a tag of 1-26 bytes
+ * ends the URI, at end - 1 or followed by ";tag=" and a tag of 1-32 bytes
  * of gen-value (so no stop after the '>' either). No '>' before it, no
  * LWS in the URI nor after it: the general path's index and verdict, as
  * nameaddr_rest16() finds them.
@@ -883,7 +883,7 @@ nameaddr_angle32(const char *b, uint32_t start, uint32_t q, uint32_t end,
 	    (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
 		    _mm256_cmpeq_epi8(x1, NA32_K(0)), _mm256_subs_epi8(x1, NA32_K(1))))
 		    << (len - 32);
-	/* the first stop; with none, 63 (which is not end - 1: that would be a stop) */
+	/* the first stop; with none, 63 (then no '>' at end - 1 either) */
 	g = (uint32_t)__builtin_ctzll(s | 1ull << 63);
 	if (g == len - 1) {
 		if (b[end - 1] != '>')
