@@ -972,11 +972,19 @@ repeated(struct pstate *ps, uint8_t type, uint8_t hi, bool indexed, const char *
 	return 0;
 }
 
-static void
+static inline __attribute__((always_inline)) void
 parse_nameaddr(struct pstate *ps, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na,
 	       const char *reason)
 {
-	if (sw_sip_nameaddr_at(ps->b, p, end, na, false, true) == SCAN_ERR)
+	uint32_t q;
+
+#if defined(SW_SIP_AVX2) && defined(SW_SIP_NAMEADDR_AVX2)
+	if (sw_sip_avx2)
+		q = sw_sip_nameaddr_shape_avx2(ps->b, p, end, na);
+	else
+#endif
+		q = sw_sip_nameaddr_at(ps->b, p, end, na, false, true);
+	if (q == SCAN_ERR)
 		bad(ps, reason);
 }
 
@@ -1019,6 +1027,20 @@ parse_cseq(struct pstate *ps, uint32_t p, uint32_t end)
 		ps->cseq_same = 1;
 		return;
 	}
+	/*
+	 * A response's is nearly always a known method, a token: its bits
+	 * now, which sw_sip_parse() would look up at the end (method 0 until
+	 * then), and no scan.
+	 */
+	if (SW_SIP_FAST && !m->is_request && ms != q) {
+		uint16_t bits = method_bits(b + ms, end - ms);
+
+		if (bits != SW_METHOD_OTHER) {
+			m->method = bits;
+			m->cseq_method = span(ms, end);
+			return;
+		}
+	}
 	me = skip_cls(b, ms, end, CC_TOKEN);
 	if (ms == q || me == ms || me != end) {
 		m->cseq_num = 0;
@@ -1033,6 +1055,13 @@ static inline __attribute__((always_inline)) int
 parse_num(struct pstate *ps, uint32_t p, uint32_t end, uint32_t max, uint32_t *v,
 	  const char *reason)
 {
+	unsigned d;
+
+	/* one digit (Content-Length: 0 of nearly every message without a body) */
+	if (SW_SIP_FAST && end - p == 1 && (d = (unsigned)(uint8_t)ps->b[p] - '0') < 10) {
+		*v = d;
+		return 0;
+	}
 	if (sw_sip_digits_lim(ps->b, p, end, ps->n, max, v) != end) {
 		bad(ps, reason);
 		return -1;
@@ -1995,7 +2024,8 @@ start:
 	    (m->cseq_method.len != m->method_name.len ||
 	     !same_bytes(buf, n, m->cseq_method.off, m->method_name.off, m->cseq_method.len)))
 		bad(&ps, "Bad Request - CSeq method does not match the Request-Line");
-	if (!m->is_request && m->cseq_method.len)
+	/* a response's CSeq method, unless parse_cseq() found a known one */
+	if (!m->is_request && m->cseq_method.len && m->method == SW_METHOD_UNKNOWN)
 		m->method = method_bits(buf + m->cseq_method.off, m->cseq_method.len);
 	/* §18.3: over UDP the body ends at Content-Length; a shorter datagram is a 400 */
 	if (m->content_length >= 0) {

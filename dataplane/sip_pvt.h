@@ -196,6 +196,27 @@ no_ws(const char *b, uint32_t p, uint32_t end)
 	const __m128i sp = _mm_set1_epi8(' '), ht = _mm_set1_epi8('\t'), lf = _mm_set1_epi8('\n');
 	unsigned mk;
 
+	if (SW_SIP_FAST && end >= p + 16) {
+		/*
+		 * Nearly always no byte below '!' (nor from 0x80 up, which
+		 * x - '!' saturated flags too): one subtract a load, the masks
+		 * ORed and one movemask (the last load ends at end). Else the
+		 * exact test below.
+		 */
+		const __m128i bang = _mm_set1_epi8(0x21);
+		__m128i acc = _mm_subs_epi8(
+			_mm_loadu_si128((const __m128i *)(const void *)(b + end - 16)), bang);
+		uint32_t q;
+
+		for (q = p; end - q > 16; q += 16)
+			acc = _mm_or_si128(
+				acc, _mm_subs_epi8(_mm_loadu_si128(
+							   (const __m128i *)(const void *)(b + q)),
+						   bang));
+		if (_mm_movemask_epi8(acc) == 0)
+			return true;
+	}
+
 	for (; p + 16 <= end; p += 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + p));
 
@@ -673,5 +694,17 @@ uint32_t sw_sip_params_scan(const char *b, uint32_t p, uint32_t end, struct sw_s
  */
 uint32_t sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na,
 			    bool list, bool shape_only);
+
+/* na8: the From and To shape check in 32-byte loads, for a CPU with AVX2. */
+#if defined(__SSSE3__) && defined(__x86_64__) && SW_SIP_FAST
+#define SW_SIP_NAMEADDR_AVX2 1
+/**
+ * sw_sip_nameaddr_at(b, p, end, na, false, true) for a CPU with AVX2 (the
+ * caller checks): the usual From and To in two loads. The same index and
+ * verdict.
+ */
+uint32_t sw_sip_nameaddr_shape_avx2(const char *b, uint32_t p, uint32_t end,
+				    struct sw_sip_nameaddr *na);
+#endif
 
 #endif /* SW_SIP_PVT_H */

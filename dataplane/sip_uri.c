@@ -13,6 +13,10 @@
 
 #include "dataplane/sip_pvt.h"
 
+#ifdef SW_SIP_NAMEADDR_AVX2
+#include <immintrin.h>
+#endif
+
 /* sw_sip_quoted_end, inline for nameaddr_shape_fast() */
 static inline __attribute__((always_inline)) uint32_t
 quoted_end(const char *b, uint32_t p, uint32_t end)
@@ -838,17 +842,105 @@ no_gt_ws(const char *b, uint32_t p, uint32_t e)
 }
 #endif
 
+#ifdef SW_SIP_NAMEADDR_AVX2
 /*
- * The From and To most messages carry, checked for shape only:
- * [ quoted-string SP ] "<" scheme ":" URI-without-LWS ">" [ ";tag=" token ]
- * and nothing after. Anything else (or any fault) returns SCAN_ERR and
- * sw_sip_nameaddr_at() parses the value again from its start, so both give
- * the same index and the same verdict.
+ * nameaddr_angle32()'s constants, a memory operand each (gcc builds a set1
+ * in three instructions, and so these too when it sees their bytes).
+ */
+static const uint8_t na32_k[4][32] __attribute__((aligned(32))) = {
+	{[0 ... 31] = '>'},
+	{[0 ... 31] = 0x21},
+	{[0 ... 31] = 0x0f},
+	/* nib_miss()'s bits of the high nibble, in both lanes */
+	{1, 2, 4, 8, 16, 32, 64, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 64, 0x80},
+};
+
+/*
+ * nameaddr_rest16() for a value [q, end) of 32 to 64 bytes from its '<'
+ * (nearly every From and To), in two 32-byte loads: the first at q, the
+ * last ending at end. The bytes that stop a URI ('>', SP, the control and
+ * the non-ASCII ones) as one 64-bit mask: the first must be the '>' that
+ * ends the URI, at end - 1 or followed by ";tag=" and a tag of 1-32 bytes
+ * of gen-value (so no stop after the '>' either). No '>' before it, no
+ * LWS in the URI nor after it: the general path's index and verdict, as
+ * nameaddr_rest16() finds them.
+ */
+static inline __attribute__((always_inline, target("avx2,bmi"))) bool
+nameaddr_angle32(const char *b, uint32_t start, uint32_t q, uint32_t end,
+		 struct sw_sip_nameaddr *na)
+{
+	const uint8_t(*k)[32] = na32_k;
+#define NA32_K(i) _mm256_load_si256((const __m256i *)(const void *)k[i])
+	__m256i x0 = _mm256_loadu_si256((const __m256i *)(const void *)(b + q));
+	__m256i x1 = _mm256_loadu_si256((const __m256i *)(const void *)(b + end - 32));
+	uint32_t len = end - q, g, p;
+	uint64_t s;
+
+	/* the table's bytes hidden from gcc: the loads stay loads */
+	__asm__("" : "+r"(k));
+	s = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpeq_epi8(x0, NA32_K(0)),
+							   _mm256_subs_epi8(x0, NA32_K(1)))) |
+	    (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
+		    _mm256_cmpeq_epi8(x1, NA32_K(0)), _mm256_subs_epi8(x1, NA32_K(1))))
+		    << (len - 32);
+	/* the first stop; with none, 63 (then no '>' at end - 1 either) */
+	g = (uint32_t)__builtin_ctzll(s | 1ull << 63);
+	if (g == len - 1) {
+		if (b[end - 1] != '>')
+			return false;
+		na->params = span(end, end);
+	} else {
+		/* ts: where the tag starts in x1 */
+		uint32_t ts = g + 6 - (len - 32), t;
+		unsigned nm;
+
+		/* ">;" then "tag=" (the letters folded only) */
+		if (g + 7 > len || ts > 31 || ld2(b + q + g) != 0x3b3e /* >; */ ||
+		    (ld4(b + q + g + 2) | 0x00202020u) != 0x3d676174u /* tag= */)
+			return false;
+		/* nib_miss() in both lanes; a byte from 0x80 up selects zero from the low table */
+		nm = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+			_mm256_and_si256(
+				_mm256_shuffle_epi8(
+					_mm256_broadcastsi128_si256(_mm_loadu_si128(
+						(const __m128i *)(const void *)
+							sw_sip_nib[__builtin_ctz(CC_GVAL)])),
+					x1),
+				_mm256_shuffle_epi8(
+					NA32_K(3),
+					_mm256_and_si256(_mm256_srli_epi16(x1, 4), NA32_K(2)))),
+			_mm256_setzero_si256()));
+		if (nm >> ts != 0)
+			return false;
+		/* the tag's params are "tag=" and the tag: 4 bytes earlier, 4 longer */
+		t = span32(q + g + 6, end);
+		memcpy(&na->tag, &t, 4);
+		t += 0x3fffc;
+		memcpy(&na->params, &t, 4);
+	}
+#undef NA32_K
+	/* "<sip:" and a byte before the '>', or ALPHA *( ALPHA / DIGIT / + - . ) ":" and one */
+	if (g < 6 || (ld4(b + q + 1) | 0x00202020u) != 0x3a706973u /* sip: */) {
+		if (g < 3 || !cc_is(b[q + 1], CC_ALPHA))
+			return false;
+		for (p = q + 2; p < q + g && cc_is(b[p], CC_SCHEME); p++)
+			;
+		if (p + 1 >= q + g || b[p] != ':')
+			return false;
+	}
+	na->all = span(start, end);
+	return true;
+}
+#endif
+
+/*
+ * The display name of nameaddr_shape_fast(): na zeroed, then [ quoted-string
+ * SP ] before the '<'. Returns the '<' position, or SCAN_ERR.
  */
 static inline __attribute__((always_inline)) uint32_t
-nameaddr_shape_fast(const char *b, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na)
+nameaddr_open(const char *b, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na)
 {
-	uint32_t start = p, q, ue, t;
+	uint32_t q;
 
 	if (p >= end)
 		return SCAN_ERR;
@@ -882,8 +974,21 @@ nameaddr_shape_fast(const char *b, uint32_t p, uint32_t end, struct sw_sip_namea
 		if (b[q] == ' ')
 			q++;
 	}
-	if (b[q] != '<')
-		return SCAN_ERR;
+	return b[q] == '<' ? q : SCAN_ERR;
+}
+
+/*
+ * The From and To most messages carry, checked for shape only:
+ * [ quoted-string SP ] "<" scheme ":" URI-without-LWS ">" [ ";tag=" token ]
+ * and nothing after. Anything else (or any fault) returns SCAN_ERR and
+ * sw_sip_nameaddr_at() parses the value again from its start, so both give
+ * the same index and the same verdict.
+ */
+static inline __attribute__((always_inline)) uint32_t
+nameaddr_rest16(const char *b, uint32_t start, uint32_t q, uint32_t end, struct sw_sip_nameaddr *na)
+{
+	uint32_t p, ue, t;
+
 #ifdef __SSSE3__
 	/*
 	 * From the end: the value ends with '>', or with ";tag=" and a tag
@@ -976,6 +1081,15 @@ front:
 	}
 	na->all = span(start, end);
 	return end;
+}
+
+/* nameaddr_rest16() after the display name */
+static inline __attribute__((always_inline)) uint32_t
+nameaddr_shape_fast(const char *b, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na)
+{
+	uint32_t q = nameaddr_open(b, p, end, na);
+
+	return q == SCAN_ERR ? SCAN_ERR : nameaddr_rest16(b, p, q, end, na);
 }
 
 #ifdef __SSE2__
@@ -1090,6 +1204,33 @@ sw_sip_nameaddr_at(const char *b, uint32_t p, uint32_t end, struct sw_sip_namead
 	}
 	return nameaddr_general(b, p, end, na, list, shape_only);
 }
+
+#ifdef SW_SIP_NAMEADDR_AVX2
+/* nameaddr_rest16(), and the general path when it fails: out of line, a tail call */
+static __attribute__((noinline)) uint32_t
+nameaddr_rest_any(const char *b, uint32_t start, uint32_t q, uint32_t end,
+		  struct sw_sip_nameaddr *na)
+{
+	uint32_t r = nameaddr_rest16(b, start, q, end, na);
+
+	return r != SCAN_ERR ? r : nameaddr_general(b, start, end, na, false, true);
+}
+
+uint32_t __attribute__((target("avx2,bmi")))
+sw_sip_nameaddr_shape_avx2(const char *b, uint32_t p, uint32_t end, struct sw_sip_nameaddr *na)
+{
+	uint32_t q = nameaddr_open(b, p, end, na);
+
+	if (q == SCAN_ERR)
+		return nameaddr_general(b, p, end, na, false, true);
+	/* another length: the 16-byte path */
+	if (end - q - 32 > 32)
+		return nameaddr_rest_any(b, p, q, end, na);
+	if (nameaddr_angle32(b, p, q, end, na))
+		return end;
+	return nameaddr_general(b, p, end, na, false, true);
+}
+#endif
 
 int
 sw_sip_nameaddr_parse(const char *buf, struct sw_span s, struct sw_sip_nameaddr *na)
