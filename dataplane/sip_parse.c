@@ -429,31 +429,40 @@ static void __attribute__((constructor)) sw_sip_avx2_init(void)
  * The nibble tables of nib_miss(), 32 bytes a load; the low nibble needs
  * no mask, as a byte from 0x80 up selects zero (outside every class) too.
  */
-static __attribute__((noinline, target("avx2"))) uint64_t
-gval_stops_avx2(const char *b, uint32_t p, uint32_t len)
+/* The bytes of x outside class bit k (sw_sip_nib), as a 32-bit mask; m4 all 0x0f. */
+static inline __attribute__((always_inline, target("avx2"))) unsigned
+nib_miss_avx2(__m256i x, unsigned k, __m256i m4)
 {
 	const __m256i lt = _mm256_broadcastsi128_si256(
-		_mm_loadu_si128((const __m128i *)(const void *)sw_sip_nib[10 /* CC_GVAL */]));
+		_mm_loadu_si128((const __m128i *)(const void *)sw_sip_nib[k]));
 	const __m256i ht =
 		_mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)0x80, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2,
 				 4, 8, 16, 32, 64, (char)0x80, 0, 0, 0, 0, 0, 0, 0, 0);
-	const __m256i m4 = _mm256_set1_epi8(0x0f);
-	__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(b + p));
 	__m256i c = _mm256_and_si256(
 		_mm256_shuffle_epi8(lt, x),
 		_mm256_shuffle_epi8(ht, _mm256_and_si256(_mm256_srli_epi16(x, 4), m4)));
-	uint64_t m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(c, _mm256_setzero_si256()));
 
-	if (len > 32) {
-		x = _mm256_loadu_si256((const __m256i *)(const void *)(b + p + 32));
-		c = _mm256_and_si256(
-			_mm256_shuffle_epi8(lt, x),
-			_mm256_shuffle_epi8(ht, _mm256_and_si256(_mm256_srli_epi16(x, 4), m4)));
-		m |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
-			     _mm256_cmpeq_epi8(c, _mm256_setzero_si256()))
+	return (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(c, _mm256_setzero_si256()));
+}
+
+static inline __attribute__((always_inline, target("avx2"))) uint64_t
+gval_stops_avx2_in(const char *b, uint32_t p, uint32_t len, __m256i m4)
+{
+	uint64_t m = nib_miss_avx2(_mm256_loadu_si256((const __m256i *)(const void *)(b + p)),
+				   10 /* CC_GVAL */, m4);
+
+	if (len > 32)
+		m |= (uint64_t)nib_miss_avx2(
+			     _mm256_loadu_si256((const __m256i *)(const void *)(b + p + 32)), 10,
+			     m4)
 		     << 32;
-	}
 	return m | 1ull << len;
+}
+
+static __attribute__((noinline, target("avx2"))) uint64_t
+gval_stops_avx2(const char *b, uint32_t p, uint32_t len)
+{
+	return gval_stops_avx2_in(b, p, len, _mm256_set1_epi8(0x0f));
 }
 #endif
 
@@ -628,6 +637,190 @@ done:
 	v->all.len = (uint16_t)(s - v->all.off);
 	return s;
 }
+
+#ifdef SW_SIP_AVX2
+/*
+ * The byte vectors of via_quad_avx2(), read from memory: gcc 12 builds an
+ * _mm256_set1_epi8() of a constant in three instructions (an immediate,
+ * vmovd, vpbroadcastb) where a compare can take the memory operand. Not
+ * const, so that gcc does not fold the loads back into those.
+ */
+enum { VK_DOT, VK_SLASH, VK_NINE, VK_ONE, VK_NIB, VK__COUNT };
+struct via_k {
+	uint8_t vec[VK__COUNT][32];
+	uint64_t branch[2], rport[2]; /* is_branch(), is_rport(): the name, the case mask */
+};
+extern struct via_k sw_sip_via_k __attribute__((visibility("hidden")));
+struct via_k sw_sip_via_k = {
+#define VK_ROW(c)                                                                                  \
+	{                                                                                          \
+		c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c, c,   \
+			c, c, c, c, c                                                              \
+	}
+	{VK_ROW('.'), VK_ROW('/'), VK_ROW('9'), VK_ROW('1'), VK_ROW(0x0f)},
+#undef VK_ROW
+	{0x003d68636e617262ull, 0x00ffdfdfdfdfdfdfull},
+	{0x74726f7072ull, 0xdfdfdfdfdfull},
+};
+
+static inline __attribute__((always_inline, target("avx2"))) __m256i
+via_k(unsigned row)
+{
+	return _mm256_loadu_si256((const __m256i *)(const void *)sw_sip_via_k.vec[row]);
+}
+
+/*
+ * is_branch() and is_rport() with k[0] and k[1] from sw_sip_via_k as memory
+ * operands: as constants gcc keeps them in four registers through the
+ * parameter loop, which then needs a frame.
+ */
+static inline __attribute__((always_inline)) bool
+via_name_is(uint64_t y, const uint64_t *k)
+{
+	bool z;
+
+	__asm__("xorq %2, %1\n\ttestq %3, %1" : "=@ccz"(z), "+r"(y) : "m"(k[0]), "m"(k[1]));
+	return z;
+}
+
+/*
+ * The Via entry nearly every message has, "SIP/2.0/UDP " (TCP, TLS), a
+ * dotted quad or a hostname, [":" port], then nothing or ";" and branch /
+ * rport parameters, with AVX2 and no call on the way: the host and the port
+ * from the digit and dot masks of one 32-byte load, the quad's shape by
+ * sw_sip_quad[] as in sw_sip_ipv4_16(), the parameters by the bytes outside
+ * gen-value as in via_tail(). A leaf (gcc 12 still pushes rbp, rbx and r12:
+ * 7 instructions; fewer live values did not get rid of them). Anything else
+ * (or any fault) returns SCAN_ERR and via_parm_slow() parses the entry
+ * again; the index and the verdict are the general path's either way.
+ */
+static __attribute__((noinline, target("avx2,bmi,bmi2"))) uint32_t
+via_quad_avx2(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_via *v)
+{
+	uint32_t s, base, n, t, vs, hl, w;
+	uint64_t x, y, mk, u, key;
+	unsigned dot, dig, three, e;
+	int32_t num;
+	__m256i z;
+
+	/*
+	 * The loads reach 64 bytes past end at most (p <= end). A shorter
+	 * entry is no matter: every span below is checked against end.
+	 */
+	if (end + 64 > lim)
+		return SCAN_ERR;
+	memcpy(&x, b + p, 8);
+	memcpy(&w, b + p + 8, 4);
+	w |= 0x00202020u;
+	if ((x | 0x0000000000202020ull) != 0x2f302e322f706973ull /* sip/2.0/ */)
+		return SCAN_ERR;
+	if (__builtin_expect(w != 0x20706475u /* "udp " */, 0)) {
+		if (w != 0x20706374u /* "tcp " */ && w != 0x20736c74u /* "tls " */)
+			return SCAN_ERR;
+	}
+	memset(v, 0, sizeof(*v));
+	v->all.off = (uint16_t)p;
+	/* one store: p + 8 < 65536 (SW_SIP_MAX_MSG) */
+	w = p + 8 + (3u << 16);
+	memcpy(&v->transport, &w, 4);
+	/*
+	 * After the SP: the run of digits and dots (u), its dots and the bit
+	 * after it are the key of sw_sip_quad[]. In 64 bits, so that a run
+	 * over the whole load still has its end bit (bit 32, and no key
+	 * matches): u ^ (u + 1) is the run and its end bit, the digits off.
+	 */
+	z = _mm256_loadu_si256((const __m256i *)(const void *)(b + p + 12));
+	dot = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(z, via_k(VK_DOT)));
+	dig = (unsigned)_mm256_movemask_epi8(_mm256_andnot_si256(
+		_mm256_cmpgt_epi8(z, via_k(VK_NINE)), _mm256_cmpgt_epi8(z, via_k(VK_SLASH))));
+	u = dig | dot;
+	key = (u ^ (u + 1)) & ~(uint64_t)dig;
+	e = sw_sip_quad[sw_sip_quad_slot((uint32_t)key)];
+	if ((e & 0xffff) == key) {
+		/* the octets of three digits: over "255" as text, as sw_sip_ipv4_16() */
+		three = e >> 16;
+		three &= (unsigned)_mm256_movemask_epi8(_mm256_cmpgt_epi8(z, via_k(VK_ONE)));
+		/* from "200" up (rare): each octet as a big-endian number of its digits */
+		for (; three != 0; three &= three - 1)
+			if (__builtin_bswap32(ld4(b + p + 12 + __builtin_ctz(three))) >
+			    0x323535ffu /* "255", any fourth byte */)
+				return SCAN_ERR;
+		hl = (uint32_t)__builtin_ctzll(u + 1);
+		v->host_type = SW_HOST_IPV4;
+	} else {
+		/*
+		 * A hostname as sw_sip_host_scan_lim() takes one: an ALPHA
+		 * first, host characters, no '-' last. Anything else that is
+		 * no dotted quad is the general path's.
+		 */
+		hl = (uint32_t)__builtin_ctzll(nib_miss_avx2(z, 4 /* CC_HOST */, via_k(VK_NIB)) |
+					       1ull << 32);
+		if (!cc_is(b[p + 12], CC_ALPHA) || b[p + 11 + hl] == '-')
+			return SCAN_ERR;
+		v->host_type = SW_HOST_NAME;
+	}
+	s = p + 12 + hl;
+	v->host = span(p + 12, s);
+	if (b[s] == ':') {
+		/* the digits after the ':', up to the next byte that is none */
+		t = s + 1 + (uint32_t)__builtin_ctzll(~(uint64_t)dig >> (hl + 1));
+		num = port_in(b, s + 1, t);
+		if (num < 0)
+			return SCAN_ERR;
+		v->port = span(s + 1, t);
+		v->port_num = (uint16_t)num;
+		s = t;
+	}
+	/* s < end: every run above ends inside the entry */
+	if (s >= end || b[s] != ';') {
+		if (s != end && (s > end || b[s] != ','))
+			return SCAN_ERR;
+		v->params.off = (uint16_t)s;
+		v->all.len = (uint16_t)(s - p);
+		return s;
+	}
+	if (end - s > 64)
+		return SCAN_ERR;
+	base = s + 1;
+	v->params.off = (uint16_t)base;
+	mk = gval_stops_avx2_in(b, base, end - base, via_k(VK_NIB));
+	do {
+		n = s + 1;
+		memcpy(&y, b + n, 8);
+		/* branch and rport by their first eight bytes, as in via_tail() */
+		if (via_name_is(y, sw_sip_via_k.branch) && n + 7 < end) {
+			/* the '=' is the next stop: the name's letters are gen-value */
+			mk &= mk - 1;
+			vs = n + 7;
+			s = next_stop(&mk, base);
+			if (s == vs)
+				return SCAN_ERR;
+			v->branch = span(vs, s);
+			continue;
+		}
+		t = base + (uint32_t)__builtin_ctzll(mk);
+		if (!via_name_is(y, sw_sip_via_k.rport) || t != n + 5)
+			return SCAN_ERR;
+		mk &= mk - 1;
+		v->has_rport = 1;
+		if (t == end || b[t] != '=') {
+			v->rport = span(t, t);
+			s = t;
+			continue;
+		}
+		s = next_stop(&mk, base);
+		num = port_in(b, t + 1, s);
+		if (num < 0)
+			return SCAN_ERR;
+		v->rport = span(t + 1, s);
+	} while (s < end && b[s] == ';');
+	v->params.len = (uint16_t)(s - base);
+	if (s != end && b[s] != ',')
+		return SCAN_ERR;
+	v->all.len = (uint16_t)(s - v->all.off);
+	return s;
+}
+#endif
 #endif
 
 /*
@@ -842,9 +1035,9 @@ via_parm_general(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct s
 }
 
 /* One via-parm: the usual shape by via_fast(), anything else by the general path. */
-static inline uint32_t
-via_parm(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_via *v,
-	 bool *sent_by)
+static __attribute__((noinline)) uint32_t
+via_parm_slow(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_via *v,
+	      bool *sent_by)
 {
 	uint32_t q = SW_SIP_FAST ? via_fast(b, p, end, lim, v) : SCAN_ERR;
 
@@ -853,6 +1046,31 @@ via_parm(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 		return q;
 	}
 	return via_parm_general(b, p, end, lim, v, sent_by);
+}
+
+/* The most usual entry by the leaf via_quad_avx2(); SCAN_ERR for any other. */
+static inline __attribute__((always_inline)) uint32_t
+via_quick(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_via *v)
+{
+#ifdef SW_SIP_AVX2
+	if (sw_sip_avx2)
+		return via_quad_avx2(b, p, end, lim, v);
+#endif
+	(void)b, (void)p, (void)end, (void)lim, (void)v;
+	return SCAN_ERR;
+}
+
+/* One via-parm: via_quick(), else via_parm_slow(). */
+static inline __attribute__((always_inline)) uint32_t
+via_parm(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_via *v, bool *sent_by)
+{
+	uint32_t q = via_quick(b, p, end, lim, v);
+
+	if (q != SCAN_ERR) {
+		*sent_by = true;
+		return q;
+	}
+	return via_parm_slow(b, p, end, lim, v, sent_by);
 }
 
 /*
@@ -923,7 +1141,6 @@ parse_via(struct pstate *ps, uint8_t hi, uint32_t p, uint32_t end)
 		return;
 	for (;;) {
 		struct sw_sip_via *v;
-		bool sent_by = false;
 		uint32_t q;
 
 		if (m->nvia >= vias_parsed(m)) {
@@ -935,19 +1152,25 @@ parse_via(struct pstate *ps, uint8_t hi, uint32_t p, uint32_t end)
 			return;
 		}
 		v = &m->via[m->nvia];
-		q = via_parm(ps->b, p, end, ps->n, v, &sent_by);
+		/* sent_by only on the slow path: no stack slot to set for the usual entry */
+		q = via_quick(ps->b, p, end, ps->n, v);
 		if (q == SCAN_ERR) {
-			/*
-			 * §18.2.2 answers go to the top Via's sent-by: without
-			 * one nobody can be answered. With it, a 400 can still
-			 * go back (RFC 4475 §3.1.2.1).
-			 */
-			if (m->nvia == 0 && !sent_by)
-				ps->top_via_bad = 1;
-			else if (m->nvia == 0)
-				v->hdr = hi, m->nvia = 1;
-			bad(ps, "Bad Request - malformed Via");
-			return;
+			bool sent_by = false;
+
+			q = via_parm_slow(ps->b, p, end, ps->n, v, &sent_by);
+			if (q == SCAN_ERR) {
+				/*
+				 * §18.2.2 answers go to the top Via's sent-by:
+				 * without one nobody can be answered. With it,
+				 * a 400 can still go back (RFC 4475 §3.1.2.1).
+				 */
+				if (m->nvia == 0 && !sent_by)
+					ps->top_via_bad = 1;
+				else if (m->nvia == 0)
+					v->hdr = hi, m->nvia = 1;
+				bad(ps, "Bad Request - malformed Via");
+				return;
+			}
 		}
 		v->hdr = hi;
 		m->nvia++;
