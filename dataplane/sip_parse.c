@@ -390,19 +390,30 @@ sent_protocol(const char *b, uint32_t p, uint32_t end, struct sw_sip_via *v)
 }
 
 /*
- * The eight bytes y at a Via parameter start "branch=" or "rport": the
- * name's letters in either case, its other bytes exactly.
+ * The Via parameter names the fast paths know by their first eight bytes:
+ * "branch=" and "rport", each the name and a mask that folds its letters'
+ * case (its other bytes compare exactly).
  */
-static inline bool
-is_branch(uint64_t y)
-{
-	return ((y ^ 0x003d68636e617262ull /* branch= */) & 0x00ffdfdfdfdfdfdfull) == 0;
-}
+static const uint64_t via_branch[2] = {0x003d68636e617262ull /* branch= */, 0x00ffdfdfdfdfdfdfull};
+static const uint64_t via_rport[2] = {0x74726f7072ull /* rport */, 0xdfdfdfdfdfull};
 
-static inline bool
-is_rport(uint64_t y)
+/*
+ * The eight bytes y at a parameter start name k (via_branch, via_rport):
+ * k's two words as memory operands of the xor and the test, where gcc
+ * would keep them in four registers through the parameter loops (and
+ * via_quad_avx2() would need a frame for them).
+ */
+static inline __attribute__((always_inline)) bool
+via_name_is(uint64_t y, const uint64_t *k)
 {
-	return ((y ^ 0x74726f7072ull /* rport */) & 0xdfdfdfdfdfull) == 0;
+#ifdef __x86_64__
+	bool z;
+
+	__asm__("xorq %2, %1\n\ttestq %3, %1" : "=@ccz"(z), "+r"(y) : "m"(k[0]), "m"(k[1]));
+	return z;
+#else
+	return ((y ^ k[0]) & k[1]) == 0;
+#endif
 }
 
 #ifdef SW_SIP_AVX2
@@ -530,6 +541,52 @@ port_in(const char *b, uint32_t p, uint32_t e)
 	return y <= 65535 ? (int32_t)y : -1;
 }
 
+/* via_param_step(): a parameter of another name, left to the caller */
+#define VIA_OTHER (SCAN_ERR - 1)
+
+/*
+ * One parameter of via_tail() and via_quad_avx2(), after the ';' at s:
+ * branch or rport, read off mk (the stops of gval_stops() from base on).
+ * Returns the stop after it, SCAN_ERR for a fault, or VIA_OTHER for any
+ * other name (then mk is as it was).
+ */
+static inline __attribute__((always_inline)) uint32_t
+via_param_step(const char *b, uint32_t s, uint64_t *mk, uint32_t base, uint32_t end,
+	       struct sw_sip_via *v)
+{
+	uint32_t n = s + 1, t, vs;
+	int32_t num;
+	uint64_t y;
+
+	memcpy(&y, b + n, 8);
+	if (via_name_is(y, via_branch) && n + 7 < end) {
+		/* the '=' is the next stop: the name's letters are gen-value */
+		*mk &= *mk - 1;
+		vs = n + 7;
+		s = next_stop(mk, base);
+		if (s == vs)
+			return SCAN_ERR;
+		v->branch = span(vs, s);
+		return s;
+	}
+	t = base + (uint32_t)__builtin_ctzll(*mk);
+	if (!via_name_is(y, via_rport) || t != n + 5)
+		return VIA_OTHER;
+	*mk &= *mk - 1;
+	v->has_rport = 1;
+	if (t == end || b[t] != '=') {
+		/* the whole span: an earlier rport may have set a length */
+		v->rport = span(t, t);
+		return t;
+	}
+	s = next_stop(mk, base);
+	num = port_in(b, t + 1, s);
+	if (num < 0)
+		return SCAN_ERR;
+	v->rport = span(t + 1, s);
+	return s;
+}
+
 /*
  * via_tail() from the parameter after the ';' at s on, when it is not one
  * the loop there knows by name: each name a token up to its stop, each value
@@ -577,7 +634,7 @@ via_tail(const char *b, uint32_t start, uint32_t q, uint32_t end, uint32_t lim,
 {
 	const uint32_t base = q + 1;
 	uint64_t mk = gval_stops(b, base, end - base);
-	uint32_t s = q, n, t, vs;
+	uint32_t s = q;
 	int32_t num;
 
 	/* the starts now, the ends from them at the end: fewer live registers */
@@ -595,40 +652,14 @@ via_tail(const char *b, uint32_t start, uint32_t q, uint32_t end, uint32_t lim,
 	}
 	v->params.off = (uint16_t)(s + 1);
 	do {
-		uint64_t y;
+		uint32_t r = via_param_step(b, s, &mk, base, end, v);
 
-		n = s + 1;
-		memcpy(&y, b + n, 8);
-		/* branch and rport by their first eight bytes, as in via_fast() */
-		if (is_branch(y) && n + 7 < end) {
-			/* the '=' is the next stop: the name's letters are gen-value */
-			mk &= mk - 1;
-			vs = n + 7;
-			s = next_stop(&mk, base);
-			if (s == vs)
-				return SCAN_ERR;
-			v->branch = span(vs, s);
-			continue;
-		}
-		t = base + (uint32_t)__builtin_ctzll(mk);
-		if (is_rport(y) && t == n + 5) {
-			mk &= mk - 1;
-			v->has_rport = 1;
-			if (t == end || b[t] != '=') {
-				/* the whole span: an earlier rport may have set a length */
-				v->rport = span(t, t);
-				s = t;
-				continue;
-			}
-			s = next_stop(&mk, base);
-			num = port_in(b, t + 1, s);
-			if (num < 0)
-				return SCAN_ERR;
-			v->rport = span(t + 1, s);
-			continue;
-		}
 		/* any other name (received too) */
-		return via_tail_slow(b, s, mk, base, end, lim, v);
+		if (r == VIA_OTHER)
+			return via_tail_slow(b, s, mk, base, end, lim, v);
+		if (r == SCAN_ERR)
+			return SCAN_ERR;
+		s = r;
 	} while (s < end && b[s] == ';');
 	v->params.len = (uint16_t)(s - v->params.off);
 done:
@@ -648,7 +679,6 @@ done:
 enum { VK_DOT, VK_SLASH, VK_NINE, VK_ONE, VK_NIB, VK__COUNT };
 struct via_k {
 	uint8_t vec[VK__COUNT][32];
-	uint64_t branch[2], rport[2]; /* is_branch(), is_rport(): the name, the case mask */
 };
 extern struct via_k sw_sip_via_k __attribute__((visibility("hidden")));
 struct via_k sw_sip_via_k = {
@@ -659,28 +689,12 @@ struct via_k sw_sip_via_k = {
 	}
 	{VK_ROW('.'), VK_ROW('/'), VK_ROW('9'), VK_ROW('1'), VK_ROW(0x0f)},
 #undef VK_ROW
-	{0x003d68636e617262ull, 0x00ffdfdfdfdfdfdfull},
-	{0x74726f7072ull, 0xdfdfdfdfdfull},
 };
 
 static inline __attribute__((always_inline, target("avx2"))) __m256i
 via_k(unsigned row)
 {
 	return _mm256_loadu_si256((const __m256i *)(const void *)sw_sip_via_k.vec[row]);
-}
-
-/*
- * is_branch() and is_rport() with k[0] and k[1] from sw_sip_via_k as memory
- * operands: as constants gcc keeps them in four registers through the
- * parameter loop, which then needs a frame.
- */
-static inline __attribute__((always_inline)) bool
-via_name_is(uint64_t y, const uint64_t *k)
-{
-	bool z;
-
-	__asm__("xorq %2, %1\n\ttestq %3, %1" : "=@ccz"(z), "+r"(y) : "m"(k[0]), "m"(k[1]));
-	return z;
 }
 
 /*
@@ -697,8 +711,8 @@ via_name_is(uint64_t y, const uint64_t *k)
 static __attribute__((noinline, target("avx2,bmi,bmi2"))) uint32_t
 via_quad_avx2(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_via *v)
 {
-	uint32_t s, base, n, t, vs, hl, w;
-	uint64_t x, y, mk, u, key;
+	uint32_t s, base, t, hl, w;
+	uint64_t x, mk, u, key;
 	unsigned dot, dig, three, e;
 	int32_t num;
 	__m256i z;
@@ -785,34 +799,10 @@ via_quad_avx2(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_s
 	v->params.off = (uint16_t)base;
 	mk = gval_stops_avx2_in(b, base, end - base, via_k(VK_NIB));
 	do {
-		n = s + 1;
-		memcpy(&y, b + n, 8);
-		/* branch and rport by their first eight bytes, as in via_tail() */
-		if (via_name_is(y, sw_sip_via_k.branch) && n + 7 < end) {
-			/* the '=' is the next stop: the name's letters are gen-value */
-			mk &= mk - 1;
-			vs = n + 7;
-			s = next_stop(&mk, base);
-			if (s == vs)
-				return SCAN_ERR;
-			v->branch = span(vs, s);
-			continue;
-		}
-		t = base + (uint32_t)__builtin_ctzll(mk);
-		if (!via_name_is(y, sw_sip_via_k.rport) || t != n + 5)
+		s = via_param_step(b, s, &mk, base, end, v);
+		/* another name (received too): the slow path's */
+		if (s >= VIA_OTHER)
 			return SCAN_ERR;
-		mk &= mk - 1;
-		v->has_rport = 1;
-		if (t == end || b[t] != '=') {
-			v->rport = span(t, t);
-			s = t;
-			continue;
-		}
-		s = next_stop(&mk, base);
-		num = port_in(b, t + 1, s);
-		if (num < 0)
-			return SCAN_ERR;
-		v->rport = span(t + 1, s);
 	} while (s < end && b[s] == ';');
 	v->params.len = (uint16_t)(s - base);
 	if (s != end && b[s] != ',')
@@ -917,7 +907,7 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 		 * case, its other bytes exactly.
 		 */
 		memcpy(&y, b + n, 8);
-		if (is_branch(y) && n + 7 < end) {
+		if (via_name_is(y, via_branch) && n + 7 < end) {
 			vs = n + 7;
 			ve = skip_cls(b, vs, end, CC_GVAL);
 			if (ve == vs)
@@ -926,7 +916,7 @@ via_fast(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_sip_vi
 			q = ve;
 			continue;
 		}
-		if (is_rport(y) && n + 5 <= end) {
+		if (via_name_is(y, via_rport) && n + 5 <= end) {
 			uint32_t port;
 
 			if (n + 5 == end || b[n + 5] == ';' || b[n + 5] == ',') {
