@@ -437,33 +437,17 @@ static void __attribute__((constructor)) sw_sip_avx2_init(void)
  * The bytes of [p, p + len) outside gen-value (CC_GVAL), as bits, and bit
  * len: every place a via-param name or value can stop. len < 64 and the
  * buffer is readable up to p + 64; bits past len are left as they come.
- * The nibble tables of nib_miss(), 32 bytes a load; the low nibble needs
- * no mask, as a byte from 0x80 up selects zero (outside every class) too.
+ * nib_miss32(), 32 bytes a load; m4 all 0x0f. Inline in via_quad_avx2(),
+ * a call in gval_stops_avx2().
  */
-/* The bytes of x outside class bit k (sw_sip_nib), as a 32-bit mask; m4 all 0x0f. */
-static inline __attribute__((always_inline, target("avx2"))) unsigned
-nib_miss_avx2(__m256i x, unsigned k, __m256i m4)
-{
-	const __m256i lt = _mm256_broadcastsi128_si256(
-		_mm_loadu_si128((const __m128i *)(const void *)sw_sip_nib[k]));
-	const __m256i ht =
-		_mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)0x80, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2,
-				 4, 8, 16, 32, 64, (char)0x80, 0, 0, 0, 0, 0, 0, 0, 0);
-	__m256i c = _mm256_and_si256(
-		_mm256_shuffle_epi8(lt, x),
-		_mm256_shuffle_epi8(ht, _mm256_and_si256(_mm256_srli_epi16(x, 4), m4)));
-
-	return (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(c, _mm256_setzero_si256()));
-}
-
 static inline __attribute__((always_inline, target("avx2"))) uint64_t
 gval_stops_avx2_in(const char *b, uint32_t p, uint32_t len, __m256i m4)
 {
-	uint64_t m = nib_miss_avx2(_mm256_loadu_si256((const __m256i *)(const void *)(b + p)),
-				   10 /* CC_GVAL */, m4);
+	uint64_t m = nib_miss32(_mm256_loadu_si256((const __m256i *)(const void *)(b + p)),
+				10 /* CC_GVAL */, m4);
 
 	if (len > 32)
-		m |= (uint64_t)nib_miss_avx2(
+		m |= (uint64_t)nib_miss32(
 			     _mm256_loadu_si256((const __m256i *)(const void *)(b + p + 32)), 10,
 			     m4)
 		     << 32;
@@ -767,7 +751,7 @@ via_quad_avx2(const char *b, uint32_t p, uint32_t end, uint32_t lim, struct sw_s
 		 * first, host characters, no '-' last. Anything else that is
 		 * no dotted quad is the general path's.
 		 */
-		hl = (uint32_t)__builtin_ctzll(nib_miss_avx2(z, 4 /* CC_HOST */, via_k(VK_NIB)) |
+		hl = (uint32_t)__builtin_ctzll(nib_miss32(z, 4 /* CC_HOST */, via_k(VK_NIB)) |
 					       1ull << 32);
 		if (!cc_is(b[p + 12], CC_ALPHA) || b[p + 11 + hl] == '-')
 			return SCAN_ERR;

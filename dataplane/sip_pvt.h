@@ -133,6 +133,31 @@ nib_miss(__m128i x, unsigned k)
 		_mm_cmpeq_epi8(_mm_and_si128(lo, hi), _mm_setzero_si128()));
 }
 
+#if defined(__x86_64__) && SW_SIP_FAST
+#include <immintrin.h>
+/*
+ * nib_miss() in 32 bytes, for the AVX2 forms (a caller that tested
+ * sw_sip_avx2): the bytes of x outside class bit k, as a 32-bit mask. m4
+ * is all 0x0f, from the caller: gcc builds a constant one in three
+ * instructions, where the caller has it from memory. A byte from 0x80 up
+ * selects zero from the low table, so the low nibble needs no mask.
+ */
+static inline __attribute__((always_inline, target("avx2"))) unsigned
+nib_miss32(__m256i x, unsigned k, __m256i m4)
+{
+	const __m256i lt = _mm256_broadcastsi128_si256(
+		_mm_loadu_si128((const __m128i *)(const void *)sw_sip_nib[k]));
+	const __m256i ht =
+		_mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)0x80, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2,
+				 4, 8, 16, 32, 64, (char)0x80, 0, 0, 0, 0, 0, 0, 0, 0);
+	__m256i c = _mm256_and_si256(
+		_mm256_shuffle_epi8(lt, x),
+		_mm256_shuffle_epi8(ht, _mm256_and_si256(_mm256_srli_epi16(x, 4), m4)));
+
+	return (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(c, _mm256_setzero_si256()));
+}
+#endif
+
 /*
  * The bytes outside class bit k among the 16 from p, as bits, and every bit
  * from end - p on: one load at p when p + 16 <= lim (the buffer is readable

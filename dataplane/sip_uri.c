@@ -13,10 +13,6 @@
 
 #include "dataplane/sip_pvt.h"
 
-#ifdef SW_SIP_NAMEADDR_AVX2
-#include <immintrin.h>
-#endif
-
 /* sw_sip_quoted_end, inline for nameaddr_shape_fast() */
 static inline __attribute__((always_inline)) uint32_t
 quoted_end(const char *b, uint32_t p, uint32_t end)
@@ -847,12 +843,10 @@ no_gt_ws(const char *b, uint32_t p, uint32_t e)
  * nameaddr_angle32()'s constants, a memory operand each (gcc builds a set1
  * in three instructions, and so these too when it sees their bytes).
  */
-static const uint8_t na32_k[4][32] __attribute__((aligned(32))) = {
+static const uint8_t na32_k[3][32] __attribute__((aligned(32))) = {
 	{[0 ... 31] = '>'},
 	{[0 ... 31] = 0x21},
 	{[0 ... 31] = 0x0f},
-	/* nib_miss()'s bits of the high nibble, in both lanes */
-	{1, 2, 4, 8, 16, 32, 64, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 64, 0x80},
 };
 
 /*
@@ -898,18 +892,7 @@ nameaddr_angle32(const char *b, uint32_t start, uint32_t q, uint32_t end,
 		if (g + 7 > len || ts > 31 || ld2(b + q + g) != 0x3b3e /* >; */ ||
 		    (ld4(b + q + g + 2) | 0x00202020u) != 0x3d676174u /* tag= */)
 			return false;
-		/* nib_miss() in both lanes; a byte from 0x80 up selects zero from the low table */
-		nm = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
-			_mm256_and_si256(
-				_mm256_shuffle_epi8(
-					_mm256_broadcastsi128_si256(_mm_loadu_si128(
-						(const __m128i *)(const void *)
-							sw_sip_nib[__builtin_ctz(CC_GVAL)])),
-					x1),
-				_mm256_shuffle_epi8(
-					NA32_K(3),
-					_mm256_and_si256(_mm256_srli_epi16(x1, 4), NA32_K(2)))),
-			_mm256_setzero_si256()));
+		nm = nib_miss32(x1, __builtin_ctz(CC_GVAL), NA32_K(2));
 		if (nm >> ts != 0)
 			return false;
 		/* the tag's params are "tag=" and the tag: 4 bytes earlier, 4 longer */
