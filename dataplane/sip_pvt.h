@@ -542,6 +542,21 @@ sw_sip_digits8(uint64_t x)
 }
 
 /*
+ * The eight bytes from p (readable) minus '0' each into *x, and how many
+ * digits lead them, at most end - p: the start of a one-load number.
+ */
+static inline uint64_t
+sw_sip_digit_run(const char *b, uint32_t p, uint32_t end, uint64_t *x)
+{
+	uint64_t nd;
+
+	memcpy(x, b + p, 8);
+	*x -= 0x3030303030303030ull;
+	nd = sw_sip_lead_digits(*x);
+	return nd > end - p ? end - p : nd;
+}
+
+/*
  * 1*DIGIT from p into *v, refusing values above max (< 2^32): where the
  * digits stop, or SCAN_ERR. The buffer is readable up to lim >= end. Past
  * max the value stops growing (leading zeros are fine), so n * 10 + d
@@ -561,13 +576,8 @@ sw_sip_digits_lim(const char *b, uint32_t p, uint32_t end, uint32_t lim, uint32_
 		 * lengths); the bytes after the digits do not matter, and seven
 		 * or more take the loop below.
 		 */
-		uint64_t x, nd;
+		uint64_t x, nd = sw_sip_digit_run(b, p, end, &x);
 
-		memcpy(&x, b + p, 8);
-		x -= 0x3030303030303030ull;
-		nd = sw_sip_lead_digits(x);
-		if (nd > end - p)
-			nd = end - p;
 		if (nd < 7) {
 			if (nd == 0)
 				return SCAN_ERR;

@@ -532,13 +532,8 @@ params16_ok(const char *b, uint32_t s, uint32_t end)
 static inline __attribute__((always_inline)) uint32_t
 port_fast(const char *b, uint32_t p, uint32_t end, uint32_t *v)
 {
-	uint64_t x, nd;
+	uint64_t x, nd = sw_sip_digit_run(b, p, end, &x);
 
-	memcpy(&x, b + p, 8);
-	x -= 0x3030303030303030ull;
-	nd = sw_sip_lead_digits(x);
-	if (nd > end - p)
-		nd = end - p;
 	if (nd - 1 >= 5)
 		return 0;
 	/* the digits to the top of 64 bits */
